@@ -1,0 +1,46 @@
+// What the settings form shows and what verify reports.
+import { z } from 'zod';
+import { SyncProgressSchema } from './progress.js';
+
+export const CachedArtifactSchema = z.object({
+  agent: z.string(),
+  version: z.string(),
+  arch: z.string(),
+  key: z.string(),
+  sha256: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+  present: z.boolean(),
+});
+export type CachedArtifact = z.infer<typeof CachedArtifactSchema>;
+
+export const CacheStatusSchema = z.object({
+  root: z.string(),
+  manifestUrl: z.string(),
+  /** The cached manifest, summarised; null when no complete cache exists. */
+  cached: z.object({ updatedAt: z.string().nullable(), artifacts: z.array(CachedArtifactSchema) }).nullable(),
+  sizeOnDiskBytes: z.number().int().nonnegative(),
+  lastSync: z.object({ at: z.string(), downloaded: z.array(z.string()) }).nullable(),
+  /** The sync in flight for this root, if any. */
+  progress: SyncProgressSchema.nullable(),
+  logPath: z.string().nullable(),
+});
+export type CacheStatus = z.infer<typeof CacheStatusSchema>;
+
+export const VerifyEntrySchema = z.object({
+  key: z.string(),
+  state: z.enum(['ok', 'missing', 'corrupt']),
+});
+export type VerifyEntry = z.infer<typeof VerifyEntrySchema>;
+
+export const VerifyReportSchema = z.object({
+  ok: z.boolean(),
+  entries: z.array(VerifyEntrySchema),
+});
+export type VerifyReport = z.infer<typeof VerifyReportSchema>;
+
+export const SyncResultSchema = z.object({
+  downloaded: z.array(z.string()),
+  manifestPath: z.string(),
+  skipped: z.boolean(),
+});
+export type SyncResult = z.infer<typeof SyncResultSchema>;

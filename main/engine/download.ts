@@ -1,0 +1,209 @@
+// One artifact, one attempt, one pass over the bytes: response -> sha256 ->
+// `<key>.partial`, then fsync and rename. Resumes a kept partial with Range +
+// If-Range and accepts only a 206 that continues exactly where it stopped.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fsyncDir } from './atomic.js';
+import { fsError, HttpStatusError, Sha256MismatchError, type VmCacheError } from './errors.js';
+import { keyUrl } from './keys.js';
+import type { PlannedArtifact } from './manifest.js';
+import {
+  discardPartial,
+  findResumePoint,
+  hashFilePrefix,
+  PartialWriter,
+  type ResumePoint,
+  writePartialMeta,
+} from './partial.js';
+import { partialMetaPath, partialPath } from './paths.js';
+import type { ProgressTracker } from './progress.js';
+import { type ActiveRequest, parseRetryAfter, startRequest, watchStall } from './request.js';
+import type { Transport, TransportResponse } from './transport.js';
+
+export interface DownloadContext {
+  transport: Transport;
+  artifactRoot: string;
+  signal: AbortSignal | undefined;
+  timeoutMs: number;
+  stallTimeoutMs: number;
+  progress: ProgressTracker;
+}
+
+/** Downloads `artifact` to `finalPath` (one attempt). */
+export async function downloadArtifact(
+  ctx: DownloadContext,
+  artifact: PlannedArtifact,
+  finalPath: string,
+  attempt: number,
+): Promise<void> {
+  const url = keyUrl(ctx.artifactRoot, artifact.key);
+  const partial = partialPath(finalPath);
+  await mkdirFor(finalPath);
+  let resume = await findResumePoint(finalPath, artifact);
+
+  // A partial that is already whole (a crash between fsync and rename) needs no request.
+  if (resume && resume.offset === artifact.sizeBytes) {
+    ctx.progress.artifact(artifact.key, 'verifying', { receivedBytes: resume.offset, attempt });
+    const hash = createHash('sha256');
+    await hashFilePrefix(partial, resume.offset, hash, ctx.signal);
+    if (hash.digest('hex') === artifact.sha256) {
+      await promote(finalPath);
+      ctx.progress.artifact(artifact.key, 'verified');
+      return;
+    }
+    await discardPartial(finalPath);
+    resume = undefined;
+  }
+
+  ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: resume?.offset ?? 0, attempt });
+  let { request, response } = open(ctx, url, resume);
+  let res = await response;
+  try {
+    if (resume && !continuesAt(res, resume, artifact.sizeBytes)) {
+      // 416, a moved start or a changed validator: the kept bytes are for another file.
+      const isFullBody = res.status === 200;
+      await discardPartial(finalPath);
+      resume = undefined;
+      ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: 0 });
+      if (!isFullBody) {
+        res.cancel();
+        request.done();
+        ({ request, response } = open(ctx, url, undefined));
+        res = await response;
+      }
+    }
+    if (res.status !== 200 && !(res.status === 206 && resume)) {
+      if (res.status === 206) throw new HttpStatusError(url, 206);
+      throw new HttpStatusError(url, res.status, parseRetryAfter(res.header('retry-after')));
+    }
+    await receive(ctx, artifact, finalPath, res, request, resume);
+  } finally {
+    res.cancel();
+    request.done();
+  }
+}
+
+function open(ctx: DownloadContext, url: string, resume: ResumePoint | undefined) {
+  // Tarballs must arrive byte for byte: no transfer compression, or ranges and hashes stop lining up.
+  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+  if (resume) {
+    headers.range = `bytes=${resume.offset}-`;
+    headers['if-range'] = resume.validator;
+  }
+  return startRequest(ctx.transport, url, { signal: ctx.signal, timeoutMs: ctx.timeoutMs, headers });
+}
+
+/** True when `res` is a 206 that continues the kept bytes of the same file. */
+function continuesAt(res: TransportResponse, resume: ResumePoint, size: number): boolean {
+  if (res.status !== 206) return false;
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.header('content-range')?.trim() ?? '');
+  if (!m || Number(m[1]) !== resume.offset) return false;
+  if (m[3] !== '*' && Number(m[3]) !== size) return false;
+  const etag = res.header('etag');
+  if (resume.meta.etag && etag && etag !== resume.meta.etag) return false;
+  return true;
+}
+
+async function receive(
+  ctx: DownloadContext,
+  artifact: PlannedArtifact,
+  finalPath: string,
+  res: TransportResponse,
+  request: ActiveRequest,
+  resume: ResumePoint | undefined,
+): Promise<void> {
+  const partial = partialPath(finalPath);
+  const dir = path.dirname(finalPath);
+  const hash = createHash('sha256');
+  let received = resume?.offset ?? 0;
+  let writer: PartialWriter;
+  try {
+    if (resume) {
+      await hashFilePrefix(partial, received, hash, ctx.signal);
+    } else {
+      const etag = res.header('etag');
+      const lastModified = res.header('last-modified');
+      // The sidecar goes down before the first byte, so a partial is never without one.
+      await writePartialMeta(finalPath, {
+        sha256: artifact.sha256,
+        sizeBytes: artifact.sizeBytes,
+        ...(etag ? { etag } : {}),
+        ...(lastModified ? { lastModified } : {}),
+      });
+    }
+    writer = await PartialWriter.open(partial, received);
+  } catch (err) {
+    throw request.errorFor(fsError(`cannot write ${partial}`, dir, err));
+  }
+
+  const stall = watchStall(request, ctx.stallTimeoutMs, (stalled) =>
+    ctx.progress.artifact(artifact.key, stalled ? 'stalled' : 'downloading'),
+  );
+  let failure: VmCacheError | undefined;
+  try {
+    for await (const chunk of res.body) {
+      stall.tick();
+      if (received + chunk.length > artifact.sizeBytes) {
+        // Cut off at once: never more than sizeBytes on disk.
+        throw new Sha256MismatchError(
+          artifact.key,
+          artifact.sha256,
+          `the server sent more than the ${artifact.sizeBytes} bytes the manifest declares`,
+        );
+      }
+      hash.update(chunk);
+      received += chunk.length;
+      ctx.progress.addBytes(artifact.key, chunk.length);
+      await writer.write(chunk).catch((err: unknown) => {
+        throw fsError(`cannot write ${partial}`, dir, err);
+      });
+    }
+    stall.stop();
+    ctx.progress.artifact(artifact.key, 'verifying');
+    const actual = hash.digest('hex');
+    if (actual !== artifact.sha256) {
+      throw new Sha256MismatchError(
+        artifact.key,
+        artifact.sha256,
+        received === artifact.sizeBytes
+          ? `got ${actual}`
+          : `got ${actual} over ${received} of ${artifact.sizeBytes} bytes`,
+      );
+    }
+    try {
+      await writer.finish();
+      await promote(finalPath);
+    } catch (err) {
+      throw fsError(`cannot finish ${finalPath}`, dir, err);
+    }
+  } catch (err) {
+    const coded = request.errorFor(err);
+    failure = coded;
+    throw coded;
+  } finally {
+    stall.stop();
+    if (failure) {
+      await writer.abandon();
+      // Bad bytes and a full disk leave nothing behind; anything else keeps the partial to resume.
+      if (failure.code === 'ERR_SHA256_MISMATCH' || failure.code === 'ERR_DISK_FULL')
+        await discardPartial(finalPath);
+    }
+  }
+  ctx.progress.artifact(artifact.key, 'verified');
+}
+
+/** The partial becomes the tarball: rename, then forget the resume sidecar. */
+async function promote(finalPath: string): Promise<void> {
+  await fs.rename(partialPath(finalPath), finalPath);
+  await fs.rm(partialMetaPath(finalPath), { force: true });
+  await fsyncDir(path.dirname(finalPath));
+}
+
+async function mkdirFor(finalPath: string): Promise<void> {
+  try {
+    await fs.mkdir(path.dirname(finalPath), { recursive: true });
+  } catch (err) {
+    throw fsError(`cannot create ${path.dirname(finalPath)}`, path.dirname(finalPath), err);
+  }
+}

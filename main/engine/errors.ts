@@ -1,0 +1,174 @@
+// Every failure the engine reports is one of these: a stable `code` for
+// programs (UI words, CLI exit codes), a message a person can act on, and the
+// underlying `cause` for logs.
+import type { ErrorCode } from '../../contract/errors.js';
+
+export class VmCacheError extends Error {
+  readonly code: ErrorCode;
+  /** Worth another attempt (network trouble, 5xx, a stall); the retry policy reads it. */
+  readonly transient: boolean;
+  /** Seconds the server asked us to wait (Retry-After), when it said. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; transient?: boolean; retryAfterMs?: number } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.transient = options.transient ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export class ManifestFetchError extends VmCacheError {
+  readonly status: number | undefined;
+  constructor(
+    message: string,
+    options: { cause?: unknown; status?: number; transient?: boolean; retryAfterMs?: number } = {},
+  ) {
+    super('ERR_MANIFEST_FETCH', message, options);
+    this.status = options.status;
+  }
+}
+
+export class ManifestInvalidError extends VmCacheError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_MANIFEST_INVALID', message, options);
+  }
+}
+
+export class UnsafeKeyError extends VmCacheError {
+  readonly key: string;
+  constructor(key: string, reason: string) {
+    super(
+      'ERR_UNSAFE_KEY',
+      `unsafe key ${JSON.stringify(key.slice(0, 200))}: ${reason}; the manifest was refused and nothing was written`,
+    );
+    this.key = key;
+  }
+}
+
+export class UnsupportedArchError extends VmCacheError {
+  constructor(arch: string) {
+    super('ERR_UNSUPPORTED_ARCH', `unsupported host arch: ${arch}`);
+  }
+}
+
+export class InsecureUrlError extends VmCacheError {
+  constructor(url: string) {
+    super(
+      'ERR_INSECURE_URL',
+      `refusing insecure URL ${url}: use https, or pass allowInsecureHttp for a trusted network (http is allowed for loopback hosts only)`,
+    );
+  }
+}
+
+export class HttpStatusError extends VmCacheError {
+  readonly status: number;
+  constructor(url: string, status: number, retryAfterMs?: number) {
+    const transient = status === 408 || status === 429 || status >= 500;
+    super(
+      'ERR_DOWNLOAD_HTTP',
+      `download failed: ${url} answered HTTP ${status}${transient ? '; retry later' : '; check the manifest URL and the server'}`,
+      { transient, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+    );
+    this.status = status;
+  }
+}
+
+export class NetworkError extends VmCacheError {
+  constructor(url: string, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super('ERR_NETWORK', `network error while fetching ${url}: ${detail}; check the connection and retry`, {
+      cause,
+      transient: true,
+    });
+  }
+}
+
+export class TimeoutError extends VmCacheError {
+  constructor(url: string, ms: number) {
+    super('ERR_TIMEOUT', `no answer from ${url} within ${ms} ms; check the connection and retry`, {
+      transient: true,
+    });
+  }
+}
+
+export class StalledError extends VmCacheError {
+  constructor(url: string, ms: number) {
+    super('ERR_STALLED', `download stalled: no bytes from ${url} for ${ms} ms; it will resume on retry`, {
+      transient: true,
+    });
+  }
+}
+
+export class Sha256MismatchError extends VmCacheError {
+  constructor(key: string, expected: string, detail: string) {
+    super(
+      'ERR_SHA256_MISMATCH',
+      `sha256 mismatch for ${key}: expected ${expected}, ${detail}; the download was discarded, retry to fetch it again`,
+    );
+  }
+}
+
+export class SignatureError extends VmCacheError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_SIGNATURE', message, options);
+  }
+}
+
+export class DiskFullError extends VmCacheError {
+  readonly neededBytes: number | undefined;
+  readonly freeBytes: number | undefined;
+  constructor(dir: string, neededBytes?: number, freeBytes?: number, cause?: unknown) {
+    const figures =
+      neededBytes !== undefined && freeBytes !== undefined
+        ? `: ${formatBytes(neededBytes)} needed, ${formatBytes(freeBytes)} free`
+        : ' while writing';
+    super('ERR_DISK_FULL', `disk full at ${dir}${figures}; free some space and retry`, { cause });
+    this.neededBytes = neededBytes;
+    this.freeBytes = freeBytes;
+  }
+}
+
+export class IoError extends VmCacheError {
+  constructor(what: string, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super('ERR_IO', `${what}: ${detail}; check the cache folder's permissions and free space`, { cause });
+  }
+}
+
+export class LockError extends VmCacheError {
+  constructor(message: string) {
+    super('ERR_LOCK', message);
+  }
+}
+
+/** Cancellation is not a failure of the download: its own class, never retried. */
+export class CancelError extends VmCacheError {
+  constructor(message = 'sync cancelled; the partial download is kept and the next sync resumes it') {
+    super('ERR_ABORTED', message);
+  }
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** Map a thrown fs error to what the user can do about it. */
+export function fsError(what: string, dir: string, cause: unknown): VmCacheError {
+  if (cause instanceof VmCacheError) return cause;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new DiskFullError(dir, undefined, undefined, cause);
+  return new IoError(what, cause);
+}

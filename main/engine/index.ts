@@ -1,0 +1,83 @@
+// The engine's public API: the contract host apps rely on (see docs/ and the
+// brief), plus the maintenance actions and progress observation.
+import { promises as fs } from 'node:fs';
+import type { SyncResult } from '../../contract/status.js';
+import { findFlight, flightKey, flightsForRoot, registerFlight } from './inflight.js';
+import { type ResolvedOptions, resolveOptions, type VmCacheOptions } from './options.js';
+import { defaultRoot, getCachedManifestPath } from './paths.js';
+import { ProgressTracker } from './progress.js';
+import { startSync } from './sync.js';
+
+export type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/progress.js';
+export type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
+export * from './errors.js';
+export { getSyncProgress, watchSyncProgress } from './inflight.js';
+export { clearVmCache, getVmCacheStatus, type MaintenanceOptions, verifyVmCache } from './maintenance.js';
+export {
+  artifactRootOf,
+  type PlannedArtifact,
+  parseManifest,
+  selectArtifacts,
+  type VmManifest,
+  VmManifestSchema,
+} from './manifest.js';
+export { setDefaultManifestUrl, type VmCacheOptions } from './options.js';
+export { defaultRoot, getCachedManifestPath } from './paths.js';
+export { type RetryPolicy, retryDelay } from './retry.js';
+export type { FetchLike } from './transport.js';
+
+/**
+ * Makes the cache match the remote manifest. Concurrent calls for the same
+ * root, URL and arch set return the very same promise.
+ */
+export function ensureVmCacheSynced(options: VmCacheOptions = {}): Promise<SyncResult> {
+  let opts: ResolvedOptions;
+  try {
+    opts = resolveOptions(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const key = flightKey(opts.root, opts.manifestUrl, opts.allArches ? '*' : opts.arch);
+  const existing = findFlight(key);
+  if (existing) {
+    if (options.onProgress) {
+      const listener = options.onProgress;
+      existing.tracker.subscribe(listener);
+      queueMicrotask(() => listener(existing.tracker.snapshot()));
+    }
+    return existing.promise;
+  }
+  const tracker = new ProgressTracker(opts.root);
+  if (opts.onProgress) tracker.subscribe(opts.onProgress);
+  const promise = startSync(opts, tracker);
+  // An app that fires the launch sync and forgets it must not crash on an
+  // unhandled rejection; callers that await still see the error.
+  promise.catch(() => {});
+  registerFlight(key, { promise, tracker });
+  queueMicrotask(() => tracker.announce());
+  return promise;
+}
+
+/** Same as ensureVmCacheSynced; meant for app launch (fire and forget is safe). */
+export function prefetchVmCache(options: VmCacheOptions = {}): Promise<SyncResult> {
+  return ensureVmCacheSynced(options);
+}
+
+/**
+ * Resolves once a complete cache exists: waits for a sync of the same root
+ * already in flight (ignoring its failure), returns at once if a cached
+ * manifest then exists, else starts a sync.
+ */
+export async function ensureVmCacheAvailable(options: VmCacheOptions = {}): Promise<SyncResult> {
+  const root = options.root ?? defaultRoot();
+  for (let flights = flightsForRoot(root); flights.length > 0; flights = flightsForRoot(root)) {
+    await Promise.allSettled(flights.map((f) => f.promise));
+  }
+  const manifestPath = getCachedManifestPath(root);
+  try {
+    await fs.access(manifestPath);
+    return { downloaded: [], manifestPath, skipped: true };
+  } catch {
+    return ensureVmCacheSynced(options);
+  }
+}

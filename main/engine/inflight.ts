@@ -1,0 +1,70 @@
+// Syncs in flight, so concurrent callers share one (same root, URL and arch
+// set: the very same promise), and so a window that opens late can read the
+// current state of a root's sync and follow it.
+import type { SyncProgress } from '../../contract/progress.js';
+import type { SyncResult } from '../../contract/status.js';
+import type { ProgressTracker } from './progress.js';
+
+interface InFlight {
+  promise: Promise<SyncResult>;
+  tracker: ProgressTracker;
+}
+
+const byKey = new Map<string, InFlight>();
+const watchers = new Map<string, Set<(p: SyncProgress) => void>>();
+
+export function flightKey(root: string, manifestUrl: string, arches: string): string {
+  return JSON.stringify([root, manifestUrl, arches]);
+}
+
+export function findFlight(key: string): InFlight | undefined {
+  return byKey.get(key);
+}
+
+export function flightsForRoot(root: string): InFlight[] {
+  return [...byKey.values()].filter((f) => f.tracker.root === root);
+}
+
+export function registerFlight(key: string, flight: InFlight): void {
+  byKey.set(key, flight);
+  // Root watchers see every sync of their root, including ones started after they subscribed.
+  flight.tracker.subscribe((p) => {
+    for (const w of watchers.get(flight.tracker.root) ?? []) {
+      try {
+        w(p);
+      } catch {
+        // A broken watcher must not break the sync.
+      }
+    }
+  });
+  // A failed (or finished) sync leaves the map, so the next call starts afresh.
+  const leave = () => {
+    if (byKey.get(key) === flight) byKey.delete(key);
+  };
+  flight.promise.then(leave, leave);
+}
+
+/** The current state of the sync in flight for `root`, if any. */
+export function getSyncProgress(root: string): SyncProgress | undefined {
+  const flights = flightsForRoot(root);
+  return flights.at(-1)?.tracker.snapshot();
+}
+
+/**
+ * Follows every sync of `root`: the current snapshot first (when a sync is in
+ * flight), then its events and those of later syncs. Returns an unsubscribe function.
+ */
+export function watchSyncProgress(root: string, listener: (p: SyncProgress) => void): () => void {
+  let set = watchers.get(root);
+  if (!set) {
+    set = new Set();
+    watchers.set(root, set);
+  }
+  set.add(listener);
+  const snapshot = getSyncProgress(root);
+  if (snapshot) listener(snapshot);
+  return () => {
+    set.delete(listener);
+    if (set.size === 0 && watchers.get(root) === set) watchers.delete(root);
+  };
+}

@@ -1,0 +1,132 @@
+// One writer per cache root across processes (app instances, the CLI). The
+// lock is a file created with O_EXCL holding the owner's pid and host, kept
+// fresh by a heartbeat; a lock whose owner is dead, or whose heartbeat stopped,
+// is taken over.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fsError, LockError } from './errors.js';
+import { sleep } from './retry.js';
+
+export interface LockOptions {
+  signal?: AbortSignal | undefined;
+  /** Called once when the lock is held by someone else and we start waiting. */
+  onWait?: () => void;
+  /** Give up after this long (ms). */
+  timeoutMs?: number;
+  /** A heartbeat older than this means the owner is gone (ms). */
+  staleMs?: number;
+  pollMs?: number;
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  token: string;
+}
+
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+const HEARTBEAT_MS = 2_000;
+
+export async function acquireLock(lockFile: string, options: LockOptions = {}): Promise<HeldLock> {
+  const staleMs = options.staleMs ?? 15_000;
+  const pollMs = options.pollMs ?? 100;
+  const deadline = Date.now() + (options.timeoutMs ?? 60 * 60_000);
+  const mine: LockInfo = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex') };
+  try {
+    await fs.mkdir(path.dirname(lockFile), { recursive: true });
+  } catch (err) {
+    throw fsError(`cannot create ${path.dirname(lockFile)}`, path.dirname(lockFile), err);
+  }
+  let waited = false;
+  for (;;) {
+    try {
+      await fs.writeFile(lockFile, JSON.stringify(mine), { flag: 'wx' });
+      return hold(lockFile, mine);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw fsError(`cannot create ${lockFile}`, path.dirname(lockFile), err);
+    }
+    if (await takeOverIfStale(lockFile, staleMs)) continue;
+    if (!waited) {
+      waited = true;
+      options.onWait?.();
+    }
+    if (Date.now() > deadline) {
+      throw new LockError(
+        `the cache at ${path.dirname(path.dirname(lockFile))} is locked by another process; try again when it has finished`,
+      );
+    }
+    await sleep(pollMs, options.signal);
+  }
+}
+
+function hold(lockFile: string, mine: LockInfo): HeldLock {
+  // The heartbeat tells other processes we are alive even across pid reuse or another host.
+  const beat = setInterval(() => {
+    const now = new Date();
+    fs.utimes(lockFile, now, now).catch(() => {});
+  }, HEARTBEAT_MS);
+  beat.unref();
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(beat);
+      // Only remove the lock if it is still ours (a stale takeover may have replaced it).
+      const current = await readLock(lockFile);
+      if (current?.token === mine.token) await fs.rm(lockFile, { force: true });
+    },
+  };
+}
+
+async function readLock(lockFile: string): Promise<LockInfo | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(lockFile, 'utf8')) as LockInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function takeOverIfStale(lockFile: string, staleMs: number): Promise<boolean> {
+  let st: import('node:fs').Stats;
+  try {
+    st = await fs.stat(lockFile);
+  } catch {
+    return true; // gone already: try to create it again
+  }
+  const info = await readLock(lockFile);
+  const heartbeatAge = Date.now() - st.mtimeMs;
+  // A lock file still being written (empty for a moment) is not stale.
+  const ownerDead = info !== undefined && info.host === os.hostname() && !processAlive(info.pid);
+  const silent = heartbeatAge > staleMs;
+  if (!ownerDead && !silent) return false;
+  // Move the stale lock aside rather than deleting it, then check we moved
+  // the one we judged: if another process replaced it meanwhile, put it back.
+  const aside = `${lockFile}.stale-${randomBytes(4).toString('hex')}`;
+  try {
+    await fs.rename(lockFile, aside);
+  } catch {
+    return true;
+  }
+  const moved = await readLock(aside);
+  if (info && moved && moved.token !== info.token) {
+    await fs.link(aside, lockFile).catch(() => {});
+  }
+  await fs.rm(aside, { force: true });
+  return true;
+}

@@ -1,0 +1,102 @@
+// Fetching the manifest: the first request goes out synchronously (the engine
+// contract relies on it), later attempts follow the retry policy, and the body
+// is capped so a hostile 50 MB "manifest" cannot eat memory.
+import { CancelError, ManifestFetchError, ManifestInvalidError, type VmCacheError } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import type { ProgressTracker } from './progress.js';
+import { parseRetryAfter, startRequest, watchStall } from './request.js';
+import { retryDelay, sleep } from './retry.js';
+
+/** One attempt; the request is issued before this returns. */
+export function fetchManifestOnce(opts: ResolvedOptions, url: string = opts.manifestUrl): Promise<string> {
+  const { request, response } = startRequest(opts.transport, url, {
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs,
+    headers: { accept: 'application/json' },
+  });
+  // The whole manifest, not only its headers, must arrive within timeoutMs.
+  const deadline = setTimeout(
+    () =>
+      request.abort(
+        new ManifestFetchError(`manifest fetch failed: ${url} did not answer within ${opts.timeoutMs} ms`, {
+          transient: true,
+        }),
+      ),
+    opts.timeoutMs,
+  );
+  return (async () => {
+    let res: Awaited<typeof response> | undefined;
+    try {
+      res = await response;
+      if (res.status < 200 || res.status > 299) {
+        const transient = res.status === 408 || res.status === 429 || res.status >= 500;
+        const retryAfterMs = parseRetryAfter(res.header('retry-after'));
+        throw new ManifestFetchError(`manifest fetch failed: ${url} answered HTTP ${res.status}`, {
+          status: res.status,
+          transient,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        });
+      }
+      const declared = Number(res.header('content-length'));
+      if (declared > opts.maxManifestBytes) throw tooLarge(url, opts.maxManifestBytes);
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      const stall = watchStall(request, opts.stallTimeoutMs, () => {});
+      try {
+        for await (const chunk of res.body) {
+          stall.tick();
+          size += chunk.length;
+          if (size > opts.maxManifestBytes) throw tooLarge(url, opts.maxManifestBytes);
+          chunks.push(chunk);
+        }
+      } finally {
+        stall.stop();
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    } catch (err) {
+      throw asManifestError(url, request.errorFor(err));
+    } finally {
+      clearTimeout(deadline);
+      res?.cancel();
+      request.done();
+    }
+  })();
+}
+
+function tooLarge(url: string, max: number): ManifestInvalidError {
+  return new ManifestInvalidError(
+    `invalid manifest at ${url}: larger than ${max} bytes; the cache was left as it was`,
+  );
+}
+
+function asManifestError(url: string, err: VmCacheError): VmCacheError {
+  if (err instanceof ManifestFetchError || err instanceof ManifestInvalidError || err instanceof CancelError)
+    return err;
+  if (err.code === 'ERR_SIGNATURE') return err;
+  return new ManifestFetchError(`manifest fetch failed: ${err.message}`, {
+    cause: err,
+    transient: err.transient,
+    ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+  });
+}
+
+/** The first attempt is already under way; retries follow the policy. */
+export async function fetchManifestWithRetries(
+  opts: ResolvedOptions,
+  first: Promise<string>,
+  progress: ProgressTracker,
+  once: () => Promise<string> = () => fetchManifestOnce(opts),
+): Promise<string> {
+  let pending = first;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pending;
+    } catch (err) {
+      const delay = retryDelay(err, attempt, opts.retryPolicy);
+      if (delay === undefined) throw err;
+      await sleep(delay, opts.signal);
+      progress.setAttempt(attempt + 1);
+      pending = once();
+    }
+  }
+}

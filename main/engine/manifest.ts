@@ -1,0 +1,161 @@
+// The manifest (schema version 2), validated at two levels: the whole document
+// for shape, and in full only the entries this host will download, so another
+// arch's placeholder ("sha256": "unused") never fails a sync that ignores it.
+import { z } from 'zod';
+import { ManifestInvalidError, UnsafeKeyError } from './errors.js';
+import { unsafeKeyReason } from './keys.js';
+
+export const SCHEMA_VERSION = 2;
+/** A sane ceiling for one artifact: 1 TiB. Anything above is a broken or hostile manifest. */
+export const MAX_ARTIFACT_BYTES = 2 ** 40;
+
+// JSON.parse makes "__proto__" an own key; copied into a plain object it would
+// set the prototype instead. Such names are refused outright.
+const DANGEROUS_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const name = z
+  .string()
+  .min(1)
+  .refine((s) => !DANGEROUS_NAMES.has(s), { message: 'reserved name' });
+
+const TarballShape = z.looseObject({
+  key: z.string(),
+  sha256: z.string(),
+  sizeBytes: z.number(),
+});
+
+const AgentShape = z.looseObject({
+  image: z.string().optional(),
+  version: z.string(),
+  tarballs: z.record(name, TarballShape),
+});
+
+export const VmManifestSchema = z.looseObject({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  updatedAt: z.string(),
+  agents: z.record(name, AgentShape),
+});
+
+export type VmManifest = z.infer<typeof VmManifestSchema>;
+
+/** One tarball this host will download, checked in full. */
+export interface PlannedArtifact {
+  agent: string;
+  version: string;
+  arch: string;
+  key: string;
+  /** Lower-case hex. */
+  sha256: string;
+  sizeBytes: number;
+}
+
+function pathOf(issuePath: readonly PropertyKey[]): string {
+  return issuePath.map((p) => String(p)).join('.') || '(document)';
+}
+
+/**
+ * Parses the manifest bytes. The returned `doc` is exactly what JSON.parse
+ * made (unknown fields and all), which is what gets written to disk.
+ */
+export function parseManifest(
+  text: string,
+  url: string,
+): { doc: Record<string, unknown>; manifest: VmManifest } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (cause) {
+    throw new ManifestInvalidError(
+      `invalid manifest at ${url}: not valid JSON (${(cause as Error).message}); the cache was left as it was`,
+      { cause },
+    );
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ManifestInvalidError(`invalid manifest at ${url}: the document is not a JSON object`);
+  }
+  const version = (doc as { schemaVersion?: unknown }).schemaVersion;
+  if (version !== SCHEMA_VERSION) {
+    throw new ManifestInvalidError(
+      `invalid manifest at ${url}: schemaVersion is ${JSON.stringify(version) ?? 'missing'}, this app reads schemaVersion ${SCHEMA_VERSION}; update the app or the manifest`,
+    );
+  }
+  const result = VmManifestSchema.safeParse(doc);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue ? pathOf(issue.path) : '(document)';
+    throw new ManifestInvalidError(
+      `invalid manifest at ${url}: field ${where}: ${issue?.message ?? 'invalid'}; the cache was left as it was`,
+      { cause: result.error },
+    );
+  }
+  return { doc: doc as Record<string, unknown>, manifest: result.data };
+}
+
+/**
+ * The entries this host downloads: `arch` only, or every arch with `allArches`.
+ * Each is checked in full before any request is made for it.
+ */
+export function selectArtifacts(
+  manifest: VmManifest,
+  url: string,
+  arch: string,
+  allArches: boolean,
+): PlannedArtifact[] {
+  const out: PlannedArtifact[] = [];
+  const byKey = new Map<string, PlannedArtifact>();
+  for (const [agent, entry] of Object.entries(manifest.agents)) {
+    for (const [tarballArch, tarball] of Object.entries(entry.tarballs)) {
+      if (!allArches && tarballArch !== arch) continue;
+      const where = `agents.${agent}.tarballs.${tarballArch}`;
+      const keyProblem = unsafeKeyReason(tarball.key);
+      if (keyProblem) throw new UnsafeKeyError(tarball.key, `${keyProblem} (at ${where}.key in ${url})`);
+      if (!/^[0-9a-fA-F]{64}$/.test(tarball.sha256)) {
+        throw new ManifestInvalidError(
+          `invalid manifest at ${url}: field ${where}.sha256: expected 64 hex characters; the cache was left as it was`,
+        );
+      }
+      if (
+        !Number.isSafeInteger(tarball.sizeBytes) ||
+        tarball.sizeBytes < 0 ||
+        tarball.sizeBytes > MAX_ARTIFACT_BYTES
+      ) {
+        throw new ManifestInvalidError(
+          `invalid manifest at ${url}: field ${where}.sizeBytes: expected a whole number of bytes from 0 to 1 TiB; the cache was left as it was`,
+        );
+      }
+      const artifact: PlannedArtifact = {
+        agent,
+        version: entry.version,
+        arch: tarballArch,
+        key: tarball.key,
+        sha256: tarball.sha256.toLowerCase(),
+        sizeBytes: tarball.sizeBytes,
+      };
+      // Two entries may share a key only if they name the same bytes.
+      const seen = byKey.get(artifact.key.toLowerCase());
+      if (seen) {
+        if (seen.sha256 !== artifact.sha256 || seen.sizeBytes !== artifact.sizeBytes) {
+          throw new ManifestInvalidError(
+            `invalid manifest at ${url}: field ${where}.key: ${artifact.key} is also used for different content; the cache was left as it was`,
+          );
+        }
+        continue;
+      }
+      byKey.set(artifact.key.toLowerCase(), artifact);
+      out.push(artifact);
+    }
+  }
+  return out;
+}
+
+/**
+ * The artifact root: the manifest URL without a trailing `/vm/manifest.json`,
+ * else the manifest's own folder. Query and fragment are dropped.
+ */
+export function artifactRootOf(manifestUrl: string): string {
+  const u = new URL(manifestUrl);
+  u.search = '';
+  u.hash = '';
+  const s = u.toString();
+  if (s.endsWith('/vm/manifest.json')) return s.slice(0, -'/vm/manifest.json'.length);
+  return s.slice(0, s.lastIndexOf('/'));
+}

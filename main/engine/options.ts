@@ -1,0 +1,136 @@
+// Engine options, every one optional, each with its default here and in the README.
+import type { SyncProgress } from '../../contract/progress.js';
+import { manifestArchFor } from './arch.js';
+import { InsecureUrlError, ManifestFetchError } from './errors.js';
+import { defaultRoot } from './paths.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { type FetchLike, fetchTransport, gotTransport, type Transport } from './transport.js';
+
+export interface VmCacheOptions {
+  /** Cache root; `<root>/cache` mirrors the CDN. Default: VM_CACHE_ROOT, else the platform cache folder. */
+  root?: string;
+  /** Default: VM_CACHE_MANIFEST_URL (trimmed, ignored when empty), else the configured default. */
+  manifestUrl?: string;
+  /** Download every arch in the manifest, not only the host's. Default false. */
+  allArches?: boolean;
+  /** A fetch-compatible function (e.g. Electron's net.fetch), called as fetchImpl(urlString, init). Default: got. */
+  fetchImpl?: FetchLike;
+  /** Host arch as process.arch names it. Default process.arch. */
+  rawHostArch?: string;
+  /** Response headers (and the whole manifest) must arrive within this (ms). Default 30 000. */
+  timeoutMs?: number;
+  /** Cancels the sync; the partial is kept for a later resume. */
+  signal?: AbortSignal;
+  /** Progress events: at most one per 100 ms, plus one per state change and a final one. */
+  onProgress?: (progress: SyncProgress) => void;
+  /** Extra attempts for transient failures. Default 0 (the app and the CLI use 5). */
+  retries?: number;
+  /** Fine-tuning of the backoff (base and cap, in ms). */
+  retryPolicy?: Partial<Omit<RetryPolicy, 'retries'>>;
+  /** No body bytes for this long aborts the attempt as a stall (ms). Default 30 000. */
+  stallTimeoutMs?: number;
+  /** Artifacts downloaded at once. Default 2. */
+  concurrency?: number;
+  /** Remove tarballs and partials the new manifest does not reference. Default true. */
+  prune?: boolean;
+  /** Allow http: URLs to non-loopback hosts. Default false. */
+  allowInsecureHttp?: boolean;
+  /** Free space required beyond the missing bytes. Default 1 % of them, at least 1 MiB. */
+  diskMarginBytes?: number;
+  /** Give up waiting for another process's lock after this (ms). Default 1 hour. */
+  lockTimeoutMs?: number;
+  /** Refuse larger manifests. Default 16 MiB. */
+  maxManifestBytes?: number;
+}
+
+export interface ResolvedOptions {
+  root: string;
+  manifestUrl: string;
+  arch: string;
+  allArches: boolean;
+  transport: Transport;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  onProgress: ((progress: SyncProgress) => void) | undefined;
+  retryPolicy: RetryPolicy;
+  stallTimeoutMs: number;
+  concurrency: number;
+  prune: boolean;
+  diskMarginBytes: number | undefined;
+  lockTimeoutMs: number | undefined;
+  maxManifestBytes: number;
+}
+
+let configuredDefaultUrl: string | undefined;
+
+/** Sets the manifest URL used when neither the option nor VM_CACHE_MANIFEST_URL gives one. */
+export function setDefaultManifestUrl(url: string | undefined): void {
+  configuredDefaultUrl = url;
+}
+
+export function resolveManifestUrl(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.VM_CACHE_MANIFEST_URL?.trim();
+  const url = option ?? (fromEnv ? fromEnv : undefined) ?? configuredDefaultUrl;
+  if (!url) {
+    throw new ManifestFetchError(
+      'manifest fetch failed: no manifest URL configured; pass manifestUrl or set VM_CACHE_MANIFEST_URL',
+    );
+  }
+  return url;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export function assertSecureUrl(url: string, allowInsecureHttp: boolean): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new ManifestFetchError(`manifest fetch failed: ${JSON.stringify(url)} is not a valid URL`, {
+      cause,
+    });
+  }
+  if (parsed.protocol === 'https:') return;
+  if (
+    parsed.protocol === 'http:' &&
+    (allowInsecureHttp || LOOPBACK.has(parsed.hostname) || parsed.hostname.startsWith('127.'))
+  )
+    return;
+  if (parsed.protocol !== 'http:') {
+    throw new ManifestFetchError(
+      `manifest fetch failed: unsupported URL scheme ${parsed.protocol} in ${url}; use https`,
+    );
+  }
+  throw new InsecureUrlError(url);
+}
+
+/** Resolves every default. Throws (synchronously) for a bad arch or URL: callers turn that into a rejection. */
+export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {
+  const arch = manifestArchFor(options.rawHostArch ?? process.arch);
+  const manifestUrl = resolveManifestUrl(options.manifestUrl);
+  assertSecureUrl(manifestUrl, options.allowInsecureHttp ?? false);
+  const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
+  return {
+    root: options.root ?? defaultRoot(),
+    manifestUrl,
+    arch,
+    allArches: options.allArches ?? false,
+    transport: options.fetchImpl
+      ? fetchTransport(options.fetchImpl)
+      : gotTransport({ idleTimeoutMs: stallTimeoutMs + 30_000 }),
+    timeoutMs: options.timeoutMs ?? 30_000,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    retryPolicy: {
+      ...DEFAULT_RETRY_POLICY,
+      ...options.retryPolicy,
+      retries: Math.max(0, options.retries ?? 0),
+    },
+    stallTimeoutMs,
+    concurrency: Math.max(1, Math.floor(options.concurrency ?? 2)),
+    prune: options.prune ?? true,
+    diskMarginBytes: options.diskMarginBytes,
+    lockTimeoutMs: options.lockTimeoutMs,
+    maxManifestBytes: options.maxManifestBytes ?? 16 << 20,
+  };
+}

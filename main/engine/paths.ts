@@ -1,0 +1,42 @@
+// Where things live. The cache mirrors the CDN (`<root>/cache/<key>`); our own
+// bookkeeping (lock, last-sync record) lives in `<root>/state`, never in the
+// manifest.
+import os from 'node:os';
+import path from 'node:path';
+
+export const APP_DIR_NAME = 'electron-vm-cache';
+
+export function cacheDir(root: string): string {
+  return path.join(root, 'cache');
+}
+
+export function stateDir(root: string): string {
+  return path.join(root, 'state');
+}
+
+export function getCachedManifestPath(root: string = defaultRoot()): string {
+  return path.join(root, 'cache', 'vm', 'manifest.json');
+}
+
+export function partialPath(finalPath: string): string {
+  return `${finalPath}.partial`;
+}
+
+/** Resume bookkeeping for a partial: expected sha256, size, validator. */
+export function partialMetaPath(finalPath: string): string {
+  return `${finalPath}.partial.json`;
+}
+
+/** `VM_CACHE_ROOT`, else the platform's cache folder for the app. */
+export function defaultRoot(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  const fromEnv = env.VM_CACHE_ROOT?.trim();
+  if (fromEnv) return path.resolve(fromEnv);
+  const home = os.homedir();
+  if (platform === 'darwin') return path.join(home, 'Library', 'Caches', APP_DIR_NAME);
+  if (platform === 'win32') {
+    const local = env.LOCALAPPDATA?.trim() || path.join(home, 'AppData', 'Local');
+    return path.join(local, APP_DIR_NAME, 'Cache');
+  }
+  const xdg = env.XDG_CACHE_HOME?.trim();
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(home, '.cache'), APP_DIR_NAME);
+}

@@ -1,0 +1,53 @@
+// Decides, per artifact, what the disk already holds. The warm path is one
+// stat per tarball: no re-hashing of a multi-GB file when the cached manifest
+// already vouches for it.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { statOrUndefined } from './atomic.js';
+import { fsError } from './errors.js';
+import { resolveKeyPath } from './keys.js';
+import { cachedSha256 } from './local-state.js';
+import type { PlannedArtifact, VmManifest } from './manifest.js';
+
+export type ArtifactAction =
+  /** The cached manifest names the same sha256 and the size matches: trusted as is. */
+  | 'cached'
+  /** A file of the right size is there but nothing vouches for it: hash it once. */
+  | 'hash'
+  | 'download';
+
+export interface ArtifactPlan {
+  artifact: PlannedArtifact;
+  path: string;
+  action: ArtifactAction;
+}
+
+export async function planArtifacts(
+  cacheDir: string,
+  artifacts: PlannedArtifact[],
+  cached: VmManifest | undefined,
+): Promise<ArtifactPlan[]> {
+  return Promise.all(
+    artifacts.map(async (artifact) => {
+      const file = resolveKeyPath(cacheDir, artifact.key);
+      let st: Awaited<ReturnType<typeof statOrUndefined>>;
+      try {
+        st = await statOrUndefined(file);
+      } catch (err) {
+        throw fsError(`cannot read ${file}`, cacheDir, err);
+      }
+      if (!st?.isFile() || st.size !== artifact.sizeBytes)
+        return { artifact, path: file, action: 'download' as const };
+      if (cachedSha256(cached, artifact.key) === artifact.sha256)
+        return { artifact, path: file, action: 'cached' as const };
+      return { artifact, path: file, action: 'hash' as const };
+    }),
+  );
+}
+
+export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, signal }))
+    hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

@@ -1,0 +1,57 @@
+// When to try again, as a pure function: no clock, no network, so every rule
+// is unit-tested on its own.
+import { CancelError, VmCacheError } from './errors.js';
+
+export interface RetryPolicy {
+  /** Extra attempts after the first. 0 = fail on the first error. */
+  retries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is capped (a server asking for an hour is not obeyed). */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retries: 0,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxRetryAfterMs: 120_000,
+};
+
+/**
+ * Milliseconds to wait before the next attempt, or undefined to give up.
+ * `attempt` is the 1-based number of the attempt that just failed.
+ * Only transient errors are retried: network errors, timeouts, stalls, 408,
+ * 429 and 5xx. Never: other 4xx, sha256 mismatch, unsafe key, disk full, abort.
+ */
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number | undefined {
+  if (attempt > policy.retries) return undefined;
+  if (!(error instanceof VmCacheError) || !error.transient) return undefined;
+  if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, policy.maxRetryAfterMs);
+  // Capped exponential backoff with "equal jitter": at least half the step,
+  // so retries never bunch up at zero, and a random other half, so many
+  // clients behind one outage do not come back in lockstep.
+  const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(step / 2 + random() * (step / 2));
+}
+
+/** Waits `ms`, or rejects with CancelError as soon as `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CancelError());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CancelError());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,202 @@
+// One sync of one root: manifest -> validate -> lock -> plan -> download ->
+// manifest written last -> prune. The manifest request goes out synchronously;
+// everything that touches the disk waits until a valid manifest is in hand.
+import path from 'node:path';
+import type { SyncResult } from '../../contract/status.js';
+import { statOrUndefined, writeFileAtomic } from './atomic.js';
+import { assertDiskSpace, marginFor } from './diskspace.js';
+import { downloadArtifact } from './download.js';
+import { CancelError, fsError, VmCacheError } from './errors.js';
+import { lockPath, readCachedManifest, writeLastSync } from './local-state.js';
+import { acquireLock } from './lock.js';
+import { artifactRootOf, type PlannedArtifact, parseManifest, selectArtifacts } from './manifest.js';
+import { fetchManifestOnce, fetchManifestWithRetries } from './manifest-fetch.js';
+import type { ResolvedOptions } from './options.js';
+import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
+import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
+import type { ProgressTracker } from './progress.js';
+import { pruneCache, referencedKeys } from './prune.js';
+import { retryDelay, sleep } from './retry.js';
+
+/** Starts a sync. The manifest request is issued before this returns. */
+export function startSync(opts: ResolvedOptions, progress: ProgressTracker): Promise<SyncResult> {
+  const first = fetchManifestOnce(opts);
+  return runSync(opts, progress, first);
+}
+
+async function runSync(
+  opts: ResolvedOptions,
+  progress: ProgressTracker,
+  first: Promise<string>,
+): Promise<SyncResult> {
+  let release: (() => Promise<void>) | undefined;
+  try {
+    const text = await fetchManifestWithRetries(opts, first, progress);
+    const { doc, manifest } = parseManifest(text, opts.manifestUrl);
+    const artifacts = selectArtifacts(manifest, opts.manifestUrl, opts.arch, opts.allArches);
+    progress.setArtifacts(artifacts);
+
+    const lock = await acquireLock(lockPath(opts.root), {
+      signal: opts.signal,
+      onWait: () => progress.setPhase('waiting-for-lock'),
+      ...(opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs }),
+    });
+    release = () => lock.release();
+    progress.setPhase('checking');
+
+    // Planned under the lock: another process may have just done the work.
+    const dir = cacheDir(opts.root);
+    const plans = await planArtifacts(dir, artifacts, await readCachedManifest(opts.root));
+    const toDownload = await settleLocal(plans, opts, progress);
+    await checkDiskSpace(dir, toDownload, opts);
+
+    const downloaded = new Set<string>();
+    if (toDownload.length > 0) {
+      progress.setPhase('downloading');
+      await runPool(toDownload, opts, progress, downloaded);
+    }
+
+    progress.setPhase('finalizing');
+    throwIfAborted(opts.signal);
+    const manifestPath = getCachedManifestPath(opts.root);
+    try {
+      await writeFileAtomic(manifestPath, `${JSON.stringify(doc, null, 2)}\n`);
+    } catch (err) {
+      throw fsError(`cannot write ${manifestPath}`, path.dirname(manifestPath), err);
+    }
+    if (opts.prune) {
+      const keep = referencedKeys(manifest);
+      await pruneCache(dir, keep, keep).catch(() => {});
+    }
+    const keys = artifacts.map((a) => a.key).filter((k) => downloaded.has(k));
+    await writeLastSync(opts.root, {
+      at: new Date().toISOString(),
+      manifestUrl: opts.manifestUrl,
+      downloaded: keys,
+    }).catch(() => {});
+    progress.finish('done');
+    return { downloaded: keys, manifestPath, skipped: keys.length === 0 };
+  } catch (err) {
+    const coded = err instanceof VmCacheError ? err : fsError('sync failed', opts.root, err);
+    progress.finish(coded instanceof CancelError ? 'cancelled' : 'failed', {
+      code: coded.code,
+      message: coded.message,
+    });
+    throw coded;
+  } finally {
+    await release?.();
+  }
+}
+
+/** Cached entries are trusted; unvouched files of the right size are hashed once. Returns what must be downloaded. */
+async function settleLocal(
+  plans: ArtifactPlan[],
+  opts: ResolvedOptions,
+  progress: ProgressTracker,
+): Promise<ArtifactPlan[]> {
+  const toDownload: ArtifactPlan[] = [];
+  for (const plan of plans) {
+    if (plan.action === 'cached') {
+      progress.artifact(plan.artifact.key, 'cached');
+    } else if (plan.action === 'hash') {
+      progress.setPhase('verifying');
+      progress.artifact(plan.artifact.key, 'verifying');
+      let actual: string;
+      try {
+        actual = await sha256File(plan.path, opts.signal);
+      } catch (err) {
+        throwIfAborted(opts.signal);
+        throw fsError(`cannot read ${plan.path}`, path.dirname(plan.path), err);
+      }
+      if (actual === plan.artifact.sha256) progress.artifact(plan.artifact.key, 'verified');
+      else {
+        progress.artifact(plan.artifact.key, 'queued', { receivedBytes: 0 });
+        toDownload.push(plan);
+      }
+    } else {
+      toDownload.push(plan);
+    }
+  }
+  return toDownload;
+}
+
+async function checkDiskSpace(dir: string, plans: ArtifactPlan[], opts: ResolvedOptions): Promise<void> {
+  let missing = 0;
+  for (const plan of plans) {
+    const kept = (await statOrUndefined(partialPath(plan.path)).catch(() => undefined))?.size ?? 0;
+    missing += Math.max(0, plan.artifact.sizeBytes - Math.min(kept, plan.artifact.sizeBytes));
+  }
+  await assertDiskSpace(dir, missing, opts.diskMarginBytes ?? marginFor(missing));
+}
+
+/** Downloads with bounded parallelism; the first fatal error stops the others (their partials are kept). */
+async function runPool(
+  plans: ArtifactPlan[],
+  opts: ResolvedOptions,
+  progress: ProgressTracker,
+  downloaded: Set<string>,
+): Promise<void> {
+  const stopOthers = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stopOthers.signal]) : stopOthers.signal;
+  const ctx = {
+    transport: opts.transport,
+    artifactRoot: artifactRootOf(opts.manifestUrl),
+    signal,
+    timeoutMs: opts.timeoutMs,
+    stallTimeoutMs: opts.stallTimeoutMs,
+    progress,
+  };
+  let firstError: unknown;
+  const queue = [...plans];
+  const worker = async () => {
+    for (let plan = queue.shift(); plan && firstError === undefined; plan = queue.shift()) {
+      try {
+        await downloadWithRetries(ctx, plan, opts, progress);
+        downloaded.add(plan.artifact.key);
+      } catch (err) {
+        firstError ??= err;
+        stopOthers.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, plans.length) }, worker));
+  if (firstError !== undefined) {
+    // The user's cancel wins over a sibling's reaction to it.
+    if (opts.signal?.aborted) throw new CancelError();
+    throw firstError;
+  }
+}
+
+async function downloadWithRetries(
+  ctx: Parameters<typeof downloadArtifact>[0],
+  plan: ArtifactPlan,
+  opts: ResolvedOptions,
+  progress: ProgressTracker,
+): Promise<void> {
+  const { artifact } = plan;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (attempt > 1) progress.setAttempt(attempt);
+      await downloadArtifact(ctx, artifact, plan.path, attempt);
+      return;
+    } catch (err) {
+      const coded =
+        err instanceof VmCacheError ? err : fsError(`cannot download ${artifact.key}`, plan.path, err);
+      const delay = ctx.signal?.aborted ? undefined : retryDelay(coded, attempt, opts.retryPolicy);
+      if (delay === undefined) {
+        if (!(coded instanceof CancelError)) {
+          progress.artifact(artifact.key, 'failed', { error: { code: coded.code, message: coded.message } });
+        }
+        throw coded;
+      }
+      progress.artifact(artifact.key, 'queued', { error: { code: coded.code, message: coded.message } });
+      await sleep(delay, ctx.signal);
+    }
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelError();
+}
+
+export type { PlannedArtifact };
