@@ -8,7 +8,7 @@ import { parseRetryAfter, startRequest, watchStall } from './request.js';
 import { retryDelay, sleep } from './retry.js';
 
 /** One attempt; the request is issued before this returns. */
-export function fetchManifestOnce(opts: ResolvedOptions, url: string = opts.manifestUrl): Promise<string> {
+export function fetchManifestOnce(opts: ResolvedOptions, url: string = opts.manifestUrl): Promise<Buffer> {
   const { request, response } = startRequest(opts.transport, url, {
     signal: opts.signal,
     timeoutMs: opts.timeoutMs,
@@ -52,7 +52,7 @@ export function fetchManifestOnce(opts: ResolvedOptions, url: string = opts.mani
       } finally {
         stall.stop();
       }
-      return Buffer.concat(chunks).toString('utf8');
+      return Buffer.concat(chunks);
     } catch (err) {
       throw asManifestError(url, request.errorFor(err));
     } finally {
@@ -83,10 +83,10 @@ function asManifestError(url: string, err: VmCacheError): VmCacheError {
 /** The first attempt is already under way; retries follow the policy. */
 export async function fetchManifestWithRetries(
   opts: ResolvedOptions,
-  first: Promise<string>,
+  first: Promise<Buffer>,
   progress: ProgressTracker,
-  once: () => Promise<string> = () => fetchManifestOnce(opts),
-): Promise<string> {
+  once: () => Promise<Buffer> = () => fetchManifestOnce(opts),
+): Promise<Buffer> {
   let pending = first;
   for (let attempt = 1; ; attempt++) {
     try {

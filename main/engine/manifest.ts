@@ -57,12 +57,12 @@ function pathOf(issuePath: readonly PropertyKey[]): string {
  * made (unknown fields and all), which is what gets written to disk.
  */
 export function parseManifest(
-  text: string,
+  text: string | Buffer,
   url: string,
 ): { doc: Record<string, unknown>; manifest: VmManifest } {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));
   } catch (cause) {
     throw new ManifestInvalidError(
       `invalid manifest at ${url}: not valid JSON (${(cause as Error).message}); the cache was left as it was`,

@@ -1,9 +1,11 @@
 // Engine options, every one optional, each with its default here and in the README.
+import type { KeyObject } from 'node:crypto';
 import type { SyncProgress } from '../../contract/progress.js';
 import { manifestArchFor } from './arch.js';
 import { InsecureUrlError, ManifestFetchError } from './errors.js';
 import { defaultRoot } from './paths.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { parsePublicKey } from './signature.js';
 import { type FetchLike, fetchTransport, gotTransport, type Transport } from './transport.js';
 
 export interface VmCacheOptions {
@@ -41,6 +43,11 @@ export interface VmCacheOptions {
   lockTimeoutMs?: number;
   /** Refuse larger manifests. Default 16 MiB. */
   maxManifestBytes?: number;
+  /**
+   * The publisher's Ed25519 public key (PEM, or the raw key in base64/hex).
+   * When set, `<manifest URL>.sig` must verify over the exact manifest bytes.
+   */
+  publicKey?: string | KeyObject;
 }
 
 export interface ResolvedOptions {
@@ -59,6 +66,7 @@ export interface ResolvedOptions {
   diskMarginBytes: number | undefined;
   lockTimeoutMs: number | undefined;
   maxManifestBytes: number;
+  publicKey: KeyObject | undefined;
 }
 
 let configuredDefaultUrl: string | undefined;
@@ -132,5 +140,6 @@ export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {
     diskMarginBytes: options.diskMarginBytes,
     lockTimeoutMs: options.lockTimeoutMs,
     maxManifestBytes: options.maxManifestBytes ?? 16 << 20,
+    publicKey: options.publicKey === undefined ? undefined : parsePublicKey(options.publicKey),
   };
 }

@@ -6,7 +6,7 @@ import type { SyncResult } from '../../contract/status.js';
 import { statOrUndefined, writeFileAtomic } from './atomic.js';
 import { assertDiskSpace, marginFor } from './diskspace.js';
 import { downloadArtifact } from './download.js';
-import { CancelError, fsError, VmCacheError } from './errors.js';
+import { CancelError, fsError, SignatureError, VmCacheError } from './errors.js';
 import { lockPath, readCachedManifest, writeLastSync } from './local-state.js';
 import { acquireLock } from './lock.js';
 import { artifactRootOf, type PlannedArtifact, parseManifest, selectArtifacts } from './manifest.js';
@@ -17,6 +17,7 @@ import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 import { pruneCache, referencedKeys } from './prune.js';
 import { retryDelay, sleep } from './retry.js';
+import { signatureUrlOf, verifyManifestSignature } from './signature.js';
 
 /** Starts a sync. The manifest request is issued before this returns. */
 export function startSync(opts: ResolvedOptions, progress: ProgressTracker): Promise<SyncResult> {
@@ -27,12 +28,13 @@ export function startSync(opts: ResolvedOptions, progress: ProgressTracker): Pro
 async function runSync(
   opts: ResolvedOptions,
   progress: ProgressTracker,
-  first: Promise<string>,
+  first: Promise<Buffer>,
 ): Promise<SyncResult> {
   let release: (() => Promise<void>) | undefined;
   try {
-    const text = await fetchManifestWithRetries(opts, first, progress);
-    const { doc, manifest } = parseManifest(text, opts.manifestUrl);
+    const bytes = await fetchManifestWithRetries(opts, first, progress);
+    if (opts.publicKey) await checkSignature(opts, bytes, progress);
+    const { doc, manifest } = parseManifest(bytes, opts.manifestUrl);
     const artifacts = selectArtifacts(manifest, opts.manifestUrl, opts.arch, opts.allArches);
     progress.setArtifacts(artifacts);
 
@@ -193,6 +195,31 @@ async function downloadWithRetries(
       await sleep(delay, ctx.signal);
     }
   }
+}
+
+/** Fetches `<manifest URL>.sig` and checks it over the exact bytes received, before parsing. */
+async function checkSignature(
+  opts: ResolvedOptions,
+  bytes: Buffer,
+  progress: ProgressTracker,
+): Promise<void> {
+  const url = signatureUrlOf(opts.manifestUrl);
+  let signature: Buffer;
+  try {
+    signature = await fetchManifestWithRetries(opts, fetchManifestOnce(opts, url), progress, () =>
+      fetchManifestOnce(opts, url),
+    );
+  } catch (err) {
+    if (err instanceof CancelError) throw err;
+    const detail = err instanceof Error ? err.message.replace(/^manifest fetch failed: /, '') : String(err);
+    throw new SignatureError(
+      `manifest signature missing: could not fetch ${url} (${detail}); nothing was changed`,
+      {
+        cause: err,
+      },
+    );
+  }
+  verifyManifestSignature(bytes, signature, opts.publicKey!, opts.manifestUrl);
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
