@@ -1,5 +1,6 @@
 // Shared test plumbing: temp roots, a counting fetchImpl around the real
-// fetch, and the artifact server with small generated artifacts.
+// fetch, the artifact server with small generated artifacts, child processes.
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,4 +80,61 @@ export async function listFiles(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** Runs a TypeScript file in a new Node process (through tsx) and collects its JSON lines. */
+export function runTsChild(
+  file: string,
+  args: string[],
+): {
+  done: Promise<{ code: number | null; lines: Record<string, unknown>[]; stderr: string }>;
+  kill: (sig?: NodeJS.Signals) => void;
+  pid: number | undefined;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const done = new Promise<{ code: number | null; lines: Record<string, unknown>[]; stderr: string }>(
+    (resolve) => {
+      child.on('close', (code) =>
+        resolve({
+          code,
+          stderr: err,
+          lines: out
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => JSON.parse(l) as Record<string, unknown>),
+        }),
+      );
+    },
+  );
+  return { done, kill: (sig = 'SIGKILL') => child.kill(sig), pid: child.pid };
+}
+
+/** A small tmpfs (root only) for disk-full tests; undefined when this machine cannot mount one. */
+export async function smallDisk(sizeMiB: number): Promise<string | undefined> {
+  const { execFileSync } = await import('node:child_process');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vm-cache-tmpfs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (err) {
+    console.warn(
+      `disk-full test skipped: cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}); run as root`,
+    );
+    await rm(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  cleanups.push(async () => {
+    execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+    await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
 }

@@ -52,6 +52,21 @@ function pathOf(issuePath: readonly PropertyKey[]): string {
   return issuePath.map((p) => String(p)).join('.') || '(document)';
 }
 
+/** The first agent or arch named `__proto__`, `constructor` or `prototype`, as a field path. */
+function findReservedName(doc: object): string | undefined {
+  const agents = (doc as { agents?: unknown }).agents;
+  if (!agents || typeof agents !== 'object') return undefined;
+  for (const [agent, entry] of Object.entries(agents)) {
+    if (DANGEROUS_NAMES.has(agent)) return `agents.${agent}`;
+    const tarballs = (entry as { tarballs?: unknown } | null)?.tarballs;
+    if (!tarballs || typeof tarballs !== 'object') continue;
+    for (const arch of Object.keys(tarballs)) {
+      if (DANGEROUS_NAMES.has(arch)) return `agents.${agent}.tarballs.${arch}`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Parses the manifest bytes. The returned `doc` is exactly what JSON.parse
  * made (unknown fields and all), which is what gets written to disk.
@@ -76,6 +91,12 @@ export function parseManifest(
   if (version !== SCHEMA_VERSION) {
     throw new ManifestInvalidError(
       `invalid manifest at ${url}: schemaVersion is ${JSON.stringify(version) ?? 'missing'}, this app reads schemaVersion ${SCHEMA_VERSION}; update the app or the manifest`,
+    );
+  }
+  const reserved = findReservedName(doc);
+  if (reserved) {
+    throw new ManifestInvalidError(
+      `invalid manifest at ${url}: field ${reserved}: reserved name; the cache was left as it was`,
     );
   }
   const result = VmManifestSchema.safeParse(doc);

@@ -1,0 +1,134 @@
+// Downloads that survive: resume across attempts and restarts, with the
+// server told to cut, ignore Range, change its ETag or refuse the range.
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ensureVmCacheSynced, type FetchLike, getCachedManifestPath } from '../../main/engine/index.js';
+import { countingFetch, entryOf, keyOf, oneArtifactServer, tempRoot } from '../helpers.js';
+
+const SIZE = 1_000_000;
+
+async function cutAt60(fetchImpl?: FetchLike) {
+  const s = await oneArtifactServer(SIZE);
+  const root = await tempRoot();
+  const key = keyOf(s);
+  const cut = Math.floor(SIZE * 0.6);
+  s.setFault(key, { resetAtByte: cut, times: 1 });
+  const o = { root, manifestUrl: s.manifestUrl, rawHostArch: 'x64', ...(fetchImpl ? { fetchImpl } : {}) };
+  await expect(ensureVmCacheSynced(o)).rejects.toMatchObject({ code: 'ERR_NETWORK' });
+  const file = path.join(root, 'cache', key);
+  return { s, root, key, cut, o, file };
+}
+
+describe('resume', () => {
+  for (const transport of ['got', 'fetch'] as const) {
+    it(`after a cut at 60 %, the next sync transfers only the remaining 40 % (${transport})`, async () => {
+      const { s, key, cut, o, file } = await cutAt60(transport === 'fetch' ? countingFetch() : undefined);
+      expect(existsSync(`${file}.partial`)).toBe(true);
+      expect((await readFile(`${file}.partial`)).length).toBe(cut);
+      const meta = JSON.parse(await readFile(`${file}.partial.json`, 'utf8'));
+      expect(meta).toMatchObject({ sha256: entryOf(s).sha256, sizeBytes: SIZE });
+      expect(meta.etag).toBeTruthy();
+      expect(existsSync(getCachedManifestPath(o.root))).toBe(false);
+
+      const before = s.bytesServed(key);
+      expect(before).toBe(cut);
+      const result = await ensureVmCacheSynced(o);
+      expect(result.downloaded).toEqual([key]);
+      expect(s.bytesServed(key) - before).toBe(SIZE - cut);
+      const resumed = s.requests.filter((r) => r.path === key).at(-1)!;
+      expect(resumed).toMatchObject({ range: `bytes=${cut}-`, ifRange: meta.etag, status: 206 });
+      expect(await readFile(file)).toEqual(s.contentOf(key));
+      expect(existsSync(`${file}.partial`) || existsSync(`${file}.partial.json`)).toBe(false);
+    });
+  }
+
+  it('resumes within one call when retries are allowed: total bytes served equal the size', async () => {
+    const s = await oneArtifactServer(SIZE);
+    const key = keyOf(s);
+    s.setFault(key, { resetAtByte: 250_000, times: 2 });
+    const root = await tempRoot();
+    const result = await ensureVmCacheSynced({
+      root,
+      manifestUrl: s.manifestUrl,
+      rawHostArch: 'x64',
+      retries: 3,
+      retryPolicy: { baseDelayMs: 10 },
+    });
+    expect(result.downloaded).toEqual([key]);
+    expect(s.bytesServed(key)).toBe(SIZE);
+    expect(s.requests.filter((r) => r.path === key).map((r) => r.range ?? null)).toEqual([
+      null,
+      'bytes=250000-',
+      'bytes=500000-',
+    ]);
+  });
+
+  it('a 200 answer to the Range request restarts from zero and still ends verified', async () => {
+    const { s, key, o, file } = await cutAt60();
+    s.setFault(key, { ignoreRange: true });
+    const before = s.bytesServed(key);
+    await ensureVmCacheSynced(o);
+    expect(s.bytesServed(key) - before).toBe(SIZE);
+    expect(await readFile(file)).toEqual(s.contentOf(key));
+  });
+
+  it('an ETag that changed since the cut restarts from zero (If-Range)', async () => {
+    const { s, key, o, file } = await cutAt60();
+    s.setFault(key, { changeEtag: true });
+    const before = s.bytesServed(key);
+    await ensureVmCacheSynced(o);
+    const last = s.requests.filter((r) => r.path === key).at(-1)!;
+    expect(last.status).toBe(200);
+    expect(s.bytesServed(key) - before).toBe(SIZE);
+    expect(await readFile(file)).toEqual(s.contentOf(key));
+  });
+
+  it('a 416 answer restarts from zero with a plain request', async () => {
+    const { s, key, o, file } = await cutAt60();
+    s.setFault(key, { status: 416, times: 1 });
+    await ensureVmCacheSynced(o);
+    const tail = s.requests.filter((r) => r.path === key).slice(-2);
+    expect(tail.map((r) => [r.status, r.range ?? null])).toEqual([
+      [416, `bytes=${Math.floor(SIZE * 0.6)}-`],
+      [200, null],
+    ]);
+    expect(await readFile(file)).toEqual(s.contentOf(key));
+  });
+
+  it('a partial that belongs to another sha256 is discarded', async () => {
+    const s = await oneArtifactServer(SIZE);
+    const root = await tempRoot();
+    const key = keyOf(s);
+    const file = path.join(root, 'cache', key);
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(`${file}.partial`, Buffer.alloc(400_000, 9));
+    await writeFile(
+      `${file}.partial.json`,
+      JSON.stringify({ sha256: 'a'.repeat(64), sizeBytes: SIZE, etag: '"x"' }),
+    );
+    await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
+    expect(s.requests.filter((r) => r.path === key).map((r) => r.range ?? null)).toEqual([null]);
+    expect(await readFile(file)).toEqual(s.contentOf(key));
+  });
+
+  it('a complete partial left by a crash before the rename is verified and promoted without a download', async () => {
+    const s = await oneArtifactServer(SIZE);
+    const root = await tempRoot();
+    const key = keyOf(s);
+    const file = path.join(root, 'cache', key);
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(`${file}.partial`, s.contentOf(key));
+    await writeFile(
+      `${file}.partial.json`,
+      JSON.stringify({ sha256: entryOf(s).sha256, sizeBytes: SIZE, etag: '"e"' }),
+    );
+    const result = await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
+    expect(result.downloaded).toEqual([key]);
+    expect(s.bytesServed(key)).toBe(0);
+    expect(await readFile(file)).toEqual(s.contentOf(key));
+  });
+});
