@@ -81,12 +81,26 @@ export class HttpStatusError extends VmCacheError {
 
 export class NetworkError extends VmCacheError {
   constructor(url: string, cause: unknown) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    super('ERR_NETWORK', `network error while fetching ${url}: ${detail}; check the connection and retry`, {
-      cause,
-      transient: true,
-    });
+    const detail = describeCause(cause);
+    // A redirect loop is the server's configuration, not a passing fault: retrying cannot help.
+    const redirectLoop = /redirect/i.test(detail);
+    super(
+      'ERR_NETWORK',
+      redirectLoop
+        ? `too many redirects while fetching ${url} (${detail}); the server is misconfigured, tell the app's publisher`
+        : `network error while fetching ${url}: ${detail}; check the connection and retry`,
+      { cause, transient: !redirectLoop },
+    );
   }
+}
+
+/** fetch wraps the useful part ("ECONNRESET", "redirect count exceeded") in `cause`. */
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = cause.cause instanceof Error ? cause.cause.message : undefined;
+  const code =
+    (cause as NodeJS.ErrnoException).code ?? (cause.cause as NodeJS.ErrnoException | undefined)?.code;
+  return [cause.message, inner, code].filter((p, i, all) => p && all.indexOf(p) === i).join(': ');
 }
 
 export class TimeoutError extends VmCacheError {

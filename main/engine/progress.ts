@@ -132,6 +132,12 @@ export class ProgressTracker {
     this.phase = phase;
     this.error = error;
     this.finished = true;
+    // Nothing is in motion any more: a cancelled download waits to be resumed.
+    for (const a of this.artifacts.values()) {
+      if (a.state === 'downloading' || a.state === 'stalled' || a.state === 'verifying') {
+        a.state = phase === 'cancelled' ? 'queued' : a.state === 'verifying' ? 'failed' : 'queued';
+      }
+    }
     clearTimeout(this.timer);
     this.timer = undefined;
     this.deliver();

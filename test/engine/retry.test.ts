@@ -119,4 +119,24 @@ describe('retries against a real server', () => {
     });
     expect(s.requests.filter((r) => r.path === key)).toHaveLength(2 + 5);
   });
+
+  it('a redirect loop fails once with its own words, not retried', async () => {
+    const s = await oneArtifactServer();
+    const key = keyOf(s);
+    s.setFault(key, { redirectLoop: true });
+    await expect(
+      ensureVmCacheSynced({
+        root: await tempRoot(),
+        manifestUrl: s.manifestUrl,
+        rawHostArch: 'x64',
+        retries: 3,
+      }),
+    ).rejects.toMatchObject({
+      code: 'ERR_NETWORK',
+      transient: false,
+      message: expect.stringContaining('too many redirects'),
+    });
+    // got follows 10 redirects, then gives up: 11 requests, and no second round.
+    expect(s.requests.filter((r) => r.path === key)).toHaveLength(11);
+  });
 });
