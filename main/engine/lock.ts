@@ -31,6 +31,7 @@ export interface HeldLock {
 }
 
 const HEARTBEAT_MS = 2_000;
+const PID_REUSE_MS = 10 * 60_000;
 
 export async function acquireLock(lockFile: string, options: LockOptions = {}): Promise<HeldLock> {
   const staleMs = options.staleMs ?? 15_000;
@@ -111,10 +112,12 @@ async function takeOverIfStale(lockFile: string, staleMs: number): Promise<boole
   }
   const info = await readLock(lockFile);
   const heartbeatAge = Date.now() - st.mtimeMs;
-  // A lock file still being written (empty for a moment) is not stale.
-  const ownerDead = info !== undefined && info.host === os.hostname() && !processAlive(info.pid);
-  const silent = heartbeatAge > staleMs;
-  if (!ownerDead && !silent) return false;
+  const sameHost = info !== undefined && info.host === os.hostname();
+  // On this host the pid decides: a live owner whose heartbeat paused (a
+  // sleeping laptop) keeps its lock, unless the silence is so long that the
+  // pid has likely been reused. Across hosts only the heartbeat can tell.
+  const stale = sameHost ? !processAlive(info.pid) || heartbeatAge > PID_REUSE_MS : heartbeatAge > staleMs; // includes a lock file still empty for a moment: fresh, so not stale
+  if (!stale) return false;
   // Move the stale lock aside rather than deleting it, then check we moved
   // the one we judged: if another process replaced it meanwhile, put it back.
   const aside = `${lockFile}.stale-${randomBytes(4).toString('hex')}`;
