@@ -1,37 +1,32 @@
 // The IPC contract: every channel, what it accepts and what it answers. main
 // validates with these schemas, preload builds window.vmCache from the same
 // table, and VmCacheApi is derived from it, so there is no second copy to drift.
+export { CHANNEL_PREFIX, CHANNELS, PROGRESS_CHANNEL } from './channels.js';
+
 import { z } from 'zod';
+import { CHANNELS } from './channels.js';
 import { ErrorCodeSchema } from './errors.js';
 import { SyncProgressSchema } from './progress.js';
 import { CacheStatusSchema, SyncResultSchema, VerifyReportSchema } from './status.js';
 
-/** Every channel starts with this prefix; the preload exposes no other. */
-export const CHANNEL_PREFIX = 'vm-cache:';
-
 /** Request/response calls (ipcRenderer.invoke / ipcMain.handle). None takes arguments. */
 export const INVOKE = {
-  getStatus: { channel: 'vm-cache:get-status', args: z.tuple([]), value: CacheStatusSchema },
-  sync: { channel: 'vm-cache:sync', args: z.tuple([]), value: SyncResultSchema },
-  cancel: { channel: 'vm-cache:cancel', args: z.tuple([]), value: z.object({ cancelled: z.boolean() }) },
-  verify: { channel: 'vm-cache:verify', args: z.tuple([]), value: VerifyReportSchema },
-  clear: { channel: 'vm-cache:clear', args: z.tuple([]), value: z.object({ removedBytes: z.number() }) },
-  subscribe: {
-    channel: 'vm-cache:subscribe',
-    args: z.tuple([]),
-    value: z.object({ subscribed: z.boolean() }),
-  },
+  getStatus: { channel: CHANNELS.getStatus, args: z.tuple([]), value: CacheStatusSchema },
+  sync: { channel: CHANNELS.sync, args: z.tuple([]), value: SyncResultSchema },
+  cancel: { channel: CHANNELS.cancel, args: z.tuple([]), value: z.object({ cancelled: z.boolean() }) },
+  verify: { channel: CHANNELS.verify, args: z.tuple([]), value: VerifyReportSchema },
+  clear: { channel: CHANNELS.clear, args: z.tuple([]), value: z.object({ removedBytes: z.number() }) },
+  subscribe: { channel: CHANNELS.subscribe, args: z.tuple([]), value: z.object({ subscribed: z.boolean() }) },
   unsubscribe: {
-    channel: 'vm-cache:unsubscribe',
+    channel: CHANNELS.unsubscribe,
     args: z.tuple([]),
     value: z.object({ subscribed: z.boolean() }),
   },
-} as const;
+} as const satisfies Record<keyof typeof CHANNELS, { channel: string; args: z.ZodType; value: z.ZodType }>;
 
 export type InvokeName = keyof typeof INVOKE;
 
 /** main -> renderer: one SyncProgress per message. */
-export const PROGRESS_CHANNEL = 'vm-cache:progress';
 export const ProgressMessageSchema = SyncProgressSchema;
 
 export const FailureSchema = z.object({ ok: z.literal(false), code: ErrorCodeSchema, message: z.string() });

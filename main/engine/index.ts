@@ -10,6 +10,7 @@ import { startSync } from './sync.js';
 
 export type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/progress.js';
 export type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
+export { manifestArchFor } from './arch.js';
 export * from './errors.js';
 export { getSyncProgress, watchSyncProgress } from './inflight.js';
 export { clearVmCache, getVmCacheStatus, type MaintenanceOptions, verifyVmCache } from './maintenance.js';
@@ -21,7 +22,7 @@ export {
   type VmManifest,
   VmManifestSchema,
 } from './manifest.js';
-export { setDefaultManifestUrl, type VmCacheOptions } from './options.js';
+export { resolveManifestUrl, setDefaultManifestUrl, type VmCacheOptions } from './options.js';
 export { defaultRoot, getCachedManifestPath } from './paths.js';
 export { type RetryPolicy, retryDelay } from './retry.js';
 export type { FetchLike } from './transport.js';

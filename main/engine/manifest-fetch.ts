@@ -54,7 +54,7 @@ export function fetchManifestOnce(opts: ResolvedOptions, url: string = opts.mani
       }
       return Buffer.concat(chunks);
     } catch (err) {
-      throw asManifestError(url, request.errorFor(err));
+      throw asManifestError(request.errorFor(err));
     } finally {
       clearTimeout(deadline);
       res?.cancel();
@@ -69,7 +69,7 @@ function tooLarge(url: string, max: number): ManifestInvalidError {
   );
 }
 
-function asManifestError(url: string, err: VmCacheError): VmCacheError {
+function asManifestError(err: VmCacheError): VmCacheError {
   if (err instanceof ManifestFetchError || err instanceof ManifestInvalidError || err instanceof CancelError)
     return err;
   if (err.code === 'ERR_SIGNATURE') return err;

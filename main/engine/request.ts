@@ -17,7 +17,7 @@ export class ActiveRequest {
 
   constructor(
     readonly url: string,
-    private readonly parent: AbortSignal | undefined,
+    parent: AbortSignal | undefined,
   ) {
     const onAbort = () => this.abort(new CancelError());
     parent?.addEventListener('abort', onAbort, { once: true });

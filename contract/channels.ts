@@ -1,0 +1,19 @@
+// Channel names alone, with no zod: the preload bundles only this (a couple of
+// kB) while main validates with the schemas in api.ts, which use these names.
+
+/** Every channel starts with this prefix; the preload exposes no other. */
+export const CHANNEL_PREFIX = 'vm-cache:';
+
+/** Request/response calls (ipcRenderer.invoke / ipcMain.handle). */
+export const CHANNELS = {
+  getStatus: 'vm-cache:get-status',
+  sync: 'vm-cache:sync',
+  cancel: 'vm-cache:cancel',
+  verify: 'vm-cache:verify',
+  clear: 'vm-cache:clear',
+  subscribe: 'vm-cache:subscribe',
+  unsubscribe: 'vm-cache:unsubscribe',
+} as const;
+
+/** main -> renderer: one SyncProgress per message. */
+export const PROGRESS_CHANNEL = 'vm-cache:progress';

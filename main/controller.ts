@@ -1,0 +1,263 @@
+// The app's one handle on the cache: every IPC call, the launch prefetch and
+// the settings page go through this object, so "a sync is in flight" has one
+// owner (and one AbortController) per app. Plain Node: no electron import, so
+// the hub, the browser preview and the tests drive the very same code.
+import type { KeyObject } from 'node:crypto';
+import type { SyncProgress } from '../contract/progress.js';
+import type { CacheStatus, SyncResult, VerifyReport } from '../contract/status.js';
+import {
+  clearVmCache,
+  ensureVmCacheSynced,
+  type FetchLike,
+  getSyncProgress,
+  getVmCacheStatus,
+  manifestArchFor,
+  resolveManifestUrl,
+  type VmCacheOptions,
+  verifyVmCache,
+  watchSyncProgress,
+} from './engine/index.js';
+
+export interface VmCacheLogger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+export interface VmCacheControllerOptions {
+  /** Cache root; `<root>/cache` mirrors the CDN. */
+  root: string;
+  /** Default: VM_CACHE_MANIFEST_URL, else the engine's configured default. */
+  manifestUrl?: string;
+  /** Electron passes net.fetch (system proxy, OS certificate store). Default: the engine's got transport. */
+  fetchImpl?: FetchLike;
+  /** Extra attempts for transient failures. Default 5. */
+  retries?: number;
+  /** Ed25519 key the manifest signature must verify with. Default: no signature check. */
+  publicKey?: string | KeyObject;
+  /** Download every arch, not only the host's. Default false. */
+  allArches?: boolean;
+  /** Host arch as process.arch names it. Default process.arch. */
+  rawHostArch?: string;
+  /** Shown in settings so a user can send it to support. Default null. */
+  logPath?: string | null;
+  /** One line per state change and per error. Default: silent. */
+  logger?: VmCacheLogger;
+  /** Any other engine option (timeouts, concurrency...), passed through to every sync. */
+  engine?: Omit<VmCacheOptions, 'root' | 'signal' | 'onProgress'>;
+}
+
+const SILENT: VmCacheLogger = { info() {}, warn() {}, error() {} };
+
+export class VmCacheController {
+  readonly root: string;
+  readonly logPath: string | null;
+  private readonly logger: VmCacheLogger;
+  private readonly syncOptions: VmCacheOptions;
+  private inFlight: { promise: Promise<SyncResult>; abort: AbortController } | undefined;
+
+  constructor(private readonly options: VmCacheControllerOptions) {
+    this.root = options.root;
+    this.logPath = options.logPath ?? null;
+    this.logger = options.logger ?? SILENT;
+    this.syncOptions = {
+      ...options.engine,
+      root: options.root,
+      retries: options.retries ?? 5,
+      ...(options.manifestUrl === undefined ? {} : { manifestUrl: options.manifestUrl }),
+      ...(options.fetchImpl === undefined ? {} : { fetchImpl: options.fetchImpl }),
+      ...(options.publicKey === undefined ? {} : { publicKey: options.publicKey }),
+      ...(options.allArches === undefined ? {} : { allArches: options.allArches }),
+      ...(options.rawHostArch === undefined ? {} : { rawHostArch: options.rawHostArch }),
+    };
+  }
+
+  /** The URL the status shows: the option, else the environment (the engine's own fallback order). */
+  get manifestUrl(): string {
+    try {
+      return resolveManifestUrl(this.options.manifestUrl);
+    } catch {
+      return '';
+    }
+  }
+
+  /** True while this controller's sync runs. */
+  get syncing(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  getStatus(): Promise<CacheStatus> {
+    return getVmCacheStatus({ root: this.root, manifestUrl: this.manifestUrl, logPath: this.logPath });
+  }
+
+  /** Starts a sync, or joins the one in flight: concurrent callers share one promise. */
+  sync(): Promise<SyncResult> {
+    if (this.inFlight) return this.inFlight.promise;
+    const abort = new AbortController();
+    const log = new ProgressLog(this.logger);
+    this.logger.info(`sync started: ${this.manifestUrl || '(default manifest URL)'} -> ${this.root}`);
+    const promise = ensureVmCacheSynced({
+      ...this.syncOptions,
+      signal: abort.signal,
+      onProgress: (p) => log.observe(p),
+    });
+    const flight = { promise, abort };
+    this.inFlight = flight;
+    const leave = () => {
+      if (this.inFlight === flight) this.inFlight = undefined;
+    };
+    promise.then(
+      (result) => {
+        leave();
+        log.succeeded(result);
+      },
+      (err: unknown) => {
+        leave();
+        log.failed(err);
+      },
+    );
+    return promise;
+  }
+
+  /**
+   * The launch sync: the same as sync(), but an app that fires it and never
+   * awaits it gets no unhandled rejection (the failure is logged; a caller
+   * that awaits still sees it).
+   */
+  prefetch(): Promise<SyncResult> {
+    const promise = this.sync();
+    promise.catch(() => {});
+    return promise;
+  }
+
+  /** Aborts this controller's sync and waits until it has let go (lock released, partial kept). */
+  async cancel(): Promise<{ cancelled: boolean }> {
+    const flight = this.inFlight;
+    if (!flight) return { cancelled: false };
+    this.logger.info('sync cancel requested');
+    flight.abort.abort();
+    await flight.promise.catch(() => {});
+    return { cancelled: true };
+  }
+
+  /** Re-hashes every cached tarball; a corrupt one is removed so the next sync fetches it again. */
+  async verify(): Promise<VerifyReport> {
+    this.logger.info('verify started');
+    try {
+      const report = await verifyVmCache(this.maintenanceOptions());
+      const bad = report.entries.filter((e) => e.state !== 'ok');
+      if (report.ok) this.logger.info(`verify ok: ${report.entries.length} tarball(s)`);
+      else
+        this.logger.warn(
+          `verify found problems: ${bad.map((e) => `${e.key} ${e.state}`).join(', ') || 'no cache'}`,
+        );
+      return report;
+    } catch (err) {
+      this.logger.error(`verify failed: ${describeError(err)}`);
+      throw err;
+    }
+  }
+
+  /** Cancels any sync first (it holds the lock), then removes the whole cache. */
+  async clear(): Promise<{ removedBytes: number }> {
+    await this.cancel();
+    try {
+      const result = await clearVmCache({ root: this.root });
+      this.logger.info(`cache cleared: ${result.removedBytes} bytes removed`);
+      return result;
+    } catch (err) {
+      this.logger.error(`clear failed: ${describeError(err)}`);
+      throw err;
+    }
+  }
+
+  /** A cached manifest exists and every tarball this host uses is present at its size. */
+  async hasCompleteCache(): Promise<boolean> {
+    const status = await getVmCacheStatus({ root: this.root });
+    if (!status.cached) return false;
+    let arch: string | undefined;
+    try {
+      arch = this.options.allArches ? undefined : manifestArchFor(this.options.rawHostArch ?? process.arch);
+    } catch {
+      return false; // an unsupported arch never has a complete cache
+    }
+    const mine = status.cached.artifacts.filter((a) => arch === undefined || a.arch === arch);
+    return mine.every((a) => a.present);
+  }
+
+  /** The state of the sync in flight for this root, if any. */
+  currentProgress(): SyncProgress | undefined {
+    return getSyncProgress(this.root);
+  }
+
+  /** Follows every sync of this root: the in-flight snapshot first, then its events. */
+  watch(listener: (progress: SyncProgress) => void): () => void {
+    return watchSyncProgress(this.root, listener);
+  }
+
+  private maintenanceOptions() {
+    return {
+      root: this.root,
+      ...(this.options.allArches === undefined ? {} : { allArches: this.options.allArches }),
+      ...(this.options.rawHostArch === undefined ? {} : { rawHostArch: this.options.rawHostArch }),
+    };
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+/**
+ * Turns the progress stream into log lines: one per phase change, per
+ * artifact state change and per error, never one per byte event.
+ */
+class ProgressLog {
+  private phase: string | undefined;
+  private readonly states = new Map<string, string>();
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly logger: VmCacheLogger) {}
+
+  observe(p: SyncProgress): void {
+    if (p.phase !== this.phase) {
+      this.phase = p.phase;
+      // The terminal phases get their own line from succeeded()/failed().
+      if (p.phase !== 'done' && p.phase !== 'failed' && p.phase !== 'cancelled') {
+        this.logger.info(`phase: ${p.phase}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}`);
+      }
+    }
+    for (const a of p.artifacts) {
+      const state = `${a.state}|${a.attempt}|${a.error?.code ?? ''}`;
+      if (this.states.get(a.key) === state) continue;
+      this.states.set(a.key, state);
+      const name = `${a.agent} ${a.version} ${a.arch}`;
+      if (a.error) {
+        const line = `${name}: ${a.state} after ${a.error.code}: ${a.error.message}`;
+        if (a.state === 'failed') this.logger.error(line);
+        else this.logger.warn(line);
+      } else {
+        this.logger.info(`${name}: ${a.state}${a.attempt > 1 ? ` (attempt ${a.attempt})` : ''}`);
+      }
+    }
+  }
+
+  succeeded(result: SyncResult): void {
+    const seconds = ((Date.now() - this.startedAt) / 1000).toFixed(1);
+    this.logger.info(
+      result.skipped
+        ? `sync done in ${seconds}s: cache already current`
+        : `sync done in ${seconds}s: downloaded ${result.downloaded.join(', ')}`,
+    );
+  }
+
+  failed(err: unknown): void {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (code === 'ERR_ABORTED') this.logger.info('sync cancelled; the partial download is kept');
+    else this.logger.error(`sync failed: ${describeError(err)}`);
+  }
+}

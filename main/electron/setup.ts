@@ -1,0 +1,151 @@
+// setupVmCache's body, with Electron passed in: one call wires the controller,
+// the IPC hub, the plugin's windows and the launch sync. index.ts hands it the
+// real Electron modules; tests hand it stand-ins for those objects only.
+import type { KeyObject } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BrowserWindow, Session, WebContents } from 'electron';
+import { VmCacheController, type VmCacheControllerOptions, type VmCacheLogger } from '../controller.js';
+import { defaultSenderPolicy, VmCacheHub } from '../hub.js';
+import { registerIpc } from './ipc.js';
+import { type PageName, type PageSource, pageLocation, pageOrigins } from './pages.js';
+import { SenderRegistry } from './senders.js';
+import { createPluginSession } from './session.js';
+import type { ElectronParts } from './types.js';
+import { createSecureWindow } from './windows.js';
+
+export interface SetupVmCacheOptions {
+  /** Cache root. Default `<userData>/vm-cache`. */
+  root?: string;
+  /** Default: VM_CACHE_MANIFEST_URL, else the engine's configured default. */
+  manifestUrl?: string;
+  /** Ed25519 key the manifest signature must verify with. Default: none. */
+  publicKey?: string | KeyObject;
+  /** Download every arch. Default false. */
+  allArches?: boolean;
+  /** Extra attempts for transient failures. Default 5. */
+  retries?: number;
+  /** Other engine options (timeouts, concurrency...). */
+  engine?: VmCacheControllerOptions['engine'];
+  /** Start a sync when the app is ready (launch does not wait for it). Default true. */
+  prefetchOnReady?: boolean;
+  /** Folder with first-run.html and settings.html. Default `<main bundle>/../renderer`. */
+  rendererDir?: string;
+  /** Load the pages from this dev server instead. Default ELECTRON_RENDERER_URL (set by `electron-vite dev`). */
+  devServerUrl?: string;
+  /** The built preload. Default `<main bundle>/../preload/index.cjs`. */
+  preloadPath?: string;
+  /** More origins (or file:// folder prefixes) whose main frames may use the API, in registered windows. */
+  allowedOrigins?: string[];
+  /** Progress messages per window at most once per this (ms). Default 100. */
+  progressIntervalMs?: number;
+  /** Default: silent here; setupVmCache() passes electron-log. */
+  logger?: VmCacheLogger;
+  /** Shown in settings. Default null. */
+  logPath?: string | null;
+}
+
+export interface VmCacheSetup {
+  controller: VmCacheController;
+  hub: VmCacheHub;
+  /** The first-run screen (the panel full-size); focuses it if already open. */
+  openFirstRunWindow(): BrowserWindow;
+  /** The settings page (the compact panel); focuses it if already open. */
+  openSettingsWindow(): BrowserWindow;
+  /** Lets a host window (its own page with the panel in it) use window.vmCache. */
+  registerWindow(target: BrowserWindow | WebContents): void;
+  /** Removes the IPC handlers, drops every subscription and cancels the sync (its partial is kept). */
+  dispose(): void;
+}
+
+const WINDOW_SIZES: Record<PageName, { title: string; width: number; height: number }> = {
+  'first-run': { title: 'Downloading VM images', width: 820, height: 640 },
+  settings: { title: 'VM images', width: 560, height: 520 },
+};
+
+export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheOptions = {}): VmCacheSetup {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const source: PageSource = {
+    rendererDir: options.rendererDir ?? path.join(here, '..', 'renderer'),
+    devServerUrl: options.devServerUrl ?? process.env.ELECTRON_RENDERER_URL,
+  };
+  const preloadPath = options.preloadPath ?? path.join(here, '..', 'preload', 'index.cjs');
+
+  const controllerOptions: VmCacheControllerOptions = {
+    root: options.root ?? path.join(electron.app.getPath('userData'), 'vm-cache'),
+    // Electron's network stack: the system proxy (PAC, auth) and the OS certificate store apply.
+    fetchImpl: (url, init) => electron.net.fetch(url, init),
+    logPath: options.logPath ?? null,
+  };
+  if (options.manifestUrl !== undefined) controllerOptions.manifestUrl = options.manifestUrl;
+  if (options.publicKey !== undefined) controllerOptions.publicKey = options.publicKey;
+  if (options.allArches !== undefined) controllerOptions.allArches = options.allArches;
+  if (options.retries !== undefined) controllerOptions.retries = options.retries;
+  if (options.engine !== undefined) controllerOptions.engine = options.engine;
+  if (options.logger !== undefined) controllerOptions.logger = options.logger;
+  const controller = new VmCacheController(controllerOptions);
+
+  const senders = new SenderRegistry((id) => hub.dropSender(id));
+  const pagePolicy = defaultSenderPolicy([...pageOrigins(source), ...(options.allowedOrigins ?? [])]);
+  const hub: VmCacheHub = new VmCacheHub({
+    controller,
+    isAllowedSender: (sender) => senders.has(sender.id) && pagePolicy(sender),
+    ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const unregisterIpc = registerIpc(electron.ipcMain, hub);
+
+  if (options.prefetchOnReady ?? true) {
+    // Not awaited by anything: the app's launch never waits for the download.
+    electron.app
+      .whenReady()
+      .then(() => controller.prefetch())
+      .catch(() => {});
+  }
+
+  // The session needs a ready app, so it is made with the first window.
+  let session: Session | undefined;
+  const windows = new Map<PageName, BrowserWindow>();
+
+  const open = (name: PageName): BrowserWindow => {
+    const existing = windows.get(name);
+    if (existing && !existing.isDestroyed()) {
+      existing.focus();
+      return existing;
+    }
+    session ??= createPluginSession(electron, source);
+    const win = createSecureWindow(electron.BrowserWindow, {
+      ...WINDOW_SIZES[name],
+      minWidth: 360,
+      minHeight: 320,
+      preload: preloadPath,
+      session,
+    });
+    windows.set(name, win);
+    win.on('closed', () => {
+      if (windows.get(name) === win) windows.delete(name);
+    });
+    senders.track(win.webContents);
+    const location = pageLocation(source, name);
+    const loading = location.kind === 'file' ? win.loadFile(location.path) : win.loadURL(location.url);
+    loading.catch((err: unknown) => {
+      options.logger?.error(
+        `cannot load the ${name} page: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
+    return win;
+  };
+
+  return {
+    controller,
+    hub,
+    openFirstRunWindow: () => open('first-run'),
+    openSettingsWindow: () => open('settings'),
+    registerWindow: (target) => senders.track('webContents' in target ? target.webContents : target),
+    dispose: () => {
+      unregisterIpc();
+      hub.dispose();
+      controller.cancel().catch(() => {});
+    },
+  };
+}

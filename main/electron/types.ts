@@ -1,0 +1,12 @@
+// The slice of Electron this plugin touches, as types only. setup.ts takes it
+// as a parameter, so the wiring runs in plain Node tests with stand-ins for
+// these objects (and nothing else), while index.ts passes the real modules.
+import type { App, BrowserWindow, BrowserWindowConstructorOptions, IpcMain, Net, Session } from 'electron';
+
+export interface ElectronParts {
+  app: Pick<App, 'whenReady' | 'getPath'>;
+  ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
+  BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindow;
+  net: Pick<Net, 'fetch'>;
+  session: { fromPartition(partition: string): Session };
+}

@@ -1,0 +1,190 @@
+// The IPC hub: the one place a request from a page is checked and answered.
+// It knows nothing of Electron: ipcMain is one transport, the browser
+// preview's WebSocket is another, and both hand it (channel, args, sender,
+// send). Every answer is a Result; nothing a page sends can make it throw or
+// change state unless the sender, the channel and the arguments all check out.
+import { INVOKE, type InvokeName, PROGRESS_CHANNEL, type Result } from '../contract/api.js';
+import { ERROR_CODES, type ErrorCode } from '../contract/errors.js';
+import type { SyncProgress } from '../contract/progress.js';
+import type { VmCacheController, VmCacheLogger } from './controller.js';
+import type { SenderInfo } from './ipc/sender-policy.js';
+import { TrailingThrottle } from './ipc/throttle.js';
+
+export { defaultSenderPolicy, type SenderInfo, type SenderPolicy } from './ipc/sender-policy.js';
+
+export type Send = (channel: string, payload: unknown) => void;
+
+export interface VmCacheHubOptions {
+  controller: VmCacheController;
+  isAllowedSender(sender: SenderInfo): boolean;
+  /** Minimum gap between two progress messages to one sender. Default 100 (10 per second). */
+  progressIntervalMs?: number;
+  /** Refused requests are logged here (a page probing the API is worth knowing about). */
+  logger?: Pick<VmCacheLogger, 'warn'>;
+}
+
+interface Subscription {
+  send: Send;
+  throttle: TrailingThrottle<SyncProgress>;
+  unwatch: () => void;
+}
+
+const NAME_BY_CHANNEL = new Map<string, InvokeName>(
+  (Object.keys(INVOKE) as InvokeName[]).map((name) => [INVOKE[name].channel, name]),
+);
+const KNOWN_CODES = new Set<string>(ERROR_CODES);
+
+export class VmCacheHub {
+  private readonly controller: VmCacheController;
+  private readonly isAllowedSender: (sender: SenderInfo) => boolean;
+  private readonly intervalMs: number;
+  private readonly logger: Pick<VmCacheLogger, 'warn'> | undefined;
+  private readonly subscriptions = new Map<number, Subscription>();
+  private disposed = false;
+
+  constructor(options: VmCacheHubOptions) {
+    this.controller = options.controller;
+    this.isAllowedSender = options.isAllowedSender;
+    this.intervalMs = options.progressIntervalMs ?? 100;
+    this.logger = options.logger;
+  }
+
+  /** Sender ids with a live progress subscription. */
+  get subscribers(): number[] {
+    return [...this.subscriptions.keys()];
+  }
+
+  /** Validates channel (a key of INVOKE), the sender, and args with the channel's zod schema; never throws. */
+  async invoke(channel: string, args: unknown, sender: SenderInfo, send: Send): Promise<Result<unknown>> {
+    try {
+      if (this.disposed) return failure('ERR_INTERNAL', 'the cache service has shut down');
+      if (!this.senderAllowed(sender)) {
+        return this.refuse('ERR_FORBIDDEN_SENDER', `sender ${clip(safeUrlOf(sender))} may not use vm-cache`);
+      }
+      const name = typeof channel === 'string' ? NAME_BY_CHANNEL.get(channel) : undefined;
+      if (name === undefined) return this.refuse('ERR_INVALID_REQUEST', `unknown channel ${clip(channel)}`);
+      const spec = INVOKE[name];
+      if (!spec.args.safeParse(args).success) {
+        return this.refuse('ERR_INVALID_REQUEST', `${spec.channel} takes no arguments`);
+      }
+      const value = await this.run(name, sender.id, send);
+      // The answer crosses a process boundary: hold it to the contract here, not in every page.
+      return { ok: true, value: spec.value.parse(value) };
+    } catch (err) {
+      return toFailure(err);
+    }
+  }
+
+  /** Drop the sender's subscription (navigation, close, socket end). */
+  dropSender(senderId: number): void {
+    const sub = this.subscriptions.get(senderId);
+    if (!sub) return;
+    this.subscriptions.delete(senderId);
+    sub.throttle.close();
+    sub.unwatch();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const id of [...this.subscriptions.keys()]) this.dropSender(id);
+  }
+
+  private async run(name: InvokeName, senderId: number, send: Send): Promise<unknown> {
+    switch (name) {
+      case 'getStatus':
+        return this.controller.getStatus();
+      case 'sync':
+        return this.controller.sync();
+      case 'cancel':
+        return this.controller.cancel();
+      case 'verify':
+        return this.controller.verify();
+      case 'clear':
+        return this.controller.clear();
+      case 'subscribe':
+        this.subscribe(senderId, send);
+        return { subscribed: true };
+      case 'unsubscribe':
+        this.dropSender(senderId);
+        return { subscribed: false };
+      default: {
+        const unreachable: never = name;
+        throw new Error(`no handler for ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /** One subscription per sender: a second subscribe re-points it and re-sends the snapshot. */
+  private subscribe(senderId: number, send: Send): void {
+    const existing = this.subscriptions.get(senderId);
+    if (existing) {
+      existing.send = send;
+      const snapshot = this.controller.currentProgress();
+      if (snapshot) existing.throttle.push(snapshot);
+      return;
+    }
+    const sub: Subscription = {
+      send,
+      throttle: new TrailingThrottle<SyncProgress>(this.intervalMs, (p) => this.deliver(senderId, p)),
+      unwatch: () => {},
+    };
+    this.subscriptions.set(senderId, sub);
+    // watch() hands over the in-flight snapshot synchronously: a late subscriber sees it first.
+    const unwatch = this.controller.watch((p) => sub.throttle.push(p));
+    // If delivering that snapshot failed, the sender was dropped before unwatch existed.
+    if (this.subscriptions.get(senderId) === sub) sub.unwatch = unwatch;
+    else unwatch();
+  }
+
+  private deliver(senderId: number, progress: SyncProgress): void {
+    const sub = this.subscriptions.get(senderId);
+    if (!sub) return;
+    try {
+      sub.send(PROGRESS_CHANNEL, progress);
+    } catch {
+      // The receiver is gone (a destroyed window, a closed socket): stop feeding it.
+      this.dropSender(senderId);
+    }
+  }
+
+  private senderAllowed(sender: SenderInfo): boolean {
+    if (typeof sender !== 'object' || sender === null) return false;
+    if (!Number.isSafeInteger(sender.id) || typeof sender.url !== 'string') return false;
+    if (typeof sender.isMainFrame !== 'boolean') return false;
+    try {
+      return this.isAllowedSender(sender) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  private refuse(code: ErrorCode, message: string): Result<never> {
+    this.logger?.warn(`refused IPC request: ${code}: ${message}`);
+    return failure(code, message);
+  }
+}
+
+function failure(code: ErrorCode, message: string): Result<never> {
+  return { ok: false, code, message };
+}
+
+/** Controller errors keep their code (the panel maps it to words); anything else is internal. */
+function toFailure(err: unknown): Result<never> {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return failure(
+    typeof code === 'string' && KNOWN_CODES.has(code) ? (code as ErrorCode) : 'ERR_INTERNAL',
+    message,
+  );
+}
+
+function safeUrlOf(sender: unknown): unknown {
+  return typeof sender === 'object' && sender !== null ? (sender as { url?: unknown }).url : sender;
+}
+
+/** A page can send a megabyte of channel name; the reply and the log echo a short, printable piece. */
+function clip(value: unknown): string {
+  const text = typeof value === 'string' ? value : typeof value;
+  const printable = text.replace(/[^\x20-\x7e]/g, '?');
+  return JSON.stringify(printable.length > 80 ? `${printable.slice(0, 80)}…` : printable);
+}

@@ -1,0 +1,53 @@
+// Per-receiver rate limit for the progress broadcast: the first value goes out
+// at once (a late subscriber sees the snapshot without waiting), later ones at
+// most once per interval, and the newest value is always delivered on the
+// trailing edge, so the last state ('done', 'failed') is never lost to the limit.
+
+export class TrailingThrottle<T> {
+  private last = Number.NEGATIVE_INFINITY;
+  private pending: { value: T } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly deliver: (value: T) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  push(value: T): void {
+    if (this.closed) return;
+    const wait = this.last + this.intervalMs - this.now();
+    if (wait <= 0 && !this.timer) {
+      this.emit(value);
+      return;
+    }
+    // Only the newest value matters: each progress message is a full snapshot.
+    this.pending = { value };
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), Math.max(0, wait));
+      // A pending tick must not keep a process (a test, a CLI host) alive.
+      this.timer.unref?.();
+    }
+  }
+
+  /** Stops for good; a pending value is dropped (the receiver is gone). */
+  close(): void {
+    this.closed = true;
+    this.pending = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending && !this.closed) this.emit(pending.value);
+  }
+
+  private emit(value: T): void {
+    this.last = this.now();
+    this.deliver(value);
+  }
+}

@@ -1,0 +1,269 @@
+// Stand-ins for Electron's own objects (ipcMain, BrowserWindow, webContents,
+// app, net, session, Menu), the only things these tests do not run for real.
+// They record what the code under test asked of them and behave like the
+// real ones where that matters (handle() refuses a second handler, a closed
+// window destroys its webContents, whenReady resolves when the test says so).
+import { EventEmitter } from 'node:events';
+import type { DemoElectronParts } from '../../main/app.js';
+
+export class FakeIpcMain {
+  readonly calls: string[] = [];
+  readonly handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
+
+  handle(channel: string, listener: (event: unknown, ...args: unknown[]) => unknown): void {
+    this.calls.push(`handle ${channel}`);
+    // Electron throws here too: "Attempted to register a second handler".
+    if (this.handlers.has(channel))
+      throw new Error(`Attempted to register a second handler for '${channel}'`);
+    this.handlers.set(channel, listener);
+  }
+
+  removeHandler(channel: string): void {
+    this.calls.push(`removeHandler ${channel}`);
+    this.handlers.delete(channel);
+  }
+
+  /** What ipcRenderer.invoke(channel, ...args) from `contents` would do. */
+  async invoke(
+    contents: FakeWebContents,
+    channel: string,
+    args: unknown[] = [],
+    frame: FakeFrame | null = contents.mainFrame,
+  ): Promise<unknown> {
+    const handler = this.handlers.get(channel);
+    if (!handler) throw new Error(`No handler registered for '${channel}'`);
+    return handler({ sender: contents, senderFrame: frame, frameId: 1, processId: 1 }, ...args);
+  }
+}
+
+export class FakeFrame {
+  constructor(public url: string) {}
+}
+
+let nextId = 1;
+
+export class FakeWebContents extends EventEmitter {
+  readonly id = nextId++;
+  readonly mainFrame = new FakeFrame('about:blank');
+  readonly sent: Array<{ channel: string; payload: unknown; at: number }> = [];
+  windowOpenHandler: ((details: unknown) => unknown) | undefined;
+  private destroyed = false;
+
+  send(channel: string, payload: unknown): void {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    this.sent.push({ channel, payload, at: Date.now() });
+    // Structured clone, as IPC does: the renderer never shares objects with main.
+    this.emit('to-renderer', channel, structuredClone(payload));
+  }
+
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  setWindowOpenHandler(handler: (details: unknown) => unknown): void {
+    this.windowOpenHandler = handler;
+  }
+
+  /** A page load: the main frame navigates (did-start-navigation first, as in Electron). */
+  navigate(url: string, options: { isMainFrame?: boolean; isSameDocument?: boolean } = {}): void {
+    const isMainFrame = options.isMainFrame ?? true;
+    this.emit('did-start-navigation', { url, isMainFrame, isSameDocument: options.isSameDocument ?? false });
+    if (isMainFrame) this.mainFrame.url = url;
+  }
+
+  /** Emits a cancellable event and tells whether a listener prevented it. */
+  emitPreventable(name: string, ...args: unknown[]): boolean {
+    let prevented = false;
+    this.emit(name, { preventDefault: () => (prevented = true) }, ...args);
+    return prevented;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit('destroyed');
+  }
+}
+
+export class FakeBrowserWindow extends EventEmitter {
+  static created: FakeBrowserWindow[] = [];
+  readonly webContents = new FakeWebContents();
+  readonly loads: string[] = [];
+  shown = false;
+  focused = 0;
+  private destroyed = false;
+
+  constructor(readonly options: Record<string, unknown> & { webPreferences?: Record<string, unknown> }) {
+    super();
+    FakeBrowserWindow.created.push(this);
+  }
+
+  async loadFile(file: string): Promise<void> {
+    this.loads.push(`file ${file}`);
+    this.webContents.navigate(`file://${file}`);
+  }
+
+  async loadURL(url: string): Promise<void> {
+    this.loads.push(`url ${url}`);
+    this.webContents.navigate(url);
+  }
+
+  show(): void {
+    this.shown = true;
+  }
+
+  focus(): void {
+    this.focused++;
+  }
+
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  close(): void {
+    if (this.destroyed) return;
+    this.emit('close', { preventDefault() {} });
+    this.destroyed = true;
+    this.webContents.destroy();
+    this.emit('closed');
+  }
+}
+
+export class FakeSession extends EventEmitter {
+  headersListener: ((details: unknown, callback: (response: unknown) => void) => void) | undefined;
+  beforeRequestListener: ((details: unknown, callback: (response: unknown) => void) => void) | undefined;
+  permissionRequestHandler: ((...args: unknown[]) => void) | undefined;
+  permissionCheckHandler: ((...args: unknown[]) => boolean) | undefined;
+  readonly webRequest = {
+    onHeadersReceived: (listener: FakeSession['headersListener']) => {
+      this.headersListener = listener;
+    },
+    onBeforeRequest: (listener: FakeSession['beforeRequestListener']) => {
+      this.beforeRequestListener = listener;
+    },
+  };
+
+  setPermissionRequestHandler(handler: FakeSession['permissionRequestHandler']): void {
+    this.permissionRequestHandler = handler;
+  }
+
+  setPermissionCheckHandler(handler: FakeSession['permissionCheckHandler']): void {
+    this.permissionCheckHandler = handler;
+  }
+}
+
+export class FakeApp extends EventEmitter {
+  readonly quitCalls: number[] = [];
+  whenReadyCalls = 0;
+  private ready!: () => void;
+  private readonly readyPromise = new Promise<void>((resolve) => {
+    this.ready = resolve;
+  });
+
+  constructor(private readonly userData: string) {
+    super();
+  }
+
+  whenReady(): Promise<void> {
+    this.whenReadyCalls++;
+    return this.readyPromise;
+  }
+
+  /** The test decides when Electron is ready. */
+  becomeReady(): void {
+    this.ready();
+  }
+
+  getPath(name: string): string {
+    if (name !== 'userData') throw new Error(`unexpected getPath(${name})`);
+    return this.userData;
+  }
+
+  quit(): void {
+    this.quitCalls.push(Date.now());
+  }
+}
+
+export interface StandIns {
+  app: FakeApp;
+  ipcMain: FakeIpcMain;
+  session: FakeSession;
+  partitions: string[];
+  fetchCalls: string[];
+  windows: FakeBrowserWindow[];
+  menus: unknown[];
+  /** Typed as the real Electron slice the code under test takes. */
+  parts: DemoElectronParts;
+}
+
+export function electronStandIns(userData: string): StandIns {
+  FakeBrowserWindow.created = [];
+  const app = new FakeApp(userData);
+  const ipcMain = new FakeIpcMain();
+  const session = new FakeSession();
+  const partitions: string[] = [];
+  const fetchCalls: string[] = [];
+  const menus: unknown[] = [];
+  const parts = {
+    app,
+    ipcMain,
+    BrowserWindow: FakeBrowserWindow,
+    // net.fetch: the system's network stack in Electron, the global fetch here.
+    net: {
+      fetch: (url: string, init?: RequestInit) => {
+        fetchCalls.push(url);
+        return fetch(url, init);
+      },
+    },
+    session: {
+      fromPartition: (partition: string) => {
+        partitions.push(partition);
+        return session;
+      },
+    },
+    Menu: {
+      buildFromTemplate: (template: unknown) => ({ template }),
+      setApplicationMenu: (menu: unknown) => menus.push(menu),
+    },
+  };
+  return {
+    app,
+    ipcMain,
+    session,
+    partitions,
+    fetchCalls,
+    menus,
+    get windows() {
+      return FakeBrowserWindow.created;
+    },
+    parts: parts as unknown as StandIns['parts'],
+  };
+}
+
+/**
+ * ipcRenderer for a page in `contents`: invoke goes through the registered
+ * ipcMain handler, and what main sends to `contents` reaches its listeners
+ * with an event object first, as in Electron.
+ */
+export function fakeIpcRenderer(ipcMain: FakeIpcMain, contents: FakeWebContents) {
+  const listeners = new Map<(...args: unknown[]) => void, (channel: string, payload: unknown) => void>();
+  const event = { sender: 'the ipcRenderer itself', senderId: 0, ports: [] };
+  return {
+    invoke: (channel: string, ...args: unknown[]) => ipcMain.invoke(contents, channel, args),
+    on(channel: string, listener: (...args: unknown[]) => void) {
+      const relay = (ch: string, payload: unknown) => {
+        if (ch === channel) listener(event, payload);
+      };
+      listeners.set(listener, relay);
+      contents.on('to-renderer', relay);
+      return this;
+    },
+    removeListener(_channel: string, listener: (...args: unknown[]) => void) {
+      const relay = listeners.get(listener);
+      if (relay) contents.off('to-renderer', relay);
+      listeners.delete(listener);
+      return this;
+    },
+    listenerCount: () => contents.listenerCount('to-renderer'),
+  };
+}

@@ -1,0 +1,191 @@
+// The hub's gatekeeping, with the real controller and engine behind it: a
+// forbidden sender or a malformed request gets a coded failure and changes
+// nothing (no request to the server, no file touched, no subscription).
+import { describe, expect, it } from 'vitest';
+import { INVOKE, resultSchema } from '../../contract/api.js';
+import { ERROR_CODES } from '../../contract/errors.js';
+import { defaultSenderPolicy, type SenderInfo, VmCacheHub } from '../../main/hub.js';
+import type { ArtifactServer } from '../../server/index.js';
+import { listFiles, oneArtifactServer } from '../helpers.js';
+import { controllerFor, PAGE_PREFIX, PAGE_URL, recordingLogger, sender } from './support.js';
+
+const KNOWN_IDS = new Set([1, 2, 3]);
+const noSend = () => {};
+
+async function setup(options: { synced?: boolean } = {}) {
+  const s = await oneArtifactServer();
+  const controller = await controllerFor(s);
+  if (options.synced) await controller.sync();
+  const logger = recordingLogger();
+  const policy = defaultSenderPolicy([PAGE_PREFIX]);
+  const hub = new VmCacheHub({
+    controller,
+    isAllowedSender: (x) => KNOWN_IDS.has(x.id) && policy(x),
+    logger,
+  });
+  const snapshot = async () => ({
+    requests: s.requests.length,
+    files: await listFiles(controller.root),
+    subscribers: hub.subscribers,
+    syncing: controller.syncing,
+  });
+  return { s, controller, hub, logger, snapshot };
+}
+
+const tarballs = (s: ArtifactServer) => s.requests.filter((r) => r.path.endsWith('.tar.gz'));
+
+describe('VmCacheHub: requests', () => {
+  it('answers every INVOKE channel for an allowed sender, each value valid by its schema', async () => {
+    const { hub, s } = await setup();
+    for (const name of [
+      'getStatus',
+      'sync',
+      'verify',
+      'cancel',
+      'subscribe',
+      'unsubscribe',
+      'clear',
+    ] as const) {
+      const spec = INVOKE[name];
+      const answer = await hub.invoke(spec.channel, [], sender(1), noSend);
+      expect(resultSchema(spec.value).parse(answer), name).toMatchObject({ ok: true });
+    }
+    expect(tarballs(s)).toHaveLength(1);
+  });
+
+  it('refuses senders that are not the app’s main frame: wrong origin, subframe, unknown id', async () => {
+    const { hub, snapshot, logger } = await setup({ synced: true });
+    const before = await snapshot();
+    const forbidden: SenderInfo[] = [
+      sender(1, 'https://evil.example/first-run.html'),
+      sender(1, PAGE_URL, false),
+      sender(99, PAGE_URL),
+      sender(1, 'file:///opt/app/out/renderer-evil/x.html'),
+      sender(1, ''),
+    ];
+    for (const who of forbidden) {
+      for (const name of ['getStatus', 'sync', 'clear', 'verify', 'subscribe'] as const) {
+        const answer = await hub.invoke(INVOKE[name].channel, [], who, noSend);
+        expect(answer, `${name} from ${JSON.stringify(who)}`).toMatchObject({
+          ok: false,
+          code: 'ERR_FORBIDDEN_SENDER',
+        });
+      }
+    }
+    expect(await snapshot()).toEqual(before);
+    expect(logger.lines.every((l) => l.level === 'warn' && l.text.includes('ERR_FORBIDDEN_SENDER'))).toBe(
+      true,
+    );
+  });
+
+  it('refuses malformed sender objects and a policy that throws', async () => {
+    const { controller, snapshot } = await setup({ synced: true });
+    const before = await snapshot();
+    const throwing = new VmCacheHub({
+      controller,
+      isAllowedSender: () => {
+        throw new Error('policy broke');
+      },
+    });
+    expect(await throwing.invoke(INVOKE.clear.channel, [], sender(1), noSend)).toMatchObject({
+      code: 'ERR_FORBIDDEN_SENDER',
+    });
+    const lenient = new VmCacheHub({ controller, isAllowedSender: () => true });
+    for (const bad of [null, undefined, 'x', {}, { id: '1', url: PAGE_URL, isMainFrame: true }, { id: 1 }]) {
+      const answer = await lenient.invoke(INVOKE.clear.channel, [], bad as unknown as SenderInfo, noSend);
+      expect(answer, JSON.stringify(bad)).toMatchObject({ ok: false, code: 'ERR_FORBIDDEN_SENDER' });
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('rejects unknown channels and bad arguments with ERR_INVALID_REQUEST, changing nothing', async () => {
+    const { hub, snapshot } = await setup({ synced: true });
+    const before = await snapshot();
+    const huge = 'x'.repeat(2_000_000);
+    const badChannels: unknown[] = [
+      'vm-cache:nope',
+      'getStatus',
+      'sync',
+      '',
+      '__proto__',
+      'constructor',
+      'toString',
+      huge,
+      `vm-cache:sync${huge}`,
+      123,
+      null,
+      undefined,
+      { channel: 'vm-cache:sync' },
+      ['vm-cache:sync'],
+    ];
+    for (const channel of badChannels) {
+      const answer = await hub.invoke(channel as string, [], sender(1), noSend);
+      expect(answer).toMatchObject({ ok: false, code: 'ERR_INVALID_REQUEST' });
+      // A megabyte channel name is not echoed back.
+      expect(answer.ok === false && answer.message.length).toBeLessThan(200);
+    }
+    const badArgs: unknown[] = [
+      [1],
+      [huge],
+      [{}],
+      [undefined],
+      [null],
+      'not an array',
+      huge,
+      null,
+      undefined,
+      { 0: 'x', length: 1 },
+      new Array(10_000).fill(0),
+    ];
+    for (const name of ['sync', 'clear', 'verify', 'cancel', 'subscribe', 'getStatus'] as const) {
+      for (const args of badArgs) {
+        const answer = await hub.invoke(INVOKE[name].channel, args, sender(1), noSend);
+        expect(answer, `${name} ${String(args).slice(0, 20)}`).toMatchObject({
+          ok: false,
+          code: 'ERR_INVALID_REQUEST',
+        });
+        expect(answer.ok === false && answer.message.length).toBeLessThan(200);
+      }
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('a controller error keeps its code; every failure uses a contract error code', async () => {
+    const { hub, s } = await setup();
+    s.setFault('vm/manifest.json', { status: 404 });
+    const answer = await hub.invoke(INVOKE.sync.channel, [], sender(1), noSend);
+    expect(answer).toMatchObject({ ok: false, code: 'ERR_MANIFEST_FETCH' });
+    expect(answer.ok === false && answer.message).toMatch(/manifest fetch failed/);
+    expect(ERROR_CODES).toContain(answer.ok === false && answer.code);
+  });
+
+  it('an error without a contract code becomes ERR_INTERNAL', async () => {
+    const { controller } = await setup();
+    const broken = Object.create(controller) as typeof controller;
+    broken.getStatus = async () => {
+      throw Object.assign(new Error('disk on fire'), { code: 'EIO' });
+    };
+    broken.verify = async () => ({ ok: 'yes' }) as never;
+    const hub = new VmCacheHub({ controller: broken, isAllowedSender: () => true });
+    expect(await hub.invoke(INVOKE.getStatus.channel, [], sender(1), noSend)).toEqual({
+      ok: false,
+      code: 'ERR_INTERNAL',
+      message: 'disk on fire',
+    });
+    // An answer that breaks the contract never crosses to the page.
+    expect(await hub.invoke(INVOKE.verify.channel, [], sender(1), noSend)).toMatchObject({
+      ok: false,
+      code: 'ERR_INTERNAL',
+    });
+  });
+
+  it('after dispose every request is refused', async () => {
+    const { hub, s } = await setup();
+    hub.dispose();
+    expect(await hub.invoke(INVOKE.sync.channel, [], sender(1), noSend)).toMatchObject({
+      ok: false,
+      code: 'ERR_INTERNAL',
+    });
+    expect(s.requests).toHaveLength(0);
+  });
+});
