@@ -120,11 +120,14 @@ export class StalledError extends VmCacheError {
 }
 
 export class Sha256MismatchError extends VmCacheError {
-  constructor(key: string, expected: string, detail: string) {
-    super(
-      'ERR_SHA256_MISMATCH',
-      `sha256 mismatch for ${key}: expected ${expected}, ${detail}; the download was discarded, retry to fetch it again`,
-    );
+  /** `advice` says what to do; the default fits a download. */
+  constructor(
+    key: string,
+    expected: string,
+    detail: string,
+    advice = 'the download was discarded, retry to fetch it again',
+  ) {
+    super('ERR_SHA256_MISMATCH', `sha256 mismatch for ${key}: expected ${expected}, ${detail}; ${advice}`);
   }
 }
 

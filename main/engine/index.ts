@@ -11,6 +11,7 @@ import { startSync } from './sync.js';
 export type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/progress.js';
 export type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
 export { manifestArchFor } from './arch.js';
+export { commitManifest } from './commit.js';
 export * from './errors.js';
 export { getSyncProgress, watchSyncProgress } from './inflight.js';
 export { clearVmCache, getVmCacheStatus, type MaintenanceOptions, verifyVmCache } from './maintenance.js';

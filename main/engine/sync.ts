@@ -3,19 +3,19 @@
 // everything that touches the disk waits until a valid manifest is in hand.
 import path from 'node:path';
 import type { SyncResult } from '../../contract/status.js';
-import { statOrUndefined, writeFileAtomic } from './atomic.js';
+import { statOrUndefined } from './atomic.js';
+import { commitManifest } from './commit.js';
 import { assertDiskSpace, marginFor } from './diskspace.js';
 import { downloadArtifact } from './download.js';
 import { CancelError, fsError, SignatureError, VmCacheError } from './errors.js';
-import { lockPath, readCachedManifest, writeLastSync } from './local-state.js';
+import { lockPath, readCachedManifest } from './local-state.js';
 import { acquireLock } from './lock.js';
 import { artifactRootOf, type PlannedArtifact, parseManifest, selectArtifacts } from './manifest.js';
 import { fetchManifestOnce, fetchManifestWithRetries } from './manifest-fetch.js';
 import type { ResolvedOptions } from './options.js';
-import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
+import { cacheDir, partialPath } from './paths.js';
 import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
-import { pruneCache, referencedKeys } from './prune.js';
 import { retryDelay, sleep } from './retry.js';
 import { signatureUrlOf, verifyManifestSignature } from './signature.js';
 
@@ -60,22 +60,15 @@ async function runSync(
 
     progress.setPhase('finalizing');
     throwIfAborted(opts.signal);
-    const manifestPath = getCachedManifestPath(opts.root);
-    try {
-      await writeFileAtomic(manifestPath, `${JSON.stringify(doc, null, 2)}\n`);
-    } catch (err) {
-      throw fsError(`cannot write ${manifestPath}`, path.dirname(manifestPath), err);
-    }
-    if (opts.prune) {
-      const keep = referencedKeys(manifest);
-      await pruneCache(dir, keep, keep).catch(() => {});
-    }
     const keys = artifacts.map((a) => a.key).filter((k) => downloaded.has(k));
-    await writeLastSync(opts.root, {
-      at: new Date().toISOString(),
-      manifestUrl: opts.manifestUrl,
-      downloaded: keys,
-    }).catch(() => {});
+    const manifestPath = await commitManifest({
+      root: opts.root,
+      doc,
+      manifest,
+      installed: keys,
+      source: opts.manifestUrl,
+      prune: opts.prune,
+    });
     progress.finish('done');
     return { downloaded: keys, manifestPath, skipped: keys.length === 0 };
   } catch (err) {

@@ -1,0 +1,359 @@
+// vm-cache import: fills the cache from a folder laid out like the CDN, or a
+// .tar of one (a USB stick in an air-gapped office), with the sync's rules:
+// the signature checked first (when a key is set), the manifest validated by
+// the engine, every tarball copied to `<key>.partial` while hashing, fsynced
+// and checked before anything is renamed into place, the manifest written
+// last. A corrupt or tampered import changes nothing in the cache.
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import {
+  CancelError,
+  commitManifest,
+  defaultRoot,
+  fsError,
+  manifestArchFor,
+  type PlannedArtifact,
+  parseManifest,
+  Sha256MismatchError,
+  SignatureError,
+  selectArtifacts,
+  type VmCacheError,
+  type VmManifest,
+} from '../../main/engine/index.js';
+import { bool, COMMON, keyText, parse, rootOf, str } from '../args.js';
+import {
+  acquireLock,
+  assertDiskSpace,
+  cacheDir,
+  cachedSha256,
+  fsyncDir,
+  lockPath,
+  PartialWriter,
+  parsePublicKey,
+  partialMetaPath,
+  partialPath,
+  readCachedManifest,
+  resolveKeyPath,
+  statOrUndefined,
+  verifyManifestSignature,
+} from '../engine.js';
+import { CliError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { formatBytes } from '../format.js';
+import { cancelOnSignals, type Io, Output } from '../output.js';
+import { normaliseName, TarArchive } from '../tar.js';
+
+const MANIFEST_KEY = 'vm/manifest.json';
+const MAX_MANIFEST_BYTES = 16 << 20;
+
+/** Where the import's files come from: a folder or a tar archive. */
+interface Source {
+  /** How the manifest is named in messages. */
+  manifestLabel: string;
+  /** The bytes of a small file (manifest, signature), or undefined when absent. */
+  read(key: string, max: number): Promise<Buffer | undefined>;
+  /** The size of a file, or undefined when absent. */
+  size(key: string): Promise<number | undefined>;
+  stream(key: string, signal: AbortSignal): Readable;
+}
+
+async function folderSource(dir: string): Promise<Source> {
+  const file = (key: string) =>
+    key === MANIFEST_KEY || key === `${MANIFEST_KEY}.sig`
+      ? path.join(dir, ...key.split('/'))
+      : resolveKeyPath(dir, key);
+  return {
+    manifestLabel: path.join(dir, 'vm', 'manifest.json'),
+    async read(key, max) {
+      const st = await statOrUndefined(file(key));
+      if (!st?.isFile()) return undefined;
+      if (st.size > max) throw new CliError('ERR_IMPORT_SOURCE', `${file(key)} is larger than ${max} bytes`);
+      return fs.readFile(file(key));
+    },
+    async size(key) {
+      const st = await statOrUndefined(file(key));
+      return st?.isFile() ? st.size : undefined;
+    },
+    stream: (key, signal) => createReadStream(file(key), { highWaterMark: 1 << 20, signal }),
+  };
+}
+
+async function tarSource(tarFile: string): Promise<Source> {
+  const tar = await TarArchive.open(tarFile);
+  // The archive may hold vm/... at its top or inside one folder (tar -cf x.tar mirror).
+  const manifests = [...tar.entries.values()]
+    .filter((e) => e.type === 'file' && (e.name === MANIFEST_KEY || e.name.endsWith(`/${MANIFEST_KEY}`)))
+    .sort((a, b) => a.name.length - b.name.length);
+  const base = manifests[0] ? manifests[0].name.slice(0, -MANIFEST_KEY.length) : '';
+  const entry = (key: string) => tar.get(normaliseName(`${base}${key}`));
+  return {
+    manifestLabel: `${tarFile}:${base}${MANIFEST_KEY}`,
+    async read(key, max) {
+      const e = entry(key);
+      return e ? tar.readSmall(e, max) : undefined;
+    },
+    async size(key) {
+      return entry(key)?.size;
+    },
+    stream(key, signal) {
+      const e = entry(key);
+      if (!e) throw new CliError('ERR_IMPORT_SOURCE', `${tarFile} holds no ${key}`);
+      return tar.stream(e, signal);
+    },
+  };
+}
+
+async function openSource(from: string): Promise<Source> {
+  const st = await statOrUndefined(from);
+  if (!st) throw new CliError('ERR_IMPORT_SOURCE', `import: ${from} does not exist`);
+  return st.isDirectory() ? folderSource(from) : tarSource(from);
+}
+
+export async function importCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    'import',
+    argv,
+    {
+      ...COMMON,
+      root: { type: 'string' },
+      'public-key': { type: 'string' },
+      'all-arches': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    { min: 1, max: 1, what: 'the PATH to import from (a folder or a .tar)' },
+  );
+  const out = new Output(io, bool(values, 'json'));
+  const cancel = cancelOnSignals();
+  try {
+    const from = path.resolve(positionals[0]!);
+    const root = rootOf(values) ?? defaultRoot();
+    const keyArg = str(values, 'public-key') ?? (io.env.VM_CACHE_PUBLIC_KEY?.trim() || undefined);
+    const publicKey =
+      keyArg === undefined ? undefined : parsePublicKey(await keyText('import', 'public-key', keyArg));
+    const source = await openSource(from);
+    const label = source.manifestLabel;
+
+    const bytes = await source.read(MANIFEST_KEY, MAX_MANIFEST_BYTES);
+    if (!bytes) {
+      throw new CliError(
+        'ERR_IMPORT_SOURCE',
+        `import: no ${MANIFEST_KEY} in ${from}; expected a folder laid out like the CDN (vm/manifest.json, vm/images/...) or a .tar of one`,
+      );
+    }
+    if (publicKey) {
+      const signature = await source.read(`${MANIFEST_KEY}.sig`, 4096);
+      if (!signature) {
+        throw new SignatureError(
+          `manifest signature missing: no ${label}.sig in the import; nothing was changed`,
+        );
+      }
+      verifyManifestSignature(bytes, signature, publicKey, label);
+    }
+    const { doc, manifest } = parseManifest(bytes, label);
+    const artifacts = selectArtifacts(
+      manifest,
+      label,
+      manifestArchFor(process.arch),
+      bool(values, 'all-arches'),
+    );
+    // Every file there, at its declared size, before the cache is touched.
+    for (const a of artifacts) {
+      const size = await source.size(a.key);
+      if (size === undefined) {
+        throw new CliError(
+          'ERR_IMPORT_SOURCE',
+          `import: ${a.key} is missing from ${from}; nothing was imported`,
+        );
+      }
+      if (size !== a.sizeBytes) {
+        throw mismatch(
+          a.key,
+          a.sha256,
+          `the import holds ${size} bytes where the manifest declares ${a.sizeBytes}`,
+        );
+      }
+    }
+
+    const lock = await acquireLock(lockPath(root), {
+      signal: cancel.signal,
+      onWait: () => out.note('waiting for another process to finish with this cache…'),
+    });
+    try {
+      const result = await install(root, source, doc, manifest, artifacts, cancel.signal, out, from);
+      if (out.json) out.line({ type: 'result', ...result });
+      else {
+        const n = result.imported.length;
+        out.text(
+          `Imported ${n} tarball${n === 1 ? '' : 's'}${result.skipped.length ? ` (${result.skipped.length} already in the cache)` : ''} into ${root}.`,
+        );
+      }
+      return EXIT.ok;
+    } finally {
+      await lock.release();
+    }
+  } catch (err) {
+    return out.fail(
+      cancel.signal.aborted ? new CancelError('import cancelled; the cache was left as it was') : err,
+    );
+  } finally {
+    cancel.dispose();
+  }
+}
+
+async function install(
+  root: string,
+  source: Source,
+  doc: Record<string, unknown>,
+  manifest: VmManifest,
+  artifacts: PlannedArtifact[],
+  signal: AbortSignal,
+  out: Output,
+  from: string,
+): Promise<{ imported: string[]; skipped: string[]; manifestPath: string }> {
+  const dir = cacheDir(root);
+  const cached = await readCachedManifest(root);
+  const toCopy: Array<{ artifact: PlannedArtifact; dest: string }> = [];
+  const skipped: string[] = [];
+  for (const artifact of artifacts) {
+    const dest = resolveKeyPath(dir, artifact.key);
+    const st = await statOrUndefined(dest);
+    // The same trust as the sync's warm path: the cached manifest vouches for a file of the right size.
+    if (
+      st?.isFile() &&
+      st.size === artifact.sizeBytes &&
+      cachedSha256(cached, artifact.key) === artifact.sha256
+    ) {
+      skipped.push(artifact.key);
+      report(out, artifact, 'cached');
+    } else {
+      toCopy.push({ artifact, dest });
+    }
+  }
+  await assertDiskSpace(
+    dir,
+    toCopy.reduce((n, c) => n + c.artifact.sizeBytes, 0),
+  );
+
+  // Stage and check everything first; the cache changes only once all of it is good.
+  const staged: string[] = [];
+  try {
+    for (const { artifact, dest } of toCopy) {
+      staged.push(dest);
+      await copyVerified(source, artifact, dest, signal, out);
+    }
+    for (const dest of staged) {
+      await fs.rename(partialPath(dest), dest);
+      await fs.rm(partialMetaPath(dest), { force: true });
+      await fsyncDir(path.dirname(dest));
+    }
+  } catch (err) {
+    for (const dest of staged) await fs.rm(partialPath(dest), { force: true }).catch(() => {});
+    throw err;
+  }
+
+  const imported = toCopy.map((c) => c.artifact.key);
+  const manifestPath = await commitManifest({
+    root,
+    doc,
+    manifest,
+    installed: imported,
+    source: pathToFileURL(from).href,
+    prune: true,
+  });
+  return { imported, skipped, manifestPath };
+}
+
+/** Source -> sha256 -> `<dest>.partial`, one pass; fsynced; refused unless size and sha256 match. */
+async function copyVerified(
+  source: Source,
+  artifact: PlannedArtifact,
+  dest: string,
+  signal: AbortSignal,
+  out: Output,
+): Promise<void> {
+  const partial = partialPath(dest);
+  const folder = path.dirname(dest);
+  // Whatever a sync left for this key describes other bytes now.
+  await fs.rm(partialMetaPath(dest), { force: true });
+  let writer: PartialWriter;
+  try {
+    await fs.mkdir(folder, { recursive: true });
+    writer = await PartialWriter.open(partial, 0);
+  } catch (err) {
+    throw fsError(`cannot write ${partial}`, folder, err);
+  }
+  report(out, artifact, 'copying');
+  const hash = createHash('sha256');
+  let received = 0;
+  let ok = false;
+  try {
+    for await (const chunk of source.stream(artifact.key, signal)) {
+      const buf = chunk as Buffer;
+      if (received + buf.length > artifact.sizeBytes) {
+        throw mismatch(
+          artifact.key,
+          artifact.sha256,
+          `the import holds more than the ${artifact.sizeBytes} bytes the manifest declares`,
+        );
+      }
+      hash.update(buf);
+      received += buf.length;
+      await writer.write(buf).catch((err: unknown) => {
+        throw fsError(`cannot write ${partial}`, folder, err);
+      });
+    }
+    const actual = hash.digest('hex');
+    if (received !== artifact.sizeBytes || actual !== artifact.sha256) {
+      throw mismatch(artifact.key, artifact.sha256, `the import's copy has ${actual}`);
+    }
+    try {
+      await writer.finish();
+    } catch (err) {
+      throw fsError(`cannot finish ${partial}`, folder, err);
+    }
+    ok = true;
+  } catch (err) {
+    if (signal.aborted) throw new CancelError('import cancelled; the cache was left as it was');
+    throw err;
+  } finally {
+    if (!ok) {
+      await writer.abandon();
+      await fs.rm(partial, { force: true });
+    }
+  }
+  report(out, artifact, 'verified');
+}
+
+function mismatch(key: string, expected: string, detail: string): VmCacheError {
+  return new Sha256MismatchError(
+    `${key} in the import`,
+    expected,
+    detail,
+    'nothing was imported and the cache is unchanged; copy the files again',
+  );
+}
+
+function report(out: Output, a: PlannedArtifact, state: 'copying' | 'verified' | 'cached'): void {
+  if (out.json) {
+    if (state !== 'copying') {
+      out.line({
+        type: 'artifact',
+        key: a.key,
+        agent: a.agent,
+        version: a.version,
+        arch: a.arch,
+        sha256: a.sha256,
+        sizeBytes: a.sizeBytes,
+        state,
+      });
+    }
+    return;
+  }
+  const label = `${a.agent} ${a.version} ${a.arch} (${formatBytes(a.sizeBytes)})`;
+  if (state === 'copying') out.text(`  ${label}: copying and hashing…`);
+  else if (state === 'verified') out.text(`  ${label}: sha256 verified ${a.sha256.slice(0, 12)}`);
+  else out.text(`  ${label}: already in the cache, sha256 ${a.sha256.slice(0, 12)}`);
+}

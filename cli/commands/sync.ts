@@ -1,0 +1,84 @@
+// vm-cache sync: the engine's ensureVmCacheSynced with a live display on a
+// terminal, JSON lines otherwise, and Ctrl-C as a clean cancel (exit 130,
+// partial kept, the next run resumes).
+import {
+  ensureVmCacheSynced,
+  resolveManifestUrl,
+  type SyncProgress,
+  type VmCacheOptions,
+} from '../../main/engine/index.js';
+import { bool, COMMON, int, keyText, parse, rootOf, str } from '../args.js';
+import { UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { formatBytes } from '../format.js';
+import { LiveView } from '../live-view.js';
+import { cancelOnSignals, type Io, Output } from '../output.js';
+
+const OPTIONS = {
+  ...COMMON,
+  manifest: { type: 'string' },
+  root: { type: 'string' },
+  'all-arches': { type: 'boolean' },
+  retries: { type: 'string' },
+  'public-key': { type: 'string' },
+  'allow-insecure-http': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+export async function syncCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse('sync', argv, OPTIONS);
+  const json = bool(values, 'json') || !io.stdout.isTTY;
+  const out = new Output(io, json);
+  const options: VmCacheOptions = {
+    allArches: bool(values, 'all-arches'),
+    allowInsecureHttp: bool(values, 'allow-insecure-http'),
+  };
+  try {
+    options.retries = int('sync', values, 'retries', 5, 0, 100);
+    const root = rootOf(values);
+    if (root !== undefined) options.root = root;
+    // The engine's rule (option, else VM_CACHE_MANIFEST_URL, else the configured default); none is a usage error here.
+    try {
+      options.manifestUrl = resolveManifestUrl(str(values, 'manifest'), io.env);
+    } catch {
+      throw new UsageError(
+        'sync: no manifest URL; pass --manifest URL or set VM_CACHE_MANIFEST_URL (run `vm-cache sync --help`)',
+      );
+    }
+    const key = str(values, 'public-key') ?? (io.env.VM_CACHE_PUBLIC_KEY?.trim() || undefined);
+    if (key !== undefined) options.publicKey = await keyText('sync', 'public-key', key);
+  } catch (err) {
+    return out.fail(err);
+  }
+
+  const cancel = cancelOnSignals();
+  const view = json ? undefined : new LiveView(io.stdout);
+  let last: SyncProgress | undefined;
+  options.signal = cancel.signal;
+  options.onProgress = (p) => {
+    last = p;
+    if (view) view.update(p);
+    else out.line({ type: 'progress', ...p });
+  };
+  try {
+    const result = await ensureVmCacheSynced(options);
+    view?.close();
+    if (json) {
+      out.line({ type: 'result', ...result });
+    } else if (result.skipped) {
+      out.text('Already up to date.');
+    } else {
+      const bytes = (last?.artifacts ?? [])
+        .filter((a) => result.downloaded.includes(a.key))
+        .reduce((n, a) => n + a.sizeBytes, 0);
+      const n = result.downloaded.length;
+      out.text(`Downloaded and verified ${n} tarball${n === 1 ? '' : 's'} (${formatBytes(bytes)}).`);
+    }
+    return EXIT.ok;
+  } catch (err) {
+    view?.close();
+    return out.fail(err);
+  } finally {
+    cancel.dispose();
+  }
+}

@@ -1,0 +1,19 @@
+// The engine pieces the CLI needs beyond main/engine/index.ts. The public
+// index does not export these (yet); importing them here, in one place, keeps
+// the CLI on the engine's own code (no second implementation) and makes the
+// switch to the public index a one-file change once it exports them.
+
+export { fsyncDir, statOrUndefined, writeFileAtomic } from '../main/engine/atomic.js';
+export { commitManifest } from '../main/engine/commit.js';
+export { assertDiskSpace, marginFor } from '../main/engine/diskspace.js';
+export { resolveKeyPath, unsafeKeyReason } from '../main/engine/keys.js';
+export { cachedSha256, lockPath, readCachedManifest } from '../main/engine/local-state.js';
+export { acquireLock } from '../main/engine/lock.js';
+export { PartialWriter } from '../main/engine/partial.js';
+export { cacheDir, partialMetaPath, partialPath } from '../main/engine/paths.js';
+export {
+  decodeSignature,
+  parsePublicKey,
+  signatureUrlOf,
+  verifyManifestSignature,
+} from '../main/engine/signature.js';

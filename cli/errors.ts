@@ -1,0 +1,59 @@
+// Failures as the CLI reports them: one stable code, one line a person can act
+// on, and the exit code from the table.
+import path from 'node:path';
+import { DiskFullError, VmCacheError } from '../main/engine/index.js';
+import { type AnyErrorCode, type CliErrorCode, exitCodeFor } from './exit-codes.js';
+
+/** A failure found by the CLI itself (not the engine). */
+export class CliError extends Error {
+  readonly code: CliErrorCode;
+  constructor(code: CliErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CliError';
+    this.code = code;
+  }
+}
+
+/** Bad flags or arguments: exit 2, with a hint of what to run instead. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super('ERR_USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface Reported {
+  code: AnyErrorCode;
+  message: string;
+  exitCode: number;
+}
+
+/** Any thrown value, as code + message + exit code. */
+export function report(err: unknown, where = process.cwd()): Reported {
+  let code: AnyErrorCode;
+  let message: string;
+  if (err instanceof VmCacheError || err instanceof CliError) {
+    code = err.code;
+    message = err.message;
+  } else if (typeof (err as NodeJS.ErrnoException | undefined)?.code === 'string' && err instanceof Error) {
+    // A raw fs error from the CLI's own file work: ENOSPC becomes "disk full", the rest I/O.
+    const errno = err as NodeJS.ErrnoException;
+    if (errno.code === 'ENOSPC' || errno.code === 'EDQUOT') {
+      const disk = new DiskFullError(
+        errno.path ? path.dirname(errno.path) : where,
+        undefined,
+        undefined,
+        err,
+      );
+      code = disk.code;
+      message = disk.message;
+    } else {
+      code = 'ERR_IO';
+      message = err.message;
+    }
+  } else {
+    code = 'ERR_INTERNAL';
+    message = err instanceof Error ? err.message : String(err);
+  }
+  return { code, message: message.replace(/\s*\n\s*/g, ' '), exitCode: exitCodeFor(code) };
+}

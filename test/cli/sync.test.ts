@@ -1,0 +1,224 @@
+// `vm-cache sync` as a real child process against the artifact server on
+// 127.0.0.1: JSON lines without a terminal, the live display on a
+// pseudo-terminal, Ctrl-C then resume, and every exit code.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rmdir, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { keyOf, oneArtifactServer, server, tempRoot } from '../helpers.js';
+import { CLI, cleanEnv, jsonLines, REPO, runCli, sha256, snapshot, startCli } from './helpers.js';
+
+const ESC = String.fromCharCode(27);
+
+async function closedPortUrl(): Promise<string> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return `http://127.0.0.1:${port}/vm/manifest.json`;
+}
+
+describe('vm-cache sync', () => {
+  it('without a terminal: JSON lines that all parse, progress events, then the result', async () => {
+    const s = await oneArtifactServer();
+    const root = await tempRoot();
+    const key = keyOf(s);
+    const r = await runCli(['sync', '--manifest', s.manifestUrl, '--root', root]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = jsonLines(r.stdout);
+    const progress = lines.filter((l) => l.type === 'progress');
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.every((p) => typeof p.phase === 'string' && Array.isArray(p.artifacts))).toBe(true);
+    expect(progress.at(-1)!.phase).toBe('done');
+    const states = progress.flatMap((p) => (p.artifacts as Array<{ state: string }>).map((a) => a.state));
+    expect(states).toContain('verified');
+    expect(lines.at(-1)).toEqual({
+      type: 'result',
+      downloaded: [key],
+      manifestPath: path.join(root, 'cache', 'vm', 'manifest.json'),
+      skipped: false,
+    });
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(s.contentOf(key)));
+
+    // A second run is the warm path: skipped, no tarball request.
+    const again = await runCli(['sync', '--manifest', s.manifestUrl, '--root', root, '--json']);
+    expect(again.code).toBe(0);
+    expect(jsonLines(again.stdout).at(-1)).toMatchObject({ type: 'result', downloaded: [], skipped: true });
+    expect(s.requests.filter((q) => q.path === key)).toHaveLength(1);
+  });
+
+  it('on a pseudo-terminal: a live display redrawn in place, with the artifact row and "sha256 verified"', async () => {
+    const s = await oneArtifactServer(600_000);
+    const root = await tempRoot();
+    const cmd = [process.execPath, CLI, 'sync', '--manifest', s.manifestUrl, '--root', root].join(' ');
+    // script(1) runs the command on a new pseudo-terminal; -e returns its exit code.
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+      cwd: REPO,
+      env: cleanEnv({ COLUMNS: '100', LINES: '30' }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(out).not.toMatch(/"type":"progress"/); // a person's display, not JSON
+    expect(out).toMatch(/openclaw 2026\.4\.12 x64/);
+    expect(out).toContain('sha256 verified');
+    const sha = (s.manifest.agents as Record<string, { tarballs: Record<string, { sha256: string }> }>)
+      .openclaw!.tarballs.x64!.sha256;
+    expect(out).toContain(`sha256 verified ${sha.slice(0, 12)}`);
+    expect(out).toMatch(/total\s+\[/);
+    expect(out).toMatch(new RegExp(`${ESC}\\[\\d+A`)); // cursor up: redrawn in place
+    expect(out).toContain('\u001b[2K'); // line erased before each redraw
+    expect(out).toContain('\u001b[?25h'); // cursor shown again at the end
+    expect(out).toContain('Downloaded and verified 1 tarball');
+  });
+
+  it('Ctrl-C mid-download: exit 130, the partial kept; the next run fetches only the remainder', async () => {
+    const size = 2_000_000;
+    const s = await oneArtifactServer(size);
+    const key = keyOf(s);
+    s.setFault(key, { dripBytesPerSec: 1_000_000 });
+    const root = await tempRoot();
+    const cli = startCli(['sync', '--manifest', s.manifestUrl, '--root', root]);
+    await cli.waitForStdout((out) =>
+      out
+        .split('\n')
+        .slice(0, -1) // complete lines only
+        .some((l) => (JSON.parse(l) as { receivedBytes?: number }).receivedBytes! >= 200_000),
+    );
+    cli.child.kill('SIGINT');
+    const first = await cli.done;
+    expect(first.code).toBe(130);
+    expect(first.stderr).toMatch(/^vm-cache: .*cancelled/);
+    expect(jsonLines(first.stdout).at(-1)).toMatchObject({ type: 'error', code: 'ERR_ABORTED' });
+    const partial = path.join(root, 'cache', `${key}.partial`);
+    const kept = (await stat(partial)).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(size);
+    expect(existsSync(path.join(root, 'cache', key))).toBe(false);
+    expect(existsSync(path.join(root, 'cache', 'vm', 'manifest.json'))).toBe(false);
+
+    s.setFault(key, undefined);
+    const before = s.bytesServed(key);
+    const second = await runCli(['sync', '--manifest', s.manifestUrl, '--root', root]);
+    expect(second.code).toBe(0);
+    expect(s.bytesServed(key) - before).toBe(size - kept);
+    expect(s.requests.filter((q) => q.path === key).at(-1)!.range).toBe(`bytes=${kept}-`);
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(s.contentOf(key)));
+  });
+});
+
+describe('vm-cache exit codes', () => {
+  it('2: usage errors (unknown flag, missing value, no manifest URL, unknown command) say what to do', async () => {
+    const root = await tempRoot();
+    const [unknown, noUrl, badRetries, missingValue, nonsense, nothing, help, syncHelp] = await Promise.all([
+      runCli(['sync', '--frobnicate']),
+      runCli(['sync', '--root', root]),
+      runCli(['sync', '--retries', 'many', '--manifest', 'http://127.0.0.1:1/m']),
+      runCli(['sync', '--manifest']),
+      runCli(['nonsense']),
+      runCli([]),
+      runCli(['--help']),
+      runCli(['sync', '--help']),
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /^vm-cache: sync: unknown option --frobnicate; run `vm-cache sync --help`/,
+    );
+    expect(noUrl.code).toBe(2);
+    expect(noUrl.stderr).toContain('--manifest URL or set VM_CACHE_MANIFEST_URL');
+    expect(jsonLines(noUrl.stdout)).toEqual([
+      expect.objectContaining({ type: 'error', code: 'ERR_USAGE', exitCode: 2 }),
+    ]);
+    expect(badRetries.code).toBe(2);
+    expect(badRetries.stderr).toContain('--retries must be a whole number');
+    expect(missingValue.code).toBe(2);
+    expect(missingValue.stderr).toContain('option --manifest needs a value');
+    expect(nonsense.code).toBe(2);
+    expect(nonsense.stderr).toMatch(/unknown command "nonsense".*vm-cache --help/);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('Usage: vm-cache <command>');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(
+      /Exit codes:[\s\S]*2 +usage error[\s\S]*3 +network[\s\S]*4 +integrity[\s\S]*5 +disk full[\s\S]*130 +cancelled/,
+    );
+    expect(syncHelp.code).toBe(0);
+    expect(syncHelp.stdout).toContain('--public-key');
+  });
+
+  it('3: network failure, for a 404 manifest and for a closed port', async () => {
+    const s = await oneArtifactServer();
+    s.setFault('vm/manifest.json', { status: 404 });
+    const notFound = await runCli(['sync', '--manifest', s.manifestUrl, '--root', await tempRoot()]);
+    expect(notFound.code).toBe(3);
+    expect(notFound.stderr).toMatch(/^vm-cache: manifest fetch failed: .*HTTP 404\n$/);
+    expect(jsonLines(notFound.stdout).at(-1)).toMatchObject({ type: 'error', code: 'ERR_MANIFEST_FETCH' });
+
+    const refused = await runCli([
+      'sync',
+      '--manifest',
+      await closedPortUrl(),
+      '--root',
+      await tempRoot(),
+      '--retries',
+      '0',
+    ]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/^vm-cache: manifest fetch failed/);
+  });
+
+  it('4: integrity failure for a corrupted byte; the earlier cache is untouched', async () => {
+    const v1 = await oneArtifactServer();
+    const root = await tempRoot();
+    expect((await runCli(['sync', '--manifest', v1.manifestUrl, '--root', root])).code).toBe(0);
+    const before = await snapshot(path.join(root, 'cache'));
+
+    const v2 = await server({
+      artifacts: [{ agent: 'openclaw', version: '2026.5.1', arch: 'x64', sizeBytes: 300_000 }],
+    });
+    const key = keyOf(v2);
+    v2.setFault(key, { corruptByteAt: 1234 });
+    const r = await runCli(['sync', '--manifest', v2.manifestUrl, '--root', root]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^vm-cache: sha256 mismatch for vm\/images\/openclaw-2026\.5\.1-x64\.tar\.gz/);
+    expect(jsonLines(r.stdout).at(-1)).toMatchObject({
+      type: 'error',
+      code: 'ERR_SHA256_MISMATCH',
+      exitCode: 4,
+    });
+    expect(await snapshot(path.join(root, 'cache'))).toEqual(before);
+  });
+
+  describe('5: disk full', () => {
+    const mnt = path.join(REPO, 'node_modules', '.cache', `vm-cache-tmpfs-${process.pid}`);
+    let mounted = false;
+    afterAll(async () => {
+      if (mounted) spawnSync('umount', [mnt]);
+      await rmdir(mnt).catch(() => {});
+    });
+
+    it('a 16 MB artifact into an 8 MB tmpfs exits 5 and leaves nothing behind', async (ctx) => {
+      await mkdir(mnt, { recursive: true });
+      const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt], { encoding: 'utf8' });
+      if (m.status !== 0) {
+        ctx.skip(`cannot mount a tmpfs here (needs root): ${m.stderr.trim()}`);
+        return;
+      }
+      mounted = true;
+      const s = await server({
+        artifacts: [{ agent: 'openclaw', version: '2026.4.12', arch: 'x64', sizeBytes: 16 * 1024 * 1024 }],
+      });
+      const r = await runCli(['sync', '--manifest', s.manifestUrl, '--root', mnt]);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/^vm-cache: disk full at .*free some space/);
+      expect(jsonLines(r.stdout).at(-1)).toMatchObject({ type: 'error', code: 'ERR_DISK_FULL', exitCode: 5 });
+      expect(Object.keys(await snapshot(path.join(mnt, 'cache')))).toEqual([]);
+    });
+  });
+});
