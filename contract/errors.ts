@@ -1,55 +1,11 @@
-// Error codes are the stable part of every failure: the engine throws them, the
-// CLI maps them to exit codes, and the panel maps them to words. Messages can
-// change; codes cannot.
+// zod schemas for error codes and the error shape; the codes and their words
+// live in codes.ts, which has no zod so the renderer can bundle it cheaply.
 import { z } from 'zod';
+import { ERROR_CODES } from './codes.js';
 
-export const ERROR_CODES = [
-  'ERR_MANIFEST_FETCH',
-  'ERR_MANIFEST_INVALID',
-  'ERR_UNSAFE_KEY',
-  'ERR_UNSUPPORTED_ARCH',
-  'ERR_INSECURE_URL',
-  'ERR_DOWNLOAD_HTTP',
-  'ERR_NETWORK',
-  'ERR_TIMEOUT',
-  'ERR_STALLED',
-  'ERR_SHA256_MISMATCH',
-  'ERR_SIGNATURE',
-  'ERR_DISK_FULL',
-  'ERR_IO',
-  'ERR_LOCK',
-  'ERR_ABORTED',
-  'ERR_INVALID_REQUEST',
-  'ERR_FORBIDDEN_SENDER',
-  'ERR_INTERNAL',
-] as const;
+export { ERROR_CODES, ERROR_WORDS, type ErrorCode } from './codes.js';
 
 export const ErrorCodeSchema = z.enum(ERROR_CODES);
-export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
-
-/** What the panel says for each code: a sentence a person can act on. */
-export const ERROR_WORDS: Record<ErrorCode, string> = {
-  ERR_MANIFEST_FETCH: 'Could not reach the image server. Check your connection, then retry.',
-  ERR_MANIFEST_INVALID:
-    'The image server published a manifest this app cannot use. Your existing images are untouched; try again later.',
-  ERR_UNSAFE_KEY: 'The manifest names a file outside the cache. It was refused; nothing was written.',
-  ERR_UNSUPPORTED_ARCH: 'This computer’s processor type has no VM image.',
-  ERR_INSECURE_URL: 'The image server address is not secure (http). Use an https address.',
-  ERR_DOWNLOAD_HTTP: 'The image server refused the download. Retry later.',
-  ERR_NETWORK: 'The connection dropped. Retry to resume where it stopped.',
-  ERR_TIMEOUT: 'The image server did not answer in time. Retry to resume.',
-  ERR_STALLED: 'The download stalled. Retry to resume where it stopped.',
-  ERR_SHA256_MISMATCH:
-    'A downloaded image did not match its checksum and was discarded. Retry to download it again.',
-  ERR_SIGNATURE: 'The manifest’s signature did not verify. Nothing was changed; contact the app’s publisher.',
-  ERR_DISK_FULL: 'Not enough free disk space for the VM images. Free some space, then retry.',
-  ERR_IO: 'The cache folder could not be written. Check its permissions, then retry.',
-  ERR_LOCK: 'Another copy of the app is updating the images. Wait for it to finish, then retry.',
-  ERR_ABORTED: 'Download cancelled. Retry resumes where it stopped.',
-  ERR_INVALID_REQUEST: 'The request was not understood.',
-  ERR_FORBIDDEN_SENDER: 'The request came from a page that may not manage the cache.',
-  ERR_INTERNAL: 'Something went wrong. Retry; if it keeps failing, send the log file to support.',
-};
 
 export const ErrorInfoSchema = z.object({ code: ErrorCodeSchema, message: z.string() });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;

@@ -1,0 +1,61 @@
+// The demo server's misbehaviours, by name, so every state of the panel can be
+// seen by hand (`--fault KIND` or `?fault=KIND`) and driven by the e2e tests.
+import type { ArtifactServer } from '../server/index.js';
+
+export const FAULT_KINDS = ['fail-once', 'corrupt', 'stall'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export function isFaultKind(value: unknown): value is FaultKind {
+  return typeof value === 'string' && (FAULT_KINDS as readonly string[]).includes(value);
+}
+
+export const FAULT_HELP: Record<FaultKind, string> = {
+  'fail-once': 'the next sync fails with HTTP 503 (after its retries); Retry succeeds',
+  corrupt: 'one byte of a tarball is flipped once: sha256 mismatch; Retry downloads it again',
+  stall: 'a tarball stops sending at 40 % once: "stalled", then the engine resumes it',
+};
+
+/** The manifest arch this host downloads (the engine's rule: ia32 uses x64). */
+export function manifestArchOf(rawArch: string): string {
+  return rawArch === 'arm64' ? 'arm64' : 'x64';
+}
+
+/** The tarballs this host downloads from the demo server, in manifest order. */
+export function hostTarballs(
+  server: ArtifactServer,
+  rawArch: string,
+): Array<{ key: string; sizeBytes: number }> {
+  const arch = manifestArchOf(rawArch);
+  const agents = (server.manifest.agents ?? {}) as Record<
+    string,
+    { tarballs?: Record<string, { key: string; sizeBytes: number }> }
+  >;
+  const out: Array<{ key: string; sizeBytes: number }> = [];
+  for (const entry of Object.values(agents)) {
+    const t = entry.tarballs?.[arch];
+    if (t) out.push({ key: t.key, sizeBytes: t.sizeBytes });
+  }
+  return out;
+}
+
+/**
+ * Arms `kind` on the first tarball this host downloads. `retries` is the
+ * engine's retry budget: a 503 that is to fail the sync must outlast it, and
+ * `Retry-After: 0` keeps those retries instant so the failure shows at once.
+ */
+export function armFault(server: ArtifactServer, kind: FaultKind, rawArch: string, retries: number): string {
+  const target = hostTarballs(server, rawArch)[0];
+  if (!target) throw new Error(`the demo manifest has no tarball for ${manifestArchOf(rawArch)}`);
+  switch (kind) {
+    case 'fail-once':
+      server.setFault(target.key, { status: 503, retryAfter: '0', times: retries + 1 });
+      break;
+    case 'corrupt':
+      server.setFault(target.key, { corruptByteAt: Math.floor(target.sizeBytes / 2), times: 1 });
+      break;
+    case 'stall':
+      server.setFault(target.key, { stallAtByte: Math.floor(target.sizeBytes * 0.4), times: 1 });
+      break;
+  }
+  return target.key;
+}

@@ -1,0 +1,294 @@
+// startPreview: the renderer in any browser, with everything behind it real.
+// The page is the production build of renderer/ (plus the WebSocket bridge);
+// the Node side runs the app's own VmCacheController and VmCacheHub; the
+// bytes come from the project's artifact server with the demo manifest (or
+// from VM_CACHE_MANIFEST_URL). Only the IPC transport differs from Electron.
+import { appendFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { VmCacheController, type VmCacheLogger } from '../main/controller.js';
+import { contentSecurityPolicy } from '../main/electron/csp.js';
+import { defaultSenderPolicy, VmCacheHub } from '../main/hub.js';
+import {
+  type ArtifactServer,
+  DEMO_THROTTLE_BYTES_PER_SEC,
+  demoArtifacts,
+  type GeneratedArtifact,
+  startArtifactServer,
+} from '../server/index.js';
+import { attachBridge } from './bridge.js';
+import { buildRenderer } from './build.js';
+import { armFault, type FaultKind, isFaultKind } from './faults.js';
+import { sendFile, sendText } from './static.js';
+
+export interface PreviewOptions {
+  /** Port on 127.0.0.1. Default 0 (a free port). */
+  port?: number;
+  /** Cache root. Default: a temporary folder, removed by close(). */
+  root?: string;
+  /** Sync from here instead of the demo server. Default: VM_CACHE_MANIFEST_URL, else the demo server. */
+  manifestUrl?: string;
+  /** The demo server's artifacts. Default demoArtifacts() (or smallDemoArtifacts() with `small`). */
+  artifacts?: GeneratedArtifact[];
+  /** A tiny, fast demo: a few MB instead of a few hundred. */
+  small?: boolean;
+  /** Per-response cap of the demo server. Default DEMO_THROTTLE_BYTES_PER_SEC (3 MB/s with `small`). */
+  throttleBytesPerSec?: number;
+  /** Arm this fault on the demo server before the first sync. */
+  fault?: FaultKind;
+  /**
+   * Start a sync by itself, like the app's launch prefetch. `true` (default):
+   * when the first page opens, the preview's "launch" (so a person who opens
+   * the URL a minute later still sees the whole download); `'now'`: at once.
+   */
+  autoStart?: boolean | 'now';
+  /** The engine's retry budget. Default 5, as in the app. */
+  retries?: number;
+  /** Seconds without a byte before a download counts as stalled and is retried. Default 6. */
+  stallTimeoutSeconds?: number;
+  /** Host arch as process.arch names it. Default process.arch. */
+  rawHostArch?: string;
+  /** Serve this already-built renderer instead of building one. */
+  rendererDir?: string;
+  /** Progress messages per second and page, as in the app. Default 10. */
+  progressIntervalMs?: number;
+  /** Engine log lines (state changes, errors) also go here. Default: only the log file. */
+  logger?: VmCacheLogger;
+}
+
+export interface Preview {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly firstRunUrl: string;
+  readonly settingsUrl: string;
+  readonly root: string;
+  readonly manifestUrl: string;
+  readonly logPath: string;
+  readonly controller: VmCacheController;
+  readonly hub: VmCacheHub;
+  /** The demo server, unless a manifest URL was given. */
+  readonly artifactServer: ArtifactServer | undefined;
+  /** Arms a fault on the demo server for the next download; returns the key it applies to. */
+  armFault(kind: FaultKind): string;
+  /** Starts over: cancels the sync, clears the cache, arms `fault`, and syncs again (when autoStart). */
+  reset(fault?: FaultKind): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MB = 1000 * 1000;
+
+/** Two agents, both arches, a few MB each: the whole flow in a couple of seconds. */
+export function smallDemoArtifacts(): GeneratedArtifact[] {
+  return [
+    { agent: 'openclaw', version: '2026.4.12', arch: 'arm64', sizeBytes: 6 * MB + 421_337 },
+    { agent: 'openclaw', version: '2026.4.12', arch: 'x64', sizeBytes: 6 * MB + 73_219 },
+    { agent: 'hermes', version: '1.8.0', arch: 'arm64', sizeBytes: 3 * MB + 902_113 },
+    { agent: 'hermes', version: '1.8.0', arch: 'x64', sizeBytes: 3 * MB + 55_871 },
+  ];
+}
+
+function fileLogger(logPath: string, also: VmCacheLogger | undefined): VmCacheLogger {
+  const line = (level: string, args: unknown[]) => {
+    const text = args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
+    try {
+      appendFileSync(logPath, `${new Date().toISOString()} [${level}] ${text}\n`);
+    } catch {
+      // The log is a convenience; a full disk must not break the preview.
+    }
+  };
+  return {
+    info: (...args) => {
+      line('info', args);
+      also?.info(...args);
+    },
+    warn: (...args) => {
+      line('warn', args);
+      also?.warn(...args);
+    },
+    error: (...args) => {
+      line('error', args);
+      also?.error(...args);
+    },
+  };
+}
+
+export async function startPreview(options: PreviewOptions = {}): Promise<Preview> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'vm-cache-preview-'));
+  const cleanups: Array<() => Promise<void> | void> = [() => rm(work, { recursive: true, force: true })];
+  const runCleanups = async () => {
+    while (cleanups.length > 0) await Promise.resolve(cleanups.pop()!()).catch(() => {});
+  };
+  try {
+    return await start(options, work, cleanups, runCleanups);
+  } catch (err) {
+    await runCleanups();
+    throw err;
+  }
+}
+
+async function start(
+  options: PreviewOptions,
+  work: string,
+  cleanups: Array<() => Promise<void> | void>,
+  runCleanups: () => Promise<void>,
+): Promise<Preview> {
+  const rawHostArch = options.rawHostArch ?? process.arch;
+  const retries = options.retries ?? 5;
+  const autoStart = options.autoStart ?? true;
+  /** The preview's "app launch" sync has been started (see autoStart). */
+  let launched = false;
+
+  const rendererDir = path.resolve(options.rendererDir ?? (await buildRenderer(path.join(work, 'renderer'))));
+
+  const externalUrl = options.manifestUrl ?? (process.env.VM_CACHE_MANIFEST_URL?.trim() || undefined);
+  let artifactServer: ArtifactServer | undefined;
+  if (!externalUrl) {
+    artifactServer = await startArtifactServer({
+      artifacts: options.artifacts ?? (options.small ? smallDemoArtifacts() : demoArtifacts()),
+      throttleBytesPerSec:
+        options.throttleBytesPerSec ?? (options.small ? 3 * MB : DEMO_THROTTLE_BYTES_PER_SEC),
+    });
+    const s = artifactServer;
+    cleanups.push(() => s.close());
+  }
+  const manifestUrl = externalUrl ?? artifactServer!.manifestUrl;
+
+  const root = options.root ? path.resolve(options.root) : path.join(work, 'root');
+  const logPath = path.join(work, 'vm-cache.log');
+  const controller = new VmCacheController({
+    root,
+    manifestUrl,
+    retries,
+    rawHostArch,
+    logPath,
+    logger: fileLogger(logPath, options.logger),
+    engine: { stallTimeoutMs: (options.stallTimeoutSeconds ?? 6) * 1000 },
+  });
+  cleanups.push(() => controller.cancel().then(() => {}));
+
+  // The origin is known once the port is: the sender policy reads it then.
+  const allowedOrigins = new Set<string>();
+  let origin = '';
+  const senderPolicy = { check: defaultSenderPolicy([]) };
+  const hub = new VmCacheHub({
+    controller,
+    isAllowedSender: (sender) => senderPolicy.check(sender),
+    ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
+    logger: { warn: (...args: unknown[]) => options.logger?.warn(...args) },
+  });
+  cleanups.push(() => hub.dispose());
+
+  const fault = (kind: FaultKind): string => {
+    if (!artifactServer) throw new Error('faults need the demo server; unset VM_CACHE_MANIFEST_URL');
+    return armFault(artifactServer, kind, rawHostArch, retries);
+  };
+  const reset = async (kind?: FaultKind): Promise<void> => {
+    await controller.clear(); // cancels the sync in flight first
+    if (kind) fault(kind);
+    if (autoStart) {
+      launched = true;
+      void controller.prefetch();
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // DNS rebinding: only our own host names, never whatever a resolver points here.
+    if (!allowedOrigins.has(`http://${req.headers.host ?? ''}`)) return sendText(res, 421, 'wrong host\n');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
+      return sendText(res, 405, 'method not allowed\n');
+    }
+    const requested = url.searchParams.get('fault');
+    // Resetting clears the cache root (which --root may point at a real one):
+    // only a person at this preview (typed URL, its own pages, curl) may, never
+    // another site's link or form. Browsers say where a request came from.
+    const site = req.headers['sec-fetch-site'];
+    const fromElsewhere =
+      site === 'cross-site' ||
+      site === 'same-site' ||
+      (req.headers.origin !== undefined && !allowedOrigins.has(req.headers.origin));
+    if (url.pathname === '/__preview/fault') {
+      // The control endpoint: POST only, so a link or an <img> cannot reset the demo.
+      if (req.method !== 'POST') return sendText(res, 405, 'POST /__preview/fault?fault=KIND\n');
+      if (fromElsewhere) return sendText(res, 403, 'not from another site\n');
+      if (requested !== 'none' && !isFaultKind(requested)) return sendText(res, 400, 'unknown fault\n');
+      await reset(requested === 'none' ? undefined : requested);
+      return sendText(res, 200, JSON.stringify({ fault: requested }), 'application/json');
+    }
+    if (url.pathname === '/') {
+      res.writeHead(302, { location: `/first-run.html${url.search}` });
+      res.end();
+      return;
+    }
+    if (url.pathname.endsWith('.html') && requested !== null && !fromElsewhere) {
+      // `?fault=KIND` on a page: replay that scenario from an empty cache, so
+      // the state shows even after the first sync has finished.
+      if (requested === 'none' || isFaultKind(requested)) {
+        await reset(requested === 'none' ? undefined : requested);
+      }
+    }
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    // The app's own policy (as a header, on top of the pages' <meta>), with the
+    // bridge's socket as the one allowed connection: if the panel works here, it
+    // works under Electron's stricter-than-meta header.
+    const headers = { 'content-security-policy': contentSecurityPolicy(origin) };
+    if (!(await sendFile(rendererDir, url.pathname, res, headers))) sendText(res, 404, 'not found\n');
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendText(res, 500, `${err instanceof Error ? err.message : String(err)}\n`);
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  origin = url;
+  allowedOrigins.add(url);
+  allowedOrigins.add(`http://localhost:${port}`);
+  senderPolicy.check = defaultSenderPolicy([...allowedOrigins]);
+
+  const launch = () => {
+    if (launched || !autoStart) return;
+    launched = true;
+    void controller.prefetch();
+  };
+  const bridge = attachBridge(server, { hub, allowedOrigins, onConnection: launch });
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        bridge.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+
+  if (options.fault) fault(options.fault);
+  if (autoStart === 'now') launch();
+
+  return {
+    url,
+    firstRunUrl: `${url}/first-run.html`,
+    settingsUrl: `${url}/settings.html`,
+    root,
+    manifestUrl,
+    logPath,
+    controller,
+    hub,
+    artifactServer,
+    armFault: fault,
+    reset,
+    close: runCleanups,
+  };
+}

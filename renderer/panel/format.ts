@@ -1,0 +1,62 @@
+// Numbers as people read them. Sizes use SI units (1 MB = 1 000 000 bytes),
+// the way download sizes are usually quoted and the way the manifest's sizes
+// are chosen, so "118.4 MB" here matches what a release note says.
+
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'] as const;
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  // Three significant figures at most: "118 MB", "46.9 MB", "3.21 GB".
+  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+export function formatSpeed(bytesPerSecond: number): string {
+  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return '—';
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** Time left, rounded so it does not flicker: seconds under a minute, then minutes, then hours. */
+export function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return 'estimating…';
+  const s = Math.ceil(seconds);
+  if (s <= 1) return 'less than a second left';
+  if (s < 60) return `${s} s left`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) {
+    const rest = s % 60;
+    return rest === 0 || minutes >= 10 ? `${minutes} min left` : `${minutes} min ${rest} s left`;
+  }
+  const hours = Math.floor(minutes / 60);
+  const restMin = minutes % 60;
+  return restMin === 0 ? `${hours} h left` : `${hours} h ${restMin} min left`;
+}
+
+/** Whole percent for aria-valuenow and the visible label; 100 only when complete. */
+export function percent(done: number, total: number): number {
+  if (total <= 0) return done > 0 ? 100 : 0;
+  const p = Math.floor((done / total) * 100);
+  return Math.max(0, Math.min(100, p));
+}
+
+/** A date (ISO string or epoch ms) in the reader's locale; '—' when absent or invalid. */
+export function formatDate(value: string | number | null | undefined, withTime = true): string {
+  if (value === null || value === undefined) return '—';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return '—';
+  return date.toLocaleString(undefined, {
+    dateStyle: 'medium',
+    ...(withTime ? { timeStyle: 'short' } : {}),
+  });
+}
+
+/** The first 12 hex characters: enough to compare with a release note by eye. */
+export function shortSha(sha256: string): string {
+  return sha256.slice(0, 12);
+}

@@ -1,0 +1,329 @@
+// The panel's styles, adopted into its shadow root. Colours are custom
+// properties so a host app can theme the panel from outside (see docs/panel.md);
+// sizes are in rem/em and every row wraps, so 200 % zoom never overflows.
+import { css } from 'lit';
+
+export const panelStyles = css`
+  :host {
+    --_fg: var(--vm-cache-fg, #1f2328);
+    --_muted: var(--vm-cache-muted, #4f5862);
+    --_bg: var(--vm-cache-bg, #ffffff);
+    --_surface: var(--vm-cache-surface, #f6f8fa);
+    --_border: var(--vm-cache-border, #d0d7de);
+    --_accent: var(--vm-cache-accent, #0a5dc2);
+    --_accent-fg: var(--vm-cache-accent-fg, #ffffff);
+    --_track: var(--vm-cache-track, #dfe3e8);
+    --_ok: var(--vm-cache-ok, #1a7f37);
+    --_danger: var(--vm-cache-danger, #b42318);
+    --_danger-bg: var(--vm-cache-danger-bg, #fff1f0);
+    --_focus: var(--vm-cache-focus, #0a5dc2);
+    --_radius: var(--vm-cache-radius, 0.5rem);
+
+    display: block;
+    color: var(--_fg);
+    background: var(--_bg);
+    font: var(--vm-cache-font, inherit);
+    line-height: 1.45;
+    container-type: inline-size;
+  }
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --_fg: var(--vm-cache-fg, #e6edf3);
+      --_muted: var(--vm-cache-muted, #a4adb8);
+      --_bg: var(--vm-cache-bg, #0d1117);
+      --_surface: var(--vm-cache-surface, #161b22);
+      --_border: var(--vm-cache-border, #3d444d);
+      --_accent: var(--vm-cache-accent, #4493f8);
+      --_accent-fg: var(--vm-cache-accent-fg, #0d1117);
+      --_track: var(--vm-cache-track, #30363d);
+      --_ok: var(--vm-cache-ok, #3fb950);
+      --_danger: var(--vm-cache-danger, #ff8e87);
+      --_danger-bg: var(--vm-cache-danger-bg, #2d1416);
+      --_focus: var(--vm-cache-focus, #4493f8);
+    }
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  * {
+    box-sizing: border-box;
+  }
+
+  .panel {
+    display: grid;
+    gap: 1rem;
+    padding: 1.25rem;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    max-width: 48rem;
+  }
+  .panel.compact {
+    gap: 0.75rem;
+    padding: 1rem;
+  }
+  h2 {
+    margin: 0;
+    font-size: 1.25em;
+    line-height: 1.3;
+  }
+  h2:focus {
+    outline: none;
+  }
+  h2:focus-visible {
+    outline: 3px solid var(--_focus);
+    outline-offset: 2px;
+  }
+  .compact h2 {
+    font-size: 1.1em;
+  }
+  p {
+    margin: 0;
+  }
+  .phase {
+    font-weight: 600;
+  }
+  .muted,
+  .stats {
+    color: var(--_muted);
+  }
+  .stats {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.25rem 1.25rem;
+    font-variant-numeric: tabular-nums;
+  }
+
+  /* Progress bars: a div with role=progressbar; the fill is the only moving part. */
+  .bar {
+    position: relative;
+    height: 0.75rem;
+    border-radius: 999px;
+    background: var(--_track);
+    overflow: hidden;
+  }
+  .bar.small {
+    height: 0.5rem;
+  }
+  .fill {
+    height: 100%;
+    width: 0;
+    border-radius: inherit;
+    background: var(--_accent);
+  }
+  .fill.ok {
+    background: var(--_ok);
+  }
+  .fill.failed {
+    background: var(--_danger);
+  }
+  @media (prefers-reduced-motion: no-preference) {
+    .fill {
+      transition: width 0.2s linear;
+    }
+    .fill.active {
+      background-image: linear-gradient(
+        45deg,
+        rgb(255 255 255 / 0.22) 25%,
+        transparent 25%,
+        transparent 50%,
+        rgb(255 255 255 / 0.22) 50%,
+        rgb(255 255 255 / 0.22) 75%,
+        transparent 75%
+      );
+      background-size: 1rem 1rem;
+      animation: stripes 1s linear infinite;
+    }
+  }
+  @keyframes stripes {
+    from {
+      background-position: 1rem 0;
+    }
+    to {
+      background-position: 0 0;
+    }
+  }
+
+  .artifacts {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+    display: grid;
+    gap: 0.75rem;
+  }
+  .artifact {
+    display: grid;
+    gap: 0.35rem;
+    padding: 0.75rem;
+    border-radius: var(--_radius);
+    background: var(--_surface);
+  }
+  .compact .artifact {
+    padding: 0.5rem 0.75rem;
+  }
+  .row {
+    display: flex;
+    flex-wrap: wrap;
+    justify-content: space-between;
+    gap: 0.25rem 1rem;
+  }
+  .name {
+    font-weight: 600;
+    overflow-wrap: anywhere;
+  }
+  .detail {
+    color: var(--_muted);
+    font-variant-numeric: tabular-nums;
+  }
+  .state {
+    display: inline-flex;
+    align-items: center;
+    gap: 0.35em;
+  }
+  .state.ok {
+    color: var(--_ok);
+    font-weight: 600;
+  }
+  .state.failed {
+    color: var(--_danger);
+    font-weight: 600;
+  }
+  .sha {
+    font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+    font-size: 0.95em;
+  }
+
+  .error {
+    display: grid;
+    gap: 0.25rem;
+    padding: 0.75rem 1rem;
+    border: 1px solid var(--_danger);
+    border-left-width: 0.3rem;
+    border-radius: var(--_radius);
+    background: var(--_danger-bg);
+  }
+  /* A cancel is the user's own doing: said plainly, not in alarm colours. */
+  .error.note {
+    border-color: var(--_border);
+    border-left-color: var(--_muted);
+    background: var(--_surface);
+  }
+  .error .words {
+    font-weight: 600;
+  }
+  .error .message {
+    font-size: 0.875em;
+    color: var(--_muted);
+    overflow-wrap: anywhere;
+  }
+
+  dl {
+    display: grid;
+    grid-template-columns: max-content minmax(0, 1fr);
+    gap: 0.35rem 1rem;
+    margin: 0;
+  }
+  @container (max-width: 28rem) {
+    dl {
+      grid-template-columns: minmax(0, 1fr);
+    }
+    dd {
+      margin-bottom: 0.35rem;
+    }
+  }
+  dt {
+    color: var(--_muted);
+  }
+  dd {
+    margin: 0;
+    overflow-wrap: anywhere;
+  }
+  .path {
+    font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+    font-size: 0.9em;
+  }
+
+  .verify-report {
+    display: grid;
+    gap: 0.5rem;
+  }
+  .verify {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+    display: grid;
+    gap: 0.25rem;
+  }
+  .verify li {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.25rem 0.75rem;
+  }
+  .verify .key {
+    overflow-wrap: anywhere;
+  }
+
+  .confirm {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5rem 0.75rem;
+    padding: 0.75rem 1rem;
+    border-radius: var(--_radius);
+    background: var(--_surface);
+    border: 1px solid var(--_border);
+  }
+  .confirm p {
+    font-weight: 600;
+    margin-right: auto;
+  }
+
+  .actions {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem;
+  }
+  button {
+    font: inherit;
+    padding: 0.45em 1.1em;
+    border-radius: var(--_radius);
+    border: 1px solid var(--_border);
+    background: var(--_surface);
+    color: var(--_fg);
+    cursor: pointer;
+    min-height: 2.25em;
+  }
+  button:hover:not(:disabled) {
+    border-color: var(--_muted);
+  }
+  button.primary {
+    background: var(--_accent);
+    border-color: var(--_accent);
+    color: var(--_accent-fg);
+    font-weight: 600;
+  }
+  button.danger {
+    border-color: var(--_danger);
+    color: var(--_danger);
+    font-weight: 600;
+  }
+  button:disabled {
+    cursor: default;
+    opacity: 0.65;
+  }
+  button:focus-visible {
+    outline: 3px solid var(--_focus);
+    outline-offset: 2px;
+  }
+
+  .sr-only {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    padding: 0;
+    margin: -1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+    border: 0;
+  }
+`;

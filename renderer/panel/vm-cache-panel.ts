@@ -1,0 +1,328 @@
+// <vm-cache-panel>: the first-run download screen and the settings section,
+// driven only by the VmCacheApi (window.vmCache by default). It keeps no state
+// of its own beyond what it last heard: progress events and getStatus answers.
+import { html, LitElement, type PropertyValues, type TemplateResult } from 'lit';
+import type { Result, VmCacheApi } from '../../contract/api.js';
+import { ERROR_WORDS } from '../../contract/codes.js';
+import type { ErrorInfo } from '../../contract/errors.js';
+import type { SyncProgress } from '../../contract/progress.js';
+import type { CacheStatus, VerifyReport } from '../../contract/status.js';
+import { formatBytes } from './format.js';
+import { type Action, firstRunForm, type PanelActions, type PanelView, settingsForm } from './forms.js';
+import { verifySummary } from './settings-view.js';
+import { panelStyles } from './styles.js';
+import { windowApi } from './window.js';
+import { artifactName, isRunning, PHASE_WORDS } from './words.js';
+
+export type PanelMode = 'first-run' | 'settings';
+
+const NO_API: ErrorInfo = {
+  code: 'ERR_INTERNAL',
+  message:
+    'window.vmCache is not defined: load this page through the app’s preload, or set the api property.',
+};
+
+export class VmCachePanel extends LitElement {
+  static override styles = panelStyles;
+  static override properties = {
+    mode: { type: String, reflect: true },
+    api: { attribute: false },
+    _status: { state: true },
+    _progress: { state: true },
+    _problem: { state: true },
+    _busy: { state: true },
+    _verify: { state: true },
+    _confirmClear: { state: true },
+    _notice: { state: true },
+    _announcement: { state: true },
+  };
+
+  /** 'first-run' (full size, Continue when done) or 'settings' (compact, maintenance actions). */
+  declare mode: PanelMode;
+  /** Defaults to window.vmCache, read when the panel connects. */
+  declare api: VmCacheApi | undefined;
+  declare private _status: CacheStatus | null;
+  declare private _progress: SyncProgress | null;
+  /** The last failed call; progress errors are read from _progress. */
+  declare private _problem: ErrorInfo | null;
+  declare private _busy: ReadonlySet<Action>;
+  declare private _verify: VerifyReport | null;
+  declare private _confirmClear: boolean;
+  declare private _notice: string;
+  declare private _announcement: string;
+
+  #attachedTo: VmCacheApi | undefined;
+  #unsubscribe: (() => void) | undefined;
+  /** Bumped on every attach, so answers for a previous api are dropped. */
+  #generation = 0;
+  #focusAfterUpdate: string | null = null;
+  #focusWasInside = false;
+
+  constructor() {
+    super();
+    // Assigned here, not as field initialisers: class fields would shadow Lit's accessors.
+    this.mode = 'first-run';
+    this.api = undefined;
+    this._status = null;
+    this._progress = null;
+    this._problem = null;
+    this._busy = new Set();
+    this._verify = null;
+    this._confirmClear = false;
+    this._notice = '';
+    this._announcement = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#attach();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#detach();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('api') && this.isConnected && this.#resolveApi() !== this.#attachedTo) {
+      this.#detach();
+      this.#attach();
+    }
+    this.#focusWasInside = this.shadowRoot?.activeElement != null;
+  }
+
+  protected override updated(): void {
+    const root = this.shadowRoot;
+    if (!root) return;
+    if (this.#focusAfterUpdate) {
+      root.querySelector<HTMLElement>(this.#focusAfterUpdate)?.focus();
+      this.#focusAfterUpdate = null;
+    } else if (this.#focusWasInside && root.activeElement == null) {
+      // The focused button was replaced (Cancel -> Retry, Download -> Continue):
+      // keep keyboard users in the panel instead of dropping them to <body>.
+      (root.querySelector<HTMLElement>('.actions button') ?? root.querySelector<HTMLElement>('h2'))?.focus();
+    }
+  }
+
+  #resolveApi(): VmCacheApi | undefined {
+    return this.api ?? windowApi();
+  }
+
+  #attach(): void {
+    const api = this.#resolveApi();
+    this.#attachedTo = api;
+    const generation = ++this.#generation;
+    // Calls of a previous attachment will never report back: forget them.
+    this._busy = new Set();
+    if (!api) {
+      this._problem = NO_API;
+      return;
+    }
+    this._problem = null;
+    this.#unsubscribe = api.onProgress((p) => {
+      if (generation === this.#generation) this.#onProgress(p);
+    });
+    void this.#refreshStatus();
+  }
+
+  #detach(): void {
+    this.#generation += 1;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#attachedTo = undefined;
+  }
+
+  #onProgress(p: SyncProgress): void {
+    const prev = this._progress;
+    // Out-of-order delivery of the same sync: keep the newer state.
+    if (prev && prev.startedAt === p.startedAt && p.at < prev.at) return;
+    this._progress = p;
+    const started = isRunning(p.phase) && (!prev || !isRunning(prev.phase));
+    if (started) {
+      this._problem = null;
+      this._notice = '';
+    }
+    if (!prev || prev.phase !== p.phase) {
+      this.#announce(
+        p.phase === 'failed' && p.error
+          ? `${PHASE_WORDS.failed} ${ERROR_WORDS[p.error.code]}`
+          : PHASE_WORDS[p.phase],
+      );
+      if (!isRunning(p.phase)) void this.#refreshStatus();
+    } else {
+      for (const a of p.artifacts) {
+        const before = prev.artifacts.find((b) => b.key === a.key);
+        if (a.state === 'verified' && before?.state !== 'verified') {
+          this.#announce(`${artifactName(a)}: sha256 verified.`);
+        }
+      }
+    }
+  }
+
+  /** Runs one api call with its busy flag; a failure's words go to _problem. */
+  async #call<T>(action: Action, run: (api: VmCacheApi) => Promise<Result<T>>): Promise<Result<T> | null> {
+    const api = this.#attachedTo;
+    if (!api) {
+      this._problem = NO_API;
+      return null;
+    }
+    const generation = this.#generation;
+    this._busy = new Set([...this._busy, action]);
+    let result: Result<T>;
+    try {
+      result = await run(api);
+    } catch (err) {
+      // A bridge that throws instead of answering { ok: false } is still shown in words.
+      result = { ok: false, code: 'ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+    }
+    if (generation !== this.#generation) return null;
+    const busy = new Set(this._busy);
+    busy.delete(action);
+    this._busy = busy;
+    if (!result.ok) {
+      this._problem = { code: result.code, message: result.message };
+      if (action !== 'sync') this.#announce(ERROR_WORDS[result.code]);
+    }
+    return result;
+  }
+
+  async #refreshStatus(): Promise<void> {
+    const r = await this.#call('status', (api) => api.getStatus());
+    if (!r?.ok) return;
+    this._status = r.value;
+    const p = r.value.progress;
+    if (p && (!this._progress || this._progress.startedAt !== p.startedAt || p.at >= this._progress.at)) {
+      this.#onProgress(p);
+    }
+  }
+
+  async #sync(): Promise<void> {
+    this._problem = null;
+    this._verify = null;
+    this._notice = '';
+    this._confirmClear = false;
+    const before = this._progress;
+    if (before && !isRunning(before.phase)) {
+      // Immediate feedback; the sync's own events replace this within 100 ms.
+      this._progress = {
+        ...before,
+        phase: 'checking',
+        error: undefined,
+        etaSeconds: null,
+        bytesPerSecond: 0,
+      };
+    }
+    const r = await this.#call('sync', (api) => api.sync());
+    if (!r) return;
+    const p = this._progress;
+    if (p && isRunning(p.phase)) {
+      // The result can overtake the last (throttled) progress event: settle the phase now.
+      const phase = r.ok ? 'done' : r.code === 'ERR_ABORTED' ? 'cancelled' : 'failed';
+      const error = r.ok ? undefined : { code: r.code, message: r.message };
+      this.#onProgress({ ...p, phase, error, at: p.at });
+    }
+    if (r.ok && this.mode === 'settings') {
+      const n = r.value.downloaded.length;
+      this._notice = n === 0 ? 'Up to date.' : `Downloaded ${n} VM image${n === 1 ? '' : 's'}.`;
+      this.#announce(this._notice);
+    }
+    await this.#refreshStatus();
+  }
+
+  async #cancel(): Promise<void> {
+    const r = await this.#call('cancel', (api) => api.cancel());
+    if (r?.ok && !r.value.cancelled) this.#announce('Nothing to cancel.');
+  }
+
+  async #verifyNow(): Promise<void> {
+    this._verify = null;
+    this._notice = '';
+    this._problem = null;
+    this._confirmClear = false;
+    const r = await this.#call('verify', (api) => api.verify());
+    if (!r?.ok) return;
+    this._verify = r.value;
+    this.#announce(verifySummary(r.value));
+    await this.#refreshStatus();
+  }
+
+  #askClear(): void {
+    this._confirmClear = true;
+    this._notice = '';
+    this.#focusAfterUpdate = 'button[data-action="keep"]';
+  }
+
+  #keep(): void {
+    this._confirmClear = false;
+    this.#focusAfterUpdate = 'button[data-action="clear"]';
+  }
+
+  async #clearNow(): Promise<void> {
+    this._problem = null;
+    const r = await this.#call('clear', (api) => api.clear());
+    this._confirmClear = false;
+    this.#focusAfterUpdate = 'button[data-action="clear"]';
+    if (!r?.ok) return;
+    this._verify = null;
+    this._progress = null;
+    this._notice = `Cache cleared: ${formatBytes(r.value.removedBytes)} freed.`;
+    this.#announce(this._notice);
+    await this.#refreshStatus();
+  }
+
+  #continue(): void {
+    this.dispatchEvent(new CustomEvent('vm-cache-continue', { bubbles: true, composed: true }));
+  }
+
+  #announce(text: string): void {
+    this._announcement = text;
+  }
+
+  #view(): PanelView {
+    return {
+      status: this._status,
+      progress: this._progress,
+      problem: this._problem,
+      busy: this._busy,
+      verify: this._verify,
+      confirmClear: this._confirmClear,
+      notice: this._notice,
+    };
+  }
+
+  readonly #actions: PanelActions = {
+    sync: () => void this.#sync(),
+    cancel: () => void this.#cancel(),
+    verify: () => void this.#verifyNow(),
+    askClear: () => this.#askClear(),
+    keep: () => this.#keep(),
+    clear: () => void this.#clearNow(),
+    continue: () => this.#continue(),
+  };
+
+  protected override render(): TemplateResult {
+    const settings = this.mode === 'settings';
+    const p = this._progress;
+    const state = p?.phase ?? (this._status?.cached ? 'ready' : this._status ? 'empty' : 'loading');
+    return html`<section
+      class="panel ${settings ? 'compact' : ''}"
+      aria-labelledby="title"
+      data-state=${state}
+    >
+      <h2 id="title" tabindex="-1">${settings ? 'VM images' : 'Setting up VM images'}</h2>
+      ${settings ? settingsForm(this.#view(), this.#actions) : firstRunForm(this.#view(), this.#actions)}
+      <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this._announcement}</div>
+    </section>`;
+  }
+}
+
+/** Defines <vm-cache-panel> once; safe to call from several bundles. */
+export function defineVmCachePanel(tag = 'vm-cache-panel'): void {
+  if (!customElements.get(tag)) customElements.define(tag, VmCachePanel);
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vm-cache-panel': VmCachePanel;
+  }
+}
