@@ -9,7 +9,7 @@ import { FAULT_HELP, FAULT_KINDS, isFaultKind } from './faults.js';
 import { type PreviewOptions, startPreview } from './server.js';
 
 export { FAULT_KINDS, type FaultKind, hostTarballs } from './faults.js';
-export { type Preview, type PreviewOptions, smallDemoArtifacts, startPreview } from './server.js';
+export { type Preview, type PreviewOptions, startPreview } from './server.js';
 
 const USAGE = `Usage: npm run preview -- [options]
 

@@ -31,7 +31,7 @@ export interface PreviewOptions {
   root?: string;
   /** Sync from here instead of the demo server. Default: VM_CACHE_MANIFEST_URL, else the demo server. */
   manifestUrl?: string;
-  /** The demo server's artifacts. Default demoArtifacts() (or smallDemoArtifacts() with `small`). */
+  /** The demo server's artifacts. Default demoArtifacts() (its small set with `small`). */
   artifacts?: GeneratedArtifact[];
   /** A tiny, fast demo: a few MB instead of a few hundred. */
   small?: boolean;
@@ -79,16 +79,6 @@ export interface Preview {
 }
 
 const MB = 1000 * 1000;
-
-/** Two agents, both arches, a few MB each: the whole flow in a couple of seconds. */
-export function smallDemoArtifacts(): GeneratedArtifact[] {
-  return [
-    { agent: 'openclaw', version: '2026.4.12', arch: 'arm64', sizeBytes: 6 * MB + 421_337 },
-    { agent: 'openclaw', version: '2026.4.12', arch: 'x64', sizeBytes: 6 * MB + 73_219 },
-    { agent: 'hermes', version: '1.8.0', arch: 'arm64', sizeBytes: 3 * MB + 902_113 },
-    { agent: 'hermes', version: '1.8.0', arch: 'x64', sizeBytes: 3 * MB + 55_871 },
-  ];
-}
 
 function fileLogger(logPath: string, also: VmCacheLogger | undefined): VmCacheLogger {
   const line = (level: string, args: unknown[]) => {
@@ -147,7 +137,7 @@ async function start(
   let artifactServer: ArtifactServer | undefined;
   if (!externalUrl) {
     artifactServer = await startArtifactServer({
-      artifacts: options.artifacts ?? (options.small ? smallDemoArtifacts() : demoArtifacts()),
+      artifacts: options.artifacts ?? demoArtifacts({ small: options.small === true }),
       throttleBytesPerSec:
         options.throttleBytesPerSec ?? (options.small ? 3 * MB : DEMO_THROTTLE_BYTES_PER_SEC),
     });

@@ -1,9 +1,9 @@
 // vm-cache keygen: an Ed25519 key pair for signing manifests (node:crypto).
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { bool, COMMON, parse, requireStr } from '../args.js';
-import { fsyncDir, writeFileAtomic } from '../engine.js';
+import { writeFileAtomic } from '../engine.js';
 import { CliError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { type Io, Output } from '../output.js';
@@ -37,7 +37,7 @@ export async function keygenCommand(argv: string[], io: Io): Promise<number> {
     const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
     await fs.mkdir(dir, { recursive: true });
-    await writePrivate(privatePath, privatePem);
+    await writeFileAtomic(privatePath, privatePem, { mode: 0o600 });
     await writeFileAtomic(publicPath, publicPem);
     if (out.json) {
       out.line({
@@ -55,24 +55,4 @@ export async function keygenCommand(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     return out.fail(err);
   }
-}
-
-/** Written 0600 from the first byte (never briefly world-readable), then renamed into place. */
-async function writePrivate(file: string, pem: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const handle = await fs.open(tmp, 'wx', 0o600);
-    try {
-      await handle.chmod(0o600); // whatever the umask
-      await handle.writeFile(pem);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(path.dirname(file));
 }

@@ -15,13 +15,19 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/** `mode` applies from the first byte (a private key is never briefly world-readable). */
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  options: { mode?: number } = {},
+): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const handle = await fs.open(tmp, 'w');
+    const handle = await fs.open(tmp, 'wx', options.mode ?? 0o666);
     try {
+      if (options.mode !== undefined) await handle.chmod(options.mode); // whatever the umask
       await handle.writeFile(data);
       await handle.sync();
     } finally {

@@ -173,7 +173,8 @@ export class ProgressTracker {
     }
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.deliver();
+      // Timers may fire a millisecond early by the wall clock: try again rather than break the interval.
+      this.emitSoon();
     }, wait);
     // A pending progress tick must never keep a CLI process alive.
     this.timer.unref?.();

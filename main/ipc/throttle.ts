@@ -41,6 +41,13 @@ export class TrailingThrottle<T> {
 
   private flush(): void {
     this.timer = undefined;
+    // Timers may fire a millisecond early by the wall clock; never deliver inside the interval.
+    const wait = this.last + this.intervalMs - this.now();
+    if (wait > 0 && this.pending && !this.closed) {
+      this.timer = setTimeout(() => this.flush(), wait);
+      this.timer.unref?.();
+      return;
+    }
     const pending = this.pending;
     this.pending = undefined;
     if (pending && !this.closed) this.emit(pending.value);
