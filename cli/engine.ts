@@ -7,8 +7,7 @@ export { fsyncDir, statOrUndefined, writeFileAtomic } from '../main/engine/atomi
 export { commitManifest } from '../main/engine/commit.js';
 export { assertDiskSpace, marginFor } from '../main/engine/diskspace.js';
 export { resolveKeyPath, unsafeKeyReason } from '../main/engine/keys.js';
-export { cachedSha256, lockPath, readCachedManifest } from '../main/engine/local-state.js';
-export { acquireLock } from '../main/engine/lock.js';
+export { cachedSha256, lockRoot, readCachedManifest } from '../main/engine/local-state.js';
 export { PartialWriter } from '../main/engine/partial.js';
 export { cacheDir, partialMetaPath, partialPath } from '../main/engine/paths.js';
 export {

@@ -25,12 +25,11 @@ import {
 } from '../../main/engine/index.js';
 import { bool, COMMON, keyText, parse, rootOf, str } from '../args.js';
 import {
-  acquireLock,
   assertDiskSpace,
   cacheDir,
   cachedSha256,
   fsyncDir,
-  lockPath,
+  lockRoot,
   PartialWriter,
   parsePublicKey,
   partialMetaPath,
@@ -177,7 +176,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       }
     }
 
-    const lock = await acquireLock(lockPath(root), {
+    const lock = await lockRoot(root, {
       signal: cancel.signal,
       onWait: () => out.note('waiting for another process to finish with this cache…'),
     });

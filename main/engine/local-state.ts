@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { acquireLock, type HeldLock, type LockOptions, removeDeadLockAttempts } from './lock.js';
 import { type VmManifest, VmManifestSchema } from './manifest.js';
 import { getCachedManifestPath, stateDir } from './paths.js';
 
@@ -52,4 +53,22 @@ export async function writeLastSync(root: string, record: LastSync): Promise<voi
 
 export function lockPath(root: string): string {
   return path.join(stateDir(root), 'sync.lock');
+}
+
+/**
+ * Takes the root's lock, then clears what killed processes left: temp files of
+ * atomic writes (only a lock holder writes those, so any found now are dead),
+ * stale locks moved aside, and abandoned lock attempts.
+ */
+export async function lockRoot(root: string, options: LockOptions = {}): Promise<HeldLock> {
+  const lock = await acquireLock(lockPath(root), options);
+  await removeDeadLockAttempts(lockPath(root));
+  for (const dir of [stateDir(root), path.dirname(getCachedManifestPath(root))]) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const leftover = (name.startsWith('.') && name.endsWith('.tmp')) || name.startsWith('sync.lock.stale-');
+      if (leftover) await fs.rm(path.join(dir, name), { force: true }).catch(() => {});
+    }
+  }
+  return lock;
 }

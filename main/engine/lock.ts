@@ -45,13 +45,7 @@ export async function acquireLock(lockFile: string, options: LockOptions = {}): 
   }
   let waited = false;
   for (;;) {
-    try {
-      await fs.writeFile(lockFile, JSON.stringify(mine), { flag: 'wx' });
-      return hold(lockFile, mine);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw fsError(`cannot create ${lockFile}`, path.dirname(lockFile), err);
-    }
+    if (await tryCreate(lockFile, mine)) return hold(lockFile, mine);
     if (await takeOverIfStale(lockFile, staleMs)) continue;
     if (!waited) {
       waited = true;
@@ -63,6 +57,36 @@ export async function acquireLock(lockFile: string, options: LockOptions = {}): 
       );
     }
     await sleep(pollMs, options.signal);
+  }
+}
+
+/**
+ * The lock appears whole or not at all: its content goes to a file of our own
+ * first, which is then hard-linked to the lock's name (atomic, and EEXIST when
+ * someone holds it). A crash can leave our own file behind, never an empty lock.
+ */
+async function tryCreate(lockFile: string, mine: LockInfo): Promise<boolean> {
+  const own = `${lockFile}.${mine.pid}.${mine.token}.new`;
+  try {
+    await fs.writeFile(own, JSON.stringify(mine), { flag: 'wx' });
+    await fs.link(own, lockFile);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw fsError(`cannot create ${lockFile}`, path.dirname(lockFile), err);
+  } finally {
+    await fs.rm(own, { force: true });
+  }
+}
+
+/** Files a would-be owner wrote on its way to the lock and left behind when it died. */
+export async function removeDeadLockAttempts(lockFile: string): Promise<void> {
+  const dir = path.dirname(lockFile);
+  const prefix = `${path.basename(lockFile)}.`;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]+\.new$/.exec(name.slice(prefix.length)) : null;
+    if (m && !processAlive(Number(m[1]))) await fs.rm(path.join(dir, name), { force: true });
   }
 }
 

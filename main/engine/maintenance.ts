@@ -9,8 +9,8 @@ import { statOrUndefined } from './atomic.js';
 import { fsError } from './errors.js';
 import { getSyncProgress } from './inflight.js';
 import { resolveKeyPath, unsafeKeyReason } from './keys.js';
-import { lockPath, readCachedManifest, readLastSync } from './local-state.js';
-import { acquireLock, type LockOptions } from './lock.js';
+import { lockRoot, readCachedManifest, readLastSync } from './local-state.js';
+import type { LockOptions } from './lock.js';
 import { selectArtifacts } from './manifest.js';
 import { cacheDir, defaultRoot, getCachedManifestPath, stateDir } from './paths.js';
 import { sha256File } from './plan.js';
@@ -27,7 +27,7 @@ export interface MaintenanceOptions {
 async function withLock<T>(root: string, options: MaintenanceOptions, work: () => Promise<T>): Promise<T> {
   const lockOptions: LockOptions = { signal: options.signal };
   if (options.onWaitForLock) lockOptions.onWait = options.onWaitForLock;
-  const lock = await acquireLock(lockPath(root), lockOptions);
+  const lock = await lockRoot(root, lockOptions);
   try {
     return await work();
   } finally {

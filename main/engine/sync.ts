@@ -8,8 +8,7 @@ import { commitManifest } from './commit.js';
 import { assertDiskSpace, marginFor } from './diskspace.js';
 import { downloadArtifact } from './download.js';
 import { CancelError, fsError, SignatureError, VmCacheError } from './errors.js';
-import { lockPath, readCachedManifest } from './local-state.js';
-import { acquireLock } from './lock.js';
+import { lockRoot, readCachedManifest } from './local-state.js';
 import { artifactRootOf, type PlannedArtifact, parseManifest, selectArtifacts } from './manifest.js';
 import { fetchManifestOnce, fetchManifestWithRetries } from './manifest-fetch.js';
 import type { ResolvedOptions } from './options.js';
@@ -38,7 +37,7 @@ async function runSync(
     const artifacts = selectArtifacts(manifest, opts.manifestUrl, opts.arch, opts.allArches);
     progress.setArtifacts(artifacts);
 
-    const lock = await acquireLock(lockPath(opts.root), {
+    const lock = await lockRoot(opts.root, {
       signal: opts.signal,
       onWait: () => progress.setPhase('waiting-for-lock'),
       ...(opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs }),
