@@ -22,8 +22,10 @@ export async function chunkedManifestServer(totalBytes: number): Promise<Chunked
       while (left > 0) {
         const n = Math.min(left, piece.length);
         left -= n;
-        if (!res.write(piece.subarray(0, n), (err) => !err && (sent += n)))
-          return void res.once('drain', pump);
+        const counted = (err?: Error | null) => {
+          if (!err) sent += n;
+        };
+        if (!res.write(piece.subarray(0, n), counted)) return void res.once('drain', pump);
       }
       res.end('"}');
     };
