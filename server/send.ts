@@ -118,8 +118,9 @@ export async function sendBody(
     return;
   }
   if (stall !== undefined && sent >= stall) {
-    // Headers must reach the client even if no body byte does.
-    if (!res.headersSent) res.flushHeaders();
+    // Headers must reach the client even if no body byte does. headersSent turns
+    // true at writeHead, before anything is on the wire, so flush regardless.
+    res.flushHeaders();
     return;
   }
   res.end();
@@ -130,7 +131,7 @@ export async function sendBody(
  * write on the socket completes after the writes queued before it.
  */
 function flushed(res: ServerResponse): Promise<void> {
-  if (!res.headersSent) res.flushHeaders();
+  res.flushHeaders();
   const socket = res.socket;
   if (!socket || socket.destroyed) return Promise.resolve();
   return new Promise((resolve) => {

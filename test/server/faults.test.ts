@@ -122,6 +122,23 @@ describe('faults', () => {
     await expect(next).rejects.toThrow();
   });
 
+  it('stallAtByte 0: the headers still arrive, then nothing', async () => {
+    const s = await startArtifactServer({
+      artifacts: [{ agent: 'agent', version: '1.0.0', arch: 'arm64', sizeBytes: SIZE }],
+    });
+    s.setFault(KEY, { stallAtByte: 0 });
+    const res = await fetch(`${s.url}/${KEY}`);
+    expect(res.status).toBe(200);
+    const next = res.body!.getReader().read();
+    const raced = await Promise.race([
+      next.then(() => 'data'),
+      new Promise((r) => setTimeout(() => r('stalled'), 150)),
+    ]);
+    expect(raced).toBe('stalled');
+    await s.close();
+    await expect(next).rejects.toThrow();
+  });
+
   it('dripBytesPerSec: sends the body slowly', async () => {
     server.setFault(KEY, { dripBytesPerSec: 100_000 });
     const t0 = performance.now();
