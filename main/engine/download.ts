@@ -1,11 +1,11 @@
 // One artifact, one attempt, one pass over the bytes: response -> sha256 ->
 // `<key>.partial`, then fsync and rename. Resumes a kept partial with Range +
 // If-Range and accepts only a 206 that continues exactly where it stopped.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fsyncDir } from './atomic.js';
-import { fsError, HttpStatusError, Sha256MismatchError, type VmCacheError } from './errors.js';
+import { fsyncDir, statOrUndefined } from './atomic.js';
+import { CancelError, fsError, HttpStatusError, Sha256MismatchError, type VmCacheError } from './errors.js';
 import { keyUrl } from './keys.js';
 import type { PlannedArtifact } from './manifest.js';
 import {
@@ -27,8 +27,17 @@ export interface DownloadContext {
   signal: AbortSignal | undefined;
   timeoutMs: number;
   stallTimeoutMs: number;
+  allowInsecureHttp: boolean;
   progress: ProgressTracker;
 }
+
+/**
+ * What became of a verified download: renamed into place, or left whole and
+ * verified in `<key>.partial` because a file of that name is still there,
+ * which the cached manifest may vouch for; the sync swaps those in at commit,
+ * so a failure before then leaves the last good cache exactly as it was.
+ */
+export type DownloadOutcome = 'installed' | 'staged';
 
 /** Downloads `artifact` to `finalPath` (one attempt). */
 export async function downloadArtifact(
@@ -36,24 +45,39 @@ export async function downloadArtifact(
   artifact: PlannedArtifact,
   finalPath: string,
   attempt: number,
-): Promise<void> {
+): Promise<DownloadOutcome> {
   const url = keyUrl(ctx.artifactRoot, artifact.key);
   const partial = partialPath(finalPath);
   await mkdirFor(finalPath);
   let resume = await findResumePoint(finalPath, artifact);
 
-  // A partial that is already whole (a crash between fsync and rename) needs no request.
-  if (resume && resume.offset === artifact.sizeBytes) {
-    ctx.progress.artifact(artifact.key, 'verifying', { receivedBytes: resume.offset, attempt });
-    const hash = createHash('sha256');
-    await hashFilePrefix(partial, resume.offset, hash, ctx.signal);
-    if (hash.digest('hex') === artifact.sha256) {
-      await promote(finalPath);
-      ctx.progress.artifact(artifact.key, 'verified');
-      return;
+  // The kept bytes are hashed before asking for the rest: hashing a multi-GB
+  // prefix after the response arrived would leave the connection idle meanwhile.
+  let kept: Hash | undefined;
+  if (resume) {
+    const whole = resume.offset === artifact.sizeBytes;
+    ctx.progress.artifact(artifact.key, whole ? 'verifying' : 'downloading', {
+      receivedBytes: resume.offset,
+      attempt,
+    });
+    kept = createHash('sha256');
+    try {
+      await hashFilePrefix(partial, resume.offset, kept, ctx.signal);
+    } catch (err) {
+      if (ctx.signal?.aborted) throw new CancelError();
+      throw fsError(`cannot read ${partial}`, path.dirname(partial), err);
     }
-    await discardPartial(finalPath);
-    resume = undefined;
+    // A partial that is already whole (a crash between fsync and rename) needs no request.
+    if (whole) {
+      if (kept.digest('hex') === artifact.sha256) {
+        const outcome = await place(finalPath);
+        ctx.progress.artifact(artifact.key, 'verified');
+        return outcome;
+      }
+      await discardPartial(finalPath);
+      resume = undefined;
+      kept = undefined;
+    }
   }
 
   ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: resume?.offset ?? 0, attempt });
@@ -65,6 +89,7 @@ export async function downloadArtifact(
       const isFullBody = res.status === 200;
       await discardPartial(finalPath);
       resume = undefined;
+      kept = undefined;
       ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: 0 });
       if (!isFullBody) {
         res.cancel();
@@ -77,7 +102,7 @@ export async function downloadArtifact(
       if (res.status === 206) throw new HttpStatusError(url, 206);
       throw new HttpStatusError(url, res.status, parseRetryAfter(res.header('retry-after')));
     }
-    await receive(ctx, artifact, finalPath, res, request, resume);
+    return await receive(ctx, artifact, finalPath, res, request, resume, kept);
   } finally {
     res.cancel();
     request.done();
@@ -91,7 +116,12 @@ function open(ctx: DownloadContext, url: string, resume: ResumePoint | undefined
     headers.range = `bytes=${resume.offset}-`;
     headers['if-range'] = resume.validator;
   }
-  return startRequest(ctx.transport, url, { signal: ctx.signal, timeoutMs: ctx.timeoutMs, headers });
+  return startRequest(ctx.transport, url, {
+    signal: ctx.signal,
+    timeoutMs: ctx.timeoutMs,
+    headers,
+    allowInsecureHttp: ctx.allowInsecureHttp,
+  });
 }
 
 /** True when `res` is a 206 that continues the kept bytes of the same file. */
@@ -112,16 +142,15 @@ async function receive(
   res: TransportResponse,
   request: ActiveRequest,
   resume: ResumePoint | undefined,
-): Promise<void> {
+  kept: Hash | undefined,
+): Promise<DownloadOutcome> {
   const partial = partialPath(finalPath);
   const dir = path.dirname(finalPath);
-  const hash = createHash('sha256');
+  const hash = resume && kept ? kept : createHash('sha256');
   let received = resume?.offset ?? 0;
   let writer: PartialWriter;
   try {
-    if (resume) {
-      await hashFilePrefix(partial, received, hash, ctx.signal);
-    } else {
+    if (!resume) {
       const etag = res.header('etag');
       const lastModified = res.header('last-modified');
       // The sidecar goes down before the first byte, so a partial is never without one.
@@ -141,6 +170,7 @@ async function receive(
     ctx.progress.artifact(artifact.key, stalled ? 'stalled' : 'downloading'),
   );
   let failure: VmCacheError | undefined;
+  let outcome: DownloadOutcome = 'staged';
   try {
     for await (const chunk of res.body) {
       stall.tick();
@@ -173,7 +203,7 @@ async function receive(
     }
     try {
       await writer.finish();
-      await promote(finalPath);
+      outcome = await place(finalPath);
     } catch (err) {
       throw fsError(`cannot finish ${finalPath}`, dir, err);
     }
@@ -191,10 +221,18 @@ async function receive(
     }
   }
   ctx.progress.artifact(artifact.key, 'verified');
+  return outcome;
+}
+
+/** Renames a verified partial into place, unless that would replace a file (then it stays staged). */
+async function place(finalPath: string): Promise<DownloadOutcome> {
+  if (await statOrUndefined(finalPath)) return 'staged';
+  await promote(finalPath);
+  return 'installed';
 }
 
 /** The partial becomes the tarball: rename, then forget the resume sidecar. */
-async function promote(finalPath: string): Promise<void> {
+export async function promote(finalPath: string): Promise<void> {
   await fs.rename(partialPath(finalPath), finalPath);
   await fs.rm(partialMetaPath(finalPath), { force: true });
   await fsyncDir(path.dirname(finalPath));

@@ -1,5 +1,6 @@
 // The engine's public API: the contract host apps rely on (see docs/ and the
 // brief), plus the maintenance actions and progress observation.
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { SyncResult } from '../../contract/status.js';
 import { findFlight, flightKey, flightsForRoot, registerFlight } from './inflight.js';
@@ -39,25 +40,64 @@ export function ensureVmCacheSynced(options: VmCacheOptions = {}): Promise<SyncR
   } catch (err) {
     return Promise.reject(err);
   }
-  const key = flightKey(opts.root, opts.manifestUrl, opts.allArches ? '*' : opts.arch);
+  // Options that change what a sync accepts are part of its identity: a caller
+  // that requires a signature never joins a sync that checks none.
+  const key = flightKey(opts.root, opts.manifestUrl, opts.allArches ? '*' : opts.arch, trustOf(opts));
   const existing = findFlight(key);
   if (existing) {
     if (options.onProgress) {
       const listener = options.onProgress;
       existing.tracker.subscribe(listener);
-      queueMicrotask(() => listener(existing.tracker.snapshot()));
+      queueMicrotask(() => {
+        try {
+          listener(existing.tracker.snapshot());
+        } catch {
+          // A broken subscriber must not break the sync, nor the process.
+        }
+      });
     }
+    // Any caller's cancel cancels the shared sync: the user pressed Cancel.
+    linkAbort(options.signal, existing.abort, existing.promise);
     return existing.promise;
   }
+  const abort = new AbortController();
+  if (options.signal?.aborted) abort.abort();
   const tracker = new ProgressTracker(opts.root);
   if (opts.onProgress) tracker.subscribe(opts.onProgress);
-  const promise = startSync(opts, tracker);
+  const promise = startSync({ ...opts, signal: abort.signal }, tracker);
   // An app that fires the launch sync and forgets it must not crash on an
   // unhandled rejection; callers that await still see the error.
   promise.catch(() => {});
-  registerFlight(key, { promise, tracker });
+  linkAbort(options.signal, abort, promise);
+  registerFlight(key, { promise, tracker, abort });
   queueMicrotask(() => tracker.announce());
   return promise;
+}
+
+function trustOf(opts: ResolvedOptions): string {
+  const key = opts.publicKey
+    ? createHash('sha256')
+        .update(opts.publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex')
+    : 'unsigned';
+  return `${key}:${opts.allowInsecureHttp ? 'http-ok' : 'https'}`;
+}
+
+/** Aborting `signal` aborts `target`; the link is dropped when `until` settles. */
+function linkAbort(
+  signal: AbortSignal | undefined,
+  target: AbortController,
+  until: Promise<unknown> | undefined,
+): void {
+  if (!signal) return;
+  if (signal.aborted) {
+    target.abort();
+    return;
+  }
+  const onAbort = () => target.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  const drop = () => signal.removeEventListener('abort', onAbort);
+  until?.then(drop, drop);
 }
 
 /** Same as ensureVmCacheSynced; meant for app launch (fire and forget is safe). */

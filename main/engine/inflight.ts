@@ -8,13 +8,15 @@ import type { ProgressTracker } from './progress.js';
 interface InFlight {
   promise: Promise<SyncResult>;
   tracker: ProgressTracker;
+  /** Cancels the shared sync, whoever asks. */
+  abort: AbortController;
 }
 
 const byKey = new Map<string, InFlight>();
 const watchers = new Map<string, Set<(p: SyncProgress) => void>>();
 
-export function flightKey(root: string, manifestUrl: string, arches: string): string {
-  return JSON.stringify([root, manifestUrl, arches]);
+export function flightKey(root: string, manifestUrl: string, arches: string, trust: string): string {
+  return JSON.stringify([root, manifestUrl, arches, trust]);
 }
 
 export function findFlight(key: string): InFlight | undefined {

@@ -37,7 +37,8 @@ async function withLock<T>(root: string, options: MaintenanceOptions, work: () =
 
 /**
  * Re-hashes every cached tarball this host uses against the cached manifest.
- * A corrupt tarball is removed, so the next sync downloads it again.
+ * A corrupt tarball is removed, and so is the manifest when anything is wrong,
+ * so the next sync (and ensureVmCacheAvailable) repairs the cache.
  */
 export async function verifyVmCache(options: MaintenanceOptions = {}): Promise<VerifyReport> {
   const root = options.root ?? defaultRoot();
@@ -64,7 +65,12 @@ export async function verifyVmCache(options: MaintenanceOptions = {}): Promise<V
       if (!ok) await fs.rm(file, { force: true });
       entries.push({ key: artifact.key, state: ok ? 'ok' : 'corrupt' });
     }
-    return { ok: entries.every((e) => e.state === 'ok'), entries };
+    const ok = entries.every((e) => e.state === 'ok');
+    // The manifest vouches for every tarball it names; one that no longer can
+    // would let the warm path and ensureVmCacheAvailable trust a broken cache.
+    // Without it, the next sync re-checks what is left and fetches the rest.
+    if (!ok) await fs.rm(getCachedManifestPath(root), { force: true });
+    return { ok, entries };
   });
 }
 

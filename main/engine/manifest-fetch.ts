@@ -13,6 +13,7 @@ export function fetchManifestOnce(opts: ResolvedOptions, url: string = opts.mani
     signal: opts.signal,
     timeoutMs: opts.timeoutMs,
     headers: { accept: 'application/json' },
+    allowInsecureHttp: opts.allowInsecureHttp,
   });
   // The whole manifest, not only its headers, must arrive within timeoutMs.
   const deadline = setTimeout(
@@ -72,7 +73,7 @@ function tooLarge(url: string, max: number): ManifestInvalidError {
 function asManifestError(err: VmCacheError): VmCacheError {
   if (err instanceof ManifestFetchError || err instanceof ManifestInvalidError || err instanceof CancelError)
     return err;
-  if (err.code === 'ERR_SIGNATURE') return err;
+  if (err.code === 'ERR_SIGNATURE' || err.code === 'ERR_INSECURE_URL') return err;
   return new ManifestFetchError(`manifest fetch failed: ${err.message}`, {
     cause: err,
     transient: err.transient,

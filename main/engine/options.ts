@@ -67,6 +67,7 @@ export interface ResolvedOptions {
   lockTimeoutMs: number | undefined;
   maxManifestBytes: number;
   publicKey: KeyObject | undefined;
+  allowInsecureHttp: boolean;
 }
 
 let configuredDefaultUrl: string | undefined;
@@ -141,5 +142,6 @@ export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {
     lockTimeoutMs: options.lockTimeoutMs,
     maxManifestBytes: options.maxManifestBytes ?? 16 << 20,
     publicKey: options.publicKey === undefined ? undefined : parsePublicKey(options.publicKey),
+    allowInsecureHttp: options.allowInsecureHttp ?? false,
   };
 }

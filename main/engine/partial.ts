@@ -81,6 +81,8 @@ export async function hashFilePrefix(
  */
 export class PartialWriter {
   private failure: unknown;
+  /** Closing a number twice could close another file that reused it. */
+  private closed = false;
 
   // A numeric fd, not a FileHandle: a FileHandle's close() waits for the
   // stream to let go of it, and we must fsync after the stream ends.
@@ -137,6 +139,7 @@ export class PartialWriter {
     });
     this.check();
     await fsync(this.fd);
+    this.closed = true;
     await closeFd(this.fd);
   }
 
@@ -145,6 +148,8 @@ export class PartialWriter {
     if (!this.stream.destroyed && !this.stream.writableFinished) {
       await new Promise<void>((resolve) => this.stream.end(() => resolve()));
     }
+    if (this.closed) return;
+    this.closed = true;
     await closeFd(this.fd).catch(() => {});
   }
 }

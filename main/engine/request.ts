@@ -2,6 +2,7 @@
 // AbortSignal, a deadline for the response headers, a stall watchdog for the
 // body, and every failure turned into a coded error.
 import { CancelError, NetworkError, StalledError, TimeoutError, VmCacheError } from './errors.js';
+import { assertSecureUrl } from './options.js';
 import type { Transport, TransportResponse } from './transport.js';
 
 export interface RequestOptions {
@@ -9,6 +10,8 @@ export interface RequestOptions {
   /** Response headers must arrive within this (ms). */
   timeoutMs: number;
   headers?: Record<string, string>;
+  /** Accept a redirect to http: on a non-loopback host. */
+  allowInsecureHttp?: boolean;
 }
 
 export class ActiveRequest {
@@ -65,6 +68,16 @@ export function startRequest(
       if (request.controller.signal.aborted) {
         res.cancel();
         throw request.errorFor(undefined);
+      }
+      // The first URL was checked before the request; a redirect must not downgrade it.
+      if (res.url !== url) {
+        try {
+          assertSecureUrl(res.url, options.allowInsecureHttp ?? false);
+        } catch (err) {
+          res.cancel();
+          request.done();
+          throw err;
+        }
       }
       return res;
     },

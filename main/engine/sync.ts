@@ -1,18 +1,19 @@
 // One sync of one root: manifest -> validate -> lock -> plan -> download ->
 // manifest written last -> prune. The manifest request goes out synchronously;
 // everything that touches the disk waits until a valid manifest is in hand.
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { SyncResult } from '../../contract/status.js';
 import { statOrUndefined } from './atomic.js';
 import { commitManifest } from './commit.js';
 import { assertDiskSpace, marginFor } from './diskspace.js';
-import { downloadArtifact } from './download.js';
+import { type DownloadOutcome, downloadArtifact, promote } from './download.js';
 import { CancelError, fsError, SignatureError, VmCacheError } from './errors.js';
 import { lockRoot, readCachedManifest } from './local-state.js';
 import { artifactRootOf, type PlannedArtifact, parseManifest, selectArtifacts } from './manifest.js';
 import { fetchManifestOnce, fetchManifestWithRetries } from './manifest-fetch.js';
 import type { ResolvedOptions } from './options.js';
-import { cacheDir, partialPath } from './paths.js';
+import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
 import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 import { retryDelay, sleep } from './retry.js';
@@ -52,13 +53,15 @@ async function runSync(
     await checkDiskSpace(dir, toDownload, opts);
 
     const downloaded = new Set<string>();
+    let staged: string[] = [];
     if (toDownload.length > 0) {
       progress.setPhase('downloading');
-      await runPool(toDownload, opts, progress, downloaded);
+      staged = await runPool(toDownload, opts, progress, downloaded);
     }
 
     progress.setPhase('finalizing');
     throwIfAborted(opts.signal);
+    if (staged.length > 0) await swapIn(staged, opts.root);
     const keys = artifacts.map((a) => a.key).filter((k) => downloaded.has(k));
     const manifestPath = await commitManifest({
       root: opts.root,
@@ -129,7 +132,7 @@ async function runPool(
   opts: ResolvedOptions,
   progress: ProgressTracker,
   downloaded: Set<string>,
-): Promise<void> {
+): Promise<string[]> {
   const stopOthers = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stopOthers.signal]) : stopOthers.signal;
   const ctx = {
@@ -138,14 +141,16 @@ async function runPool(
     signal,
     timeoutMs: opts.timeoutMs,
     stallTimeoutMs: opts.stallTimeoutMs,
+    allowInsecureHttp: opts.allowInsecureHttp,
     progress,
   };
   let firstError: unknown;
+  const staged: string[] = [];
   const queue = [...plans];
   const worker = async () => {
     for (let plan = queue.shift(); plan && firstError === undefined; plan = queue.shift()) {
       try {
-        await downloadWithRetries(ctx, plan, opts, progress);
+        if ((await downloadWithRetries(ctx, plan, opts, progress)) === 'staged') staged.push(plan.path);
         downloaded.add(plan.artifact.key);
       } catch (err) {
         firstError ??= err;
@@ -159,6 +164,22 @@ async function runPool(
     if (opts.signal?.aborted) throw new CancelError();
     throw firstError;
   }
+  return staged;
+}
+
+/**
+ * Swaps in verified downloads that replace files the cached manifest may
+ * vouch for. The cached manifest goes first, so the cache is never complete
+ * with bytes that manifest does not name; the new manifest follows at commit.
+ */
+async function swapIn(staged: string[], root: string): Promise<void> {
+  const manifestPath = getCachedManifestPath(root);
+  try {
+    await fs.rm(manifestPath, { force: true });
+    for (const finalPath of staged) await promote(finalPath);
+  } catch (err) {
+    throw fsError(`cannot replace files in ${cacheDir(root)}`, cacheDir(root), err);
+  }
 }
 
 async function downloadWithRetries(
@@ -166,13 +187,12 @@ async function downloadWithRetries(
   plan: ArtifactPlan,
   opts: ResolvedOptions,
   progress: ProgressTracker,
-): Promise<void> {
+): Promise<DownloadOutcome> {
   const { artifact } = plan;
   for (let attempt = 1; ; attempt++) {
     try {
       if (attempt > 1) progress.setAttempt(attempt);
-      await downloadArtifact(ctx, artifact, plan.path, attempt);
-      return;
+      return await downloadArtifact(ctx, artifact, plan.path, attempt);
     } catch (err) {
       const coded =
         err instanceof VmCacheError ? err : fsError(`cannot download ${artifact.key}`, plan.path, err);

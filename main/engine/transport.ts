@@ -13,6 +13,8 @@ export interface TransportRequest {
 
 export interface TransportResponse {
   status: number;
+  /** The URL that answered, after redirects. */
+  url: string;
   /** A response header by lower-case name. */
   header(name: string): string | undefined;
   body: AsyncIterable<Uint8Array>;
@@ -36,24 +38,31 @@ export function fetchTransport(fetchImpl: FetchLike): Transport {
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     return {
       status: res.status,
+      url: res.url || url,
       header: (name) => res.headers.get(name) ?? undefined,
       body: {
         async *[Symbol.asyncIterator]() {
           if (!stream) return;
           reader = stream.getReader();
+          let finished = false;
           try {
             for (;;) {
               const { done, value } = await reader.read();
-              if (done) return;
+              if (done) {
+                finished = true;
+                return;
+              }
               yield value;
             }
           } finally {
+            // Left early (an error, a cut-off): cancel, so the connection is let go.
+            if (!finished) await reader.cancel().catch(() => {});
             reader.releaseLock();
           }
         },
       },
       cancel: () => {
-        const pending = reader ? reader.cancel() : stream?.cancel();
+        const pending = stream?.locked ? reader?.cancel() : stream?.cancel();
         pending?.catch(() => {});
       },
     };
@@ -83,9 +92,14 @@ export function gotTransport(options: GotTransportOptions = {}): Transport {
       stream.once('error', reject);
       stream.once(
         'response',
-        (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
+        (res: {
+          statusCode: number;
+          url?: string;
+          headers: Record<string, string | string[] | undefined>;
+        }) => {
           resolve({
             status: res.statusCode,
+            url: res.url || url,
             header: (name) => {
               const v = res.headers[name];
               return Array.isArray(v) ? v[0] : v;

@@ -71,7 +71,8 @@ describe('engine contract', () => {
     doc.publisher = { name: 'Example', note: 'unknown top-level field' };
     doc.agents.openclaw!.extra = [1, 2, 3];
     (doc.agents.openclaw!.tarballs as Record<string, Record<string, unknown>>).x64!.compression = 'gzip';
-    s.setManifest(doc);
+    // Served compact: the cache must hold the document re-serialised the contract's way.
+    s.setManifest(JSON.stringify(doc));
     const root = await tempRoot();
     await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
     expect(await readFile(getCachedManifestPath(root), 'utf8')).toBe(`${JSON.stringify(doc, null, 2)}\n`);
@@ -149,7 +150,7 @@ describe('engine contract', () => {
     expect(result).toEqual({ downloaded: [], manifestPath: getCachedManifestPath(root), skipped: true });
     expect(s.requests.slice(before).map((r) => r.path)).toEqual(['vm/manifest.json']);
     expect(JSON.parse(await readFile(getCachedManifestPath(root), 'utf8'))).toEqual(s.manifest);
-    expect(key).toBeTruthy();
+    expect(await readFile(path.join(root, 'cache', key))).toEqual(s.contentOf(key));
   });
 
   it('5. tarball present with other bytes and no manifest: hashed, found wrong, downloaded', async () => {
@@ -285,6 +286,36 @@ describe('engine contract', () => {
     expect(await listFiles(path.join(root, 'cache'))).toEqual([]);
   });
 
+  it('10. a body that never ends is cut off at once: the stream is cancelled, nothing stays', async () => {
+    const s = await oneArtifactServer();
+    const root = await tempRoot();
+    const key = keyOf(s);
+    let pulled = 0;
+    let cancelled = false;
+    const endless = async (url: string, init?: RequestInit) => {
+      if (!url.endsWith('.tar.gz')) return fetch(url, init);
+      const chunk = new Uint8Array(64 * 1024);
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += chunk.length;
+          controller.enqueue(chunk);
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      return new Response(body, { status: 200 });
+    };
+    await expect(
+      ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, fetchImpl: endless, rawHostArch: 'x64' }),
+    ).rejects.toThrow(/sha256 mismatch.*more than the 300000 bytes/);
+    expect(cancelled).toBe(true);
+    // At most one chunk past sizeBytes (plus the stream's small read-ahead) was ever pulled.
+    expect(pulled).toBeLessThan(300_000 + 4 * 64 * 1024);
+    expect(await listFiles(path.join(root, 'cache'))).toEqual([]);
+    expect(key).toContain('openclaw');
+  });
+
   it('11. an unsupported host arch rejects before any request; ia32 uses x64 artifacts', async () => {
     const s = await oneArtifactServer();
     const fetchImpl = countingFetch();
@@ -386,6 +417,27 @@ describe('engine options', () => {
     expect(fetchImpl.calls).toHaveLength(1);
   });
 
+  it('refuses a redirect from https to http on another host (reported by the transport)', async () => {
+    const s = await oneArtifactServer();
+    const root = await tempRoot();
+    // No DNS here for a real non-loopback host: the fetch is real, and the URL it
+    // reports is what a redirect to http://cdn.example.com would have produced.
+    const downgraded = async (url: string, init?: RequestInit) => {
+      const res = await fetch(url.replace('https://cdn.example.com', s.url), init);
+      Object.defineProperty(res, 'url', { value: `http://cdn.example.com${new URL(url).pathname}` });
+      return res;
+    };
+    await expect(
+      ensureVmCacheSynced({
+        root,
+        manifestUrl: 'https://cdn.example.com/vm/manifest.json',
+        fetchImpl: downgraded,
+        rawHostArch: 'x64',
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_INSECURE_URL' });
+    expect(await listFiles(root)).toEqual([]);
+  });
+
   it('derives the artifact root: trailing /vm/manifest.json removed, else the folder; query dropped', async () => {
     const s = await oneArtifactServer();
     const key = keyOf(s);
@@ -417,6 +469,5 @@ describe('engine options', () => {
       }),
     ).rejects.toMatchObject({ code: 'ERR_MANIFEST_FETCH', message: expect.stringMatching(/within 200 ms/) });
     expect(Date.now() - started).toBeLessThan(4000);
-    expect((await stat(await tempRoot())).isDirectory()).toBe(true);
   });
 });

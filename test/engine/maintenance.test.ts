@@ -83,6 +83,8 @@ describe('verify', () => {
       ],
     });
     expect(existsSync(fileA)).toBe(false);
+    // The manifest no longer vouches for a broken cache.
+    expect(existsSync(getCachedManifestPath(root))).toBe(false);
     const result = await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
     expect(result.downloaded.sort()).toEqual([keyOf(s, 'a'), keyOf(s, 'b')].sort());
     expect((await verifyVmCache({ root, rawHostArch: 'x64' })).ok).toBe(true);
