@@ -2,6 +2,9 @@
 // programs (UI words, CLI exit codes), a message a person can act on, and the
 // underlying `cause` for logs.
 import type { ErrorCode } from '../../contract/errors.js';
+import { formatBytes } from '../../contract/format.js';
+
+export { formatBytes };
 
 export class VmCacheError extends Error {
   readonly code: ErrorCode;
@@ -169,17 +172,6 @@ export class CancelError extends VmCacheError {
   constructor(message = 'sync cancelled; the partial download is kept and the next sync resumes it') {
     super('ERR_ABORTED', message);
   }
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
 /** Map a thrown fs error to what the user can do about it. */

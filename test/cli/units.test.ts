@@ -188,7 +188,7 @@ describe('live display rows', () => {
       const all = rows.join('\n');
       expect(all).toContain('openclaw 2026.4.12 x64');
       expect(all).toContain(`sha256 verified ${'cd'.repeat(6)}`);
-      expect(all).toMatch(/total .*2\.0 MiB\/s {2}1:15 left/);
+      expect(all).toMatch(/total .*2\.10 MB\/s {2}1:15 left/);
       expect(all).toMatch(/\[#+-+\]/);
     }
     // Narrower still: rows are cut to the width, never wrapped (a wrap would break the redraw).

@@ -44,7 +44,7 @@ describe('disk space', () => {
     );
     expect(err).toMatchObject({ code: 'ERR_DISK_FULL' });
     expect(err.message).toMatch(
-      /disk full at .*: 17\.0 MiB needed, [\d.]+ MiB free; free some space and retry/,
+      /disk full at .*: 17\.8 MB needed, [\d.]+ [kM]B free; free some space and retry/,
     );
     // 16 MiB missing plus the 1 MiB margin, against what the 8 MiB disk has left.
     expect(err.neededBytes).toBe(17 * MiB);

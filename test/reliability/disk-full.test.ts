@@ -151,7 +151,7 @@ describe('disk full', () => {
         violations.push(`expected ERR_DISK_FULL, got ${out.error ?? `exit ${out.code}`}`);
       if (useCli && out.code !== 5) violations.push(`exit code ${out.code}, expected 5`);
       // The message gives both figures: 16 MiB missing + the 1 MiB margin, and what is free.
-      if (!/17\.0 MiB needed, [\d.]+ MiB free/.test(out.errorMessage ?? ''))
+      if (!/17\.8 MB needed, [\d.]+ [kM]B free/.test(out.errorMessage ?? ''))
         violations.push(`message: ${out.errorMessage}`);
       const asked = ctx.s.requests.slice(firstRequest).filter((r) => r.path !== MANIFEST_KEY);
       if (asked.length > 0) violations.push(`requested ${asked.map((r) => r.path).join(', ')}`);

@@ -1,0 +1,19 @@
+// Sizes as people read them, one rule for the panel, the CLI and the engine's
+// messages. SI units (1 MB = 1 000 000 bytes),
+// the way download sizes are usually quoted and the way the manifest's sizes
+// are chosen, so "118.4 MB" here matches what a release note says.
+
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'] as const;
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  // Three significant figures at most: "118 MB", "46.9 MB", "3.21 GB".
+  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
