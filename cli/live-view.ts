@@ -41,7 +41,7 @@ export function artifactStateText(a: SyncProgress['artifacts'][number]): string 
   }
 }
 
-/** "1.2/2.9 MiB" when both share a unit, else "512 KiB/2.9 MiB". */
+/** "1.2/2.9 MB" when both share a unit, else "512 kB/2.9 MB". */
 function sizePair(done: number, total: number): string {
   const a = formatBytes(done);
   const b = formatBytes(total);
