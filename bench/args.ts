@@ -1,0 +1,63 @@
+// Command-line options of `npm run bench`. Sizes are binary (256M = 256 MiB),
+// because the targets and the engine's buffers are all powers of two.
+
+export interface BenchArgs {
+  sizeBytes: number;
+  runs: number;
+  /** Run one cold sync under --cpu-prof and print the hottest functions instead of the suite. */
+  profile: boolean;
+  /** Use a copy of main/engine from this folder (local tuning experiments only). */
+  engineDir: string | undefined;
+  /** Also write the markdown table to this file. */
+  out: string | undefined;
+}
+
+const UNITS: Record<string, number> = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 };
+
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?$/i.exec(text.trim());
+  const unit = m ? UNITS[(m[2] ?? '').toUpperCase()] : undefined;
+  if (!m || unit === undefined)
+    throw new Error(`--size: cannot read ${JSON.stringify(text)} (try 256M or 1G)`);
+  const bytes = Math.round(Number(m[1]) * unit);
+  if (bytes < 1 << 20) throw new Error('--size: at least 1M, or the timings are all noise');
+  return bytes;
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes % (1 << 30) === 0) return `${bytes / (1 << 30)} GiB`;
+  if (bytes % (1 << 20) === 0) return `${bytes / (1 << 20)} MiB`;
+  return `${bytes} B`;
+}
+
+export function parseArgs(argv: string[]): BenchArgs {
+  const args: BenchArgs = {
+    sizeBytes: 256 << 20,
+    runs: 5,
+    profile: false,
+    engineDir: undefined,
+    out: undefined,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = (argv[i] ?? '').split('=', 2) as [string, string | undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--size') args.sizeBytes = parseSize(value());
+    else if (flag === '--runs') {
+      args.runs = Number(value());
+      if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error('--runs: a whole number ≥ 1');
+    } else if (flag === '--profile') args.profile = true;
+    else if (flag === '--engine') args.engineDir = value();
+    else if (flag === '--out') args.out = value();
+    else if (flag === '--help' || flag === '-h') {
+      console.log(
+        'usage: npm run bench -- [--size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR]',
+      );
+      process.exit(0);
+    } else throw new Error(`unknown option ${flag}`);
+  }
+  return args;
+}

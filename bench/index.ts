@@ -1,0 +1,74 @@
+// npm run bench [-- --size 256M|1G] [--runs N] [--out FILE] [--profile]
+// Builds the child programs, starts the artifact server in its own process,
+// runs the suites and prints the table with the targets (see docs/performance.md).
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { formatSize, parseArgs } from './args.js';
+import { bundle } from './bundle.js';
+import { profileRun } from './profile.js';
+import { report } from './report.js';
+import { ServerHandle } from './server-client.js';
+import { coldSuite, resumeSuite, type SuiteContext, warmSuite } from './suites.js';
+import { describeMachine, dropCaches, loadAverage, onTmpfs } from './system.js';
+
+const args = parseArgs(process.argv.slice(2));
+const log = (line: string) => console.error(line);
+
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'vm-cache-bench-'));
+if (onTmpfs(tmp)) log(`warning: ${tmp} is tmpfs; set TMPDIR to a folder on a real disk`);
+if (loadAverage() > 0.5) log(`warning: load average ${loadAverage().toFixed(2)}: timings will be noisy`);
+if (!dropCaches()) log('warning: cannot drop the page cache (not root?): runs may read from memory');
+
+const machine = describeMachine(tmp);
+const bundles = await bundle(path.join(tmp, 'bin'), args.engineDir);
+const server = await ServerHandle.start(bundles.serverProcess, args.sizeBytes);
+log(`artifact server ${server.info.url}, ${formatSize(args.sizeBytes)}, work dir ${tmp}`);
+const ctx: SuiteContext = { script: bundles.engineRun, server, tmp, runs: args.runs, log };
+
+try {
+  if (args.profile) {
+    for (const transport of ['got', 'fetch'] as const) {
+      const root = path.join(tmp, `prof-root-${transport}`);
+      dropCaches();
+      const job = {
+        mode: 'sync' as const,
+        transport,
+        manifestUrl: server.info.manifestUrl,
+        key: server.info.key,
+        url: `${server.info.url}/${server.info.key}`,
+        sha256: server.info.sha256,
+        root,
+      };
+      console.log(await profileRun(bundles.engineRun, tmp, job));
+    }
+  } else {
+    log('cold sync, usual approach, native tools:');
+    const cold = await coldSuite(ctx);
+    log('warm launch:');
+    const warm = await warmSuite(ctx);
+    log('resume:');
+    const resume = await resumeSuite(ctx);
+    const { text } = report({
+      sizeBytes: args.sizeBytes,
+      runs: args.runs,
+      series: { ...cold.series, ...warm, ...resume },
+    });
+    const notes = [
+      `Engine: ${args.engineDir ? `copy in ${args.engineDir} (experiment)` : 'main/engine'}.`,
+      cold.cacheDropped ? 'Page cache dropped before every run.' : 'Page cache NOT dropped (not root).',
+      `Load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    ];
+    const out = [text, '', ...notes, '', 'Machine:', ...machine.map((m) => `- ${m}`)].join('\n');
+    console.log(out);
+    if (args.out) await writeFile(args.out, `${out}\n`);
+  }
+} finally {
+  await server.stop();
+  // The profile is the point of --profile: keep the folder then.
+  if (!args.profile) await rm(tmp, { recursive: true, force: true });
+}
