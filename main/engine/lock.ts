@@ -43,6 +43,9 @@ export async function acquireLock(lockFile: string, options: LockOptions = {}): 
   } catch (err) {
     throw fsError(`cannot create ${path.dirname(lockFile)}`, path.dirname(lockFile), err);
   }
+  // A would-be owner killed on its way to the lock leaves its attempt behind;
+  // clear those first so repeated crashes never pile them up.
+  await removeDeadLockAttempts(lockFile);
   let waited = false;
   for (;;) {
     if (await tryCreate(lockFile, mine)) return hold(lockFile, mine);

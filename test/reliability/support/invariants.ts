@@ -77,7 +77,9 @@ export async function inspectCache(root: string, exp: CacheExpectation): Promise
 
   for (const rel of await listFiles(path.join(root, 'state'))) {
     if (STATE_FILES.has(rel)) continue;
-    if (rel.endsWith('.tmp')) tmpFiles.push(`state/${rel}`);
+    // A lock attempt (`sync.lock.<pid>.<token>.new`) left by a process killed
+    // on its way to the lock is a temp file too: at most one may be there.
+    if (rel.endsWith('.tmp') || /^sync\.lock\.\d+\.[0-9a-f]+\.new$/.test(rel)) tmpFiles.push(`state/${rel}`);
     else if (rel.startsWith('sync.lock.stale-')) staleLocks++;
     else violations.push(`stray file in the state folder: ${rel}`);
   }
