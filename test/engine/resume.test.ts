@@ -1,10 +1,11 @@
 // Downloads that survive: resume across attempts and restarts, with the
 // server told to cut, ignore Range, change its ETag or refuse the range.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureVmCacheSynced, type FetchLike, getCachedManifestPath } from '../../main/engine/index.js';
+import type { ArtifactServer } from '../../server/index.js';
 import { countingFetch, entryOf, keyOf, oneArtifactServer, tempRoot } from '../helpers.js';
 
 const SIZE = 1_000_000;
@@ -19,6 +20,24 @@ async function cutAt60(fetchImpl?: FetchLike) {
   await expect(ensureVmCacheSynced(o)).rejects.toMatchObject({ code: 'ERR_NETWORK' });
   const file = path.join(root, 'cache', key);
   return { s, root, key, cut, o, file };
+}
+
+/** A server and a root holding a partial (and its sidecar) left by an earlier process. */
+async function withPartial(
+  bytes: (s: ArtifactServer, key: string) => Buffer,
+  sha256: (s: ArtifactServer) => string,
+) {
+  const s = await oneArtifactServer(SIZE);
+  const root = await tempRoot();
+  const key = keyOf(s);
+  const file = path.join(root, 'cache', key);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(`${file}.partial`, bytes(s, key));
+  await writeFile(
+    `${file}.partial.json`,
+    JSON.stringify({ sha256: sha256(s), sizeBytes: SIZE, etag: '"x"' }),
+  );
+  return { s, root, key, file };
 }
 
 describe('resume', () => {
@@ -98,16 +117,9 @@ describe('resume', () => {
   });
 
   it('a partial that belongs to another sha256 is discarded', async () => {
-    const s = await oneArtifactServer(SIZE);
-    const root = await tempRoot();
-    const key = keyOf(s);
-    const file = path.join(root, 'cache', key);
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(`${file}.partial`, Buffer.alloc(400_000, 9));
-    await writeFile(
-      `${file}.partial.json`,
-      JSON.stringify({ sha256: 'a'.repeat(64), sizeBytes: SIZE, etag: '"x"' }),
+    const { s, root, key, file } = await withPartial(
+      () => Buffer.alloc(400_000, 9),
+      () => 'a'.repeat(64),
     );
     await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
     expect(s.requests.filter((r) => r.path === key).map((r) => r.range ?? null)).toEqual([null]);
@@ -115,16 +127,9 @@ describe('resume', () => {
   });
 
   it('a complete partial left by a crash before the rename is verified and promoted without a download', async () => {
-    const s = await oneArtifactServer(SIZE);
-    const root = await tempRoot();
-    const key = keyOf(s);
-    const file = path.join(root, 'cache', key);
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(`${file}.partial`, s.contentOf(key));
-    await writeFile(
-      `${file}.partial.json`,
-      JSON.stringify({ sha256: entryOf(s).sha256, sizeBytes: SIZE, etag: '"e"' }),
+    const { s, root, key, file } = await withPartial(
+      (s, key) => s.contentOf(key),
+      (s) => entryOf(s).sha256,
     );
     const result = await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
     expect(result.downloaded).toEqual([key]);
