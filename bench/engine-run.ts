@@ -63,14 +63,16 @@ async function main(): Promise<EngineResult> {
     if (mark) marks[mark] ??= at;
   };
   const hwmBeforeBytes = vmHwmBytes();
-  const cpu0 = process.cpuUsage();
+  const usage0 = process.resourceUsage();
   const t0 = performance.now();
   const base = () => {
-    const cpu = process.cpuUsage(cpu0);
+    const usage = process.resourceUsage();
     return {
       totalMs: performance.now() - t0,
-      userMs: cpu.user / 1000,
-      systemMs: cpu.system / 1000,
+      userMs: (usage.userCPUTime - usage0.userCPUTime) / 1000,
+      systemMs: (usage.systemCPUTime - usage0.systemCPUTime) / 1000,
+      minorFaults: usage.minorPageFault - usage0.minorPageFault,
+      preemptions: usage.involuntaryContextSwitches - usage0.involuntaryContextSwitches,
       hwmBeforeBytes,
       hwmBytes: vmHwmBytes(),
       eventTimes,

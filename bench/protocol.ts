@@ -62,6 +62,10 @@ export interface EngineResult {
   /** User and system CPU of this process (all its threads) during the call (ms). */
   userMs: number;
   systemMs: number;
+  /** Page faults that needed no disk: first touches of memory, which are dear on this VM. */
+  minorFaults: number;
+  /** Times the kernel took a CPU away from this process: the machine was busy. */
+  preemptions: number;
   /** Progress events, ms since the call. */
   eventTimes: number[];
   /** The events that only moved bytes (same phase and states as the one before): the throttled ones. */

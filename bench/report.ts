@@ -48,6 +48,8 @@ export function report({ sizeBytes, runs, series }: ReportInput): { text: string
     row('&nbsp;&nbsp;manifest write, prune, unlock', `stage.${t}.after`, 'ms');
     row(`&nbsp;&nbsp;CPU time of the process, user + system (${t})`, `cpu.${t}`, 'ms');
     row(`&nbsp;&nbsp;of which system (${t})`, `sys.${t}`, 'ms');
+    row(`&nbsp;&nbsp;minor page faults (${t})`, `faults.${t}`, 'count');
+    row(`&nbsp;&nbsp;involuntary context switches (${t})`, `preempt.${t}`, 'count');
     row('&nbsp;&nbsp;CPU time of the artifact server meanwhile', `serverCpu.${t}`, 'ms');
   }
   row('Usual approach (fetch → file, re-read to hash, no fsync)', 'usual', 'ms');

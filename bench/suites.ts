@@ -69,6 +69,8 @@ export async function coldSuite(ctx: SuiteContext): Promise<{ series: Series; ca
     push(series, `cold.${transport}`, r.totalMs);
     push(series, `cpu.${transport}`, r.userMs + r.systemMs);
     push(series, `sys.${transport}`, r.systemMs);
+    push(series, `faults.${transport}`, r.minorFaults);
+    push(series, `preempt.${transport}`, r.preemptions);
     push(series, `rss.${transport}`, r.hwmBytes);
     push(series, `rssBase.${transport}`, r.hwmBeforeBytes);
     push(series, `events.${transport}`, r.eventTimes.length / (r.totalMs / 1000));
