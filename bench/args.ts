@@ -8,6 +8,8 @@ export interface BenchArgs {
   profile: boolean;
   /** Use a copy of main/engine from this folder (local tuning experiments only). */
   engineDir: string | undefined;
+  /** Compare cold syncs of main/engine with a copy in this folder, paired run by run. */
+  compareDir: string | undefined;
   /** Also write the markdown table to this file. */
   out: string | undefined;
 }
@@ -36,6 +38,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     runs: 5,
     profile: false,
     engineDir: undefined,
+    compareDir: undefined,
     out: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -51,10 +54,11 @@ export function parseArgs(argv: string[]): BenchArgs {
       if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error('--runs: a whole number ≥ 1');
     } else if (flag === '--profile') args.profile = true;
     else if (flag === '--engine') args.engineDir = value();
+    else if (flag === '--compare') args.compareDir = value();
     else if (flag === '--out') args.out = value();
     else if (flag === '--help' || flag === '-h') {
       console.log(
-        'usage: npm run bench -- [--size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR]',
+        'usage: npm run bench -- [--size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${flag}`);

@@ -1,4 +1,4 @@
-// npm run bench [-- --size 256M|1G] [--runs N] [--out FILE] [--profile]
+// npm run bench [-- --size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR]
 // Builds the child programs, starts the artifact server in its own process,
 // runs the suites and prints the table with the targets (see docs/performance.md).
 
@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatSize, parseArgs } from './args.js';
 import { bundle } from './bundle.js';
+import { compare } from './compare.js';
 import { profileRun } from './profile.js';
 import { report } from './report.js';
 import { ServerHandle } from './server-client.js';
@@ -28,7 +29,16 @@ log(`artifact server ${server.info.url}, ${formatSize(args.sizeBytes)}, work dir
 const ctx: SuiteContext = { script: bundles.engineRun, server, tmp, runs: args.runs, log };
 
 try {
-  if (args.profile) {
+  if (args.compareDir) {
+    const copy = await bundle(path.join(tmp, 'bin-copy'), args.compareDir);
+    const variants = [
+      { name: 'main/engine', script: bundles.engineRun },
+      { name: args.compareDir, script: copy.engineRun },
+    ];
+    const text = await compare(variants, server, tmp, args.runs, log);
+    console.log(text);
+    if (args.out) await writeFile(args.out, `${text}\n`);
+  } else if (args.profile) {
     for (const transport of ['got', 'fetch'] as const) {
       const root = path.join(tmp, `prof-root-${transport}`);
       dropCaches();
