@@ -14,6 +14,8 @@ import {
   commitManifest,
   defaultRoot,
   fsError,
+  MANIFEST_KEY,
+  MAX_MANIFEST_BYTES,
   manifestArchFor,
   type PlannedArtifact,
   parseManifest,
@@ -44,9 +46,6 @@ import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
 import { cancelOnSignals, type Io, Output } from '../output.js';
 import { normaliseName, TarArchive } from '../tar.js';
-
-const MANIFEST_KEY = 'vm/manifest.json';
-const MAX_MANIFEST_BYTES = 16 << 20;
 
 /** Where the import's files come from: a folder or a tar archive. */
 interface Source {
@@ -338,16 +337,7 @@ function mismatch(key: string, expected: string, detail: string): VmCacheError {
 function report(out: Output, a: PlannedArtifact, state: 'copying' | 'verified' | 'cached'): void {
   if (out.json) {
     if (state !== 'copying') {
-      out.line({
-        type: 'artifact',
-        key: a.key,
-        agent: a.agent,
-        version: a.version,
-        arch: a.arch,
-        sha256: a.sha256,
-        sizeBytes: a.sizeBytes,
-        state,
-      });
+      out.line({ type: 'artifact', ...a, state });
     }
     return;
   }

@@ -25,7 +25,7 @@ export {
   VmManifestSchema,
 } from './manifest.js';
 export { resolveManifestUrl, setDefaultManifestUrl, type VmCacheOptions } from './options.js';
-export { defaultRoot, getCachedManifestPath } from './paths.js';
+export { defaultRoot, getCachedManifestPath, MANIFEST_KEY, MAX_MANIFEST_BYTES } from './paths.js';
 export { type RetryPolicy, retryDelay } from './retry.js';
 export type { FetchLike } from './transport.js';
 

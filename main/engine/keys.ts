@@ -3,6 +3,7 @@
 // accepted on Linux is also safe on Windows.
 import path from 'node:path';
 import { UnsafeKeyError } from './errors.js';
+import { MANIFEST_KEY } from './paths.js';
 
 const MAX_KEY_LENGTH = 1024;
 const MAX_SEGMENT_LENGTH = 255;
@@ -13,7 +14,7 @@ const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f<>:"|?*\\]/;
 // Our own bookkeeping lives beside the tarballs; a key must never overwrite it.
 const RESERVED_SUFFIXES = ['.partial', '.partial.json', '.tmp'];
-const RESERVED_KEYS = new Set(['vm/manifest.json', 'vm/manifest.json.sig']);
+const RESERVED_KEYS = new Set([MANIFEST_KEY, `${MANIFEST_KEY}.sig`]);
 
 /** Returns why `key` is unsafe, or undefined when it is fine. */
 export function unsafeKeyReason(key: unknown): string | undefined {

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import type { SyncProgress } from '../../contract/progress.js';
 import { manifestArchFor } from './arch.js';
 import { InsecureUrlError, ManifestFetchError } from './errors.js';
-import { defaultRoot } from './paths.js';
+import { defaultRoot, MAX_MANIFEST_BYTES } from './paths.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { parsePublicKey } from './signature.js';
 import { type FetchLike, fetchTransport, gotTransport, type Transport } from './transport.js';
@@ -140,7 +140,7 @@ export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {
     prune: options.prune ?? true,
     diskMarginBytes: options.diskMarginBytes,
     lockTimeoutMs: options.lockTimeoutMs,
-    maxManifestBytes: options.maxManifestBytes ?? 16 << 20,
+    maxManifestBytes: options.maxManifestBytes ?? MAX_MANIFEST_BYTES,
     publicKey: options.publicKey === undefined ? undefined : parsePublicKey(options.publicKey),
     allowInsecureHttp: options.allowInsecureHttp ?? false,
   };

@@ -6,6 +6,12 @@ import path from 'node:path';
 
 export const APP_DIR_NAME = 'electron-vm-cache';
 
+/** Where the manifest lives, on the CDN and in the cache. */
+export const MANIFEST_KEY = 'vm/manifest.json';
+
+/** Manifests larger than this are refused (a hostile 50 MB "manifest" must not eat memory). */
+export const MAX_MANIFEST_BYTES = 16 << 20;
+
 export function cacheDir(root: string): string {
   return path.join(root, 'cache');
 }

@@ -84,12 +84,7 @@ export class ProgressTracker {
       list.map((a) => [
         a.key,
         {
-          key: a.key,
-          agent: a.agent,
-          version: a.version,
-          arch: a.arch,
-          sha256: a.sha256,
-          sizeBytes: a.sizeBytes,
+          ...a,
           receivedBytes: 0,
           state: 'queued' as ArtifactState,
           attempt: 0,

@@ -4,8 +4,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { unsafeKeyReason } from './keys.js';
 import type { VmManifest } from './manifest.js';
+import { MANIFEST_KEY } from './paths.js';
 
-const ALWAYS_KEEP = new Set(['vm/manifest.json', 'vm/manifest.json.sig']);
+const ALWAYS_KEEP = new Set([MANIFEST_KEY, `${MANIFEST_KEY}.sig`]);
 
 /** Every key the manifest names, any arch: a host syncing x64 does not delete an arm64 download. */
 export function referencedKeys(manifest: VmManifest): Set<string> {

@@ -2,7 +2,7 @@
 // each against a real artifact server on 127.0.0.1, and through an injected
 // fetchImpl where the contract says how it is called.
 import { existsSync } from 'node:fs';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -289,7 +289,6 @@ describe('engine contract', () => {
   it('10. a body that never ends is cut off at once: the stream is cancelled, nothing stays', async () => {
     const s = await oneArtifactServer();
     const root = await tempRoot();
-    const key = keyOf(s);
     let pulled = 0;
     let cancelled = false;
     const endless = async (url: string, init?: RequestInit) => {
@@ -313,7 +312,6 @@ describe('engine contract', () => {
     // At most one chunk past sizeBytes (plus the stream's small read-ahead) was ever pulled.
     expect(pulled).toBeLessThan(300_000 + 4 * 64 * 1024);
     expect(await listFiles(path.join(root, 'cache'))).toEqual([]);
-    expect(key).toContain('openclaw');
   });
 
   it('11. an unsupported host arch rejects before any request; ia32 uses x64 artifacts', async () => {

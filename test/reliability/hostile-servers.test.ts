@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensureVmCacheSynced } from '../../main/engine/index.js';
 import { chunkedManifestServer } from './support/chunked-server.js';
 import { isHung, settleWithin } from './support/deadline.js';
-import { recordFigures, stopwatch } from './support/figures.js';
+import { countOutcomes, recordFigures, stopwatch } from './support/figures.js';
 import { HOSTILE_CASES } from './support/hostile-cases.js';
 import { type CaseResult, runHostileCase, type Transport } from './support/hostile-run.js';
 import { FULL, MiB } from './support/mode.js';
@@ -21,8 +21,7 @@ const elapsed = stopwatch();
 describe.runIf(FULL)('hostile and broken servers', () => {
   afterAll(async () => {
     const failed = results.filter((r) => r.violations.length > 0);
-    const outcomes: Record<string, number> = {};
-    for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    const outcomes = countOutcomes(results);
     await recordFigures({
       scenario: 'hostile-servers',
       rounds: results.length,

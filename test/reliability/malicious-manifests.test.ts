@@ -11,7 +11,7 @@ import { ensureVmCacheSynced, verifyVmCache } from '../../main/engine/index.js';
 import { MANIFEST_KEY } from '../../server/index.js';
 import { BAD_MANIFESTS, type BadManifest } from '../fixtures/bad-manifests.js';
 import { isHung, settleWithin } from './support/deadline.js';
-import { recordFigures, stopwatch } from './support/figures.js';
+import { countOutcomes, recordFigures, stopwatch } from './support/figures.js';
 import { inspectCache } from './support/invariants.js';
 import { cliAvailable, startSyncProcess } from './support/launch.js';
 import { FULL } from './support/mode.js';
@@ -63,8 +63,7 @@ async function afterRefusal(
 describe('malicious manifests', () => {
   afterAll(async () => {
     const failed = results.filter((r) => r.violations.length > 0);
-    const outcomes: Record<string, number> = {};
-    for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    const outcomes = countOutcomes(results);
     await recordFigures({
       scenario: 'malicious-manifests',
       rounds: results.length,

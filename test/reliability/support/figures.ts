@@ -69,3 +69,10 @@ export function stopwatch(): () => number {
 export function mib(bytes: number): string {
   return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 }
+
+/** How many results ended in each outcome (a code, 'success', 'hang'). */
+export function countOutcomes(results: Array<{ outcome: string }>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+  return counts;
+}
