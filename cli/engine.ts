@@ -8,7 +8,7 @@ export { commitManifest } from '../main/engine/commit.js';
 export { assertDiskSpace, marginFor } from '../main/engine/diskspace.js';
 export { resolveKeyPath, unsafeKeyReason } from '../main/engine/keys.js';
 export { cachedSha256, lockRoot, readCachedManifest } from '../main/engine/local-state.js';
-export { PartialWriter } from '../main/engine/partial.js';
+export { PartialWriter } from '../main/engine/partial-writer.js';
 export { cacheDir, partialMetaPath, partialPath } from '../main/engine/paths.js';
 export {
   decodeSignature,

@@ -4,7 +4,6 @@
 // the engine, every tarball copied to `<key>.partial` while hashing, fsynced
 // and checked before anything is renamed into place, the manifest written
 // last. A corrupt or tampered import changes nothing in the cache.
-import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -284,7 +283,6 @@ async function copyVerified(
     throw fsError(`cannot write ${partial}`, folder, err);
   }
   report(out, artifact, 'copying');
-  const hash = createHash('sha256');
   let received = 0;
   let ok = false;
   try {
@@ -297,13 +295,20 @@ async function copyVerified(
           `the import holds more than the ${artifact.sizeBytes} bytes the manifest declares`,
         );
       }
-      hash.update(buf);
       received += buf.length;
-      await writer.write(buf).catch((err: unknown) => {
+      try {
+        const full = writer.write(buf, signal);
+        if (full) await full;
+      } catch (err) {
         throw fsError(`cannot write ${partial}`, folder, err);
-      });
+      }
     }
-    const actual = hash.digest('hex');
+    let actual: string;
+    try {
+      actual = await writer.digest(signal);
+    } catch (err) {
+      throw fsError(`cannot write ${partial}`, folder, err);
+    }
     if (received !== artifact.sizeBytes || actual !== artifact.sha256) {
       throw mismatch(artifact.key, artifact.sha256, `the import's copy has ${actual}`);
     }

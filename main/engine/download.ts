@@ -1,21 +1,14 @@
 // One artifact, one attempt, one pass over the bytes: response -> sha256 ->
 // `<key>.partial`, then fsync and rename. Resumes a kept partial with Range +
 // If-Range and accepts only a 206 that continues exactly where it stopped.
-import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fsyncDir, statOrUndefined } from './atomic.js';
 import { CancelError, fsError, HttpStatusError, Sha256MismatchError, type VmCacheError } from './errors.js';
 import { keyUrl } from './keys.js';
 import type { PlannedArtifact } from './manifest.js';
-import {
-  discardPartial,
-  findResumePoint,
-  hashFilePrefix,
-  PartialWriter,
-  type ResumePoint,
-  writePartialMeta,
-} from './partial.js';
+import { discardPartial, findResumePoint, type ResumePoint, writePartialMeta } from './partial.js';
+import { PartialWriter } from './partial-writer.js';
 import { partialMetaPath, partialPath } from './paths.js';
 import type { ProgressTracker } from './progress.js';
 import { type ActiveRequest, parseRetryAfter, startRequest, watchStall } from './request.js';
@@ -46,66 +39,92 @@ export async function downloadArtifact(
   finalPath: string,
   attempt: number,
 ): Promise<DownloadOutcome> {
-  const url = keyUrl(ctx.artifactRoot, artifact.key);
   const partial = partialPath(finalPath);
   await mkdirFor(finalPath);
-  let resume = await findResumePoint(finalPath, artifact);
+  const resume = await findResumePoint(finalPath, artifact);
+  if (!resume) return requestRest(ctx, artifact, finalPath, attempt, undefined);
 
-  // The kept bytes are hashed before asking for the rest: hashing a multi-GB
-  // prefix after the response arrived would leave the connection idle meanwhile.
-  let kept: Hash | undefined;
-  if (resume) {
-    const whole = resume.offset === artifact.sizeBytes;
-    ctx.progress.artifact(artifact.key, whole ? 'verifying' : 'downloading', {
-      receivedBytes: resume.offset,
-      attempt,
-    });
-    kept = createHash('sha256');
-    try {
-      await hashFilePrefix(partial, resume.offset, kept, ctx.signal);
-    } catch (err) {
-      if (ctx.signal?.aborted) throw new CancelError();
-      throw fsError(`cannot read ${partial}`, path.dirname(partial), err);
-    }
-    // A partial that is already whole (a crash between fsync and rename) needs no request.
-    if (whole) {
-      if (kept.digest('hex') === artifact.sha256) {
-        const outcome = await place(finalPath);
-        ctx.progress.artifact(artifact.key, 'verified');
-        return outcome;
-      }
-      await discardPartial(finalPath);
-      resume = undefined;
-      kept = undefined;
-    }
-  }
+  const whole = resume.offset === artifact.sizeBytes;
+  ctx.progress.artifact(artifact.key, whole ? 'verifying' : 'downloading', {
+    receivedBytes: resume.offset,
+    attempt,
+  });
+  // The writer's thread hashes the kept bytes while the request for the rest
+  // is on its way: hashing a multi-GB prefix after the response arrived would
+  // leave the connection idle meanwhile.
+  const writer = await openWriter(partial, resume.offset);
+  if (!whole) return requestRest(ctx, artifact, finalPath, attempt, { ...resume, writer });
 
-  ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: resume?.offset ?? 0, attempt });
-  let { request, response } = open(ctx, url, resume);
-  let res = await response;
+  // A partial that is already whole (a crash between fsync and rename) needs no request.
+  let actual: string;
   try {
-    if (resume && !continuesAt(res, resume, artifact.sizeBytes)) {
-      // 416, a moved start or a changed validator: the kept bytes are for another file.
-      const isFullBody = res.status === 200;
-      await discardPartial(finalPath);
-      resume = undefined;
-      kept = undefined;
-      ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: 0 });
-      if (!isFullBody) {
-        res.cancel();
-        request.done();
-        ({ request, response } = open(ctx, url, undefined));
-        res = await response;
+    actual = await writer.digest(ctx.signal);
+  } catch (err) {
+    await writer.abandon();
+    if (ctx.signal?.aborted) throw new CancelError();
+    throw fsError(`cannot read ${partial}`, path.dirname(partial), err);
+  }
+  if (actual !== artifact.sha256) {
+    await writer.abandon();
+    await discardPartial(finalPath);
+    return requestRest(ctx, artifact, finalPath, attempt, undefined);
+  }
+  try {
+    await writer.finish();
+    const outcome = await place(finalPath);
+    ctx.progress.artifact(artifact.key, 'verified');
+    return outcome;
+  } catch (err) {
+    throw fsError(`cannot finish ${finalPath}`, path.dirname(finalPath), err);
+  }
+}
+
+/** A kept partial and the writer that already holds (and is hashing) its bytes. */
+type Resume = ResumePoint & { writer: PartialWriter };
+
+async function requestRest(
+  ctx: DownloadContext,
+  artifact: PlannedArtifact,
+  finalPath: string,
+  attempt: number,
+  kept: Resume | undefined,
+): Promise<DownloadOutcome> {
+  const url = keyUrl(ctx.artifactRoot, artifact.key);
+  let resume = kept;
+  ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: resume?.offset ?? 0, attempt });
+  try {
+    let { request, response } = open(ctx, url, resume);
+    let res = await response;
+    try {
+      if (resume && !continuesAt(res, resume, artifact.sizeBytes)) {
+        // 416, a moved start or a changed validator: the kept bytes are for another file.
+        const isFullBody = res.status === 200;
+        const stale = resume;
+        resume = undefined;
+        await stale.writer.abandon();
+        await discardPartial(finalPath);
+        ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: 0 });
+        if (!isFullBody) {
+          res.cancel();
+          request.done();
+          ({ request, response } = open(ctx, url, undefined));
+          res = await response;
+        }
       }
+      if (res.status !== 200 && !(res.status === 206 && resume)) {
+        if (res.status === 206) throw new HttpStatusError(url, 206);
+        throw new HttpStatusError(url, res.status, parseRetryAfter(res.header('retry-after')));
+      }
+      // From here `receive` owns the writer.
+      const handed = resume;
+      resume = undefined;
+      return await receive(ctx, artifact, finalPath, res, request, handed);
+    } finally {
+      res.cancel();
+      request.done();
     }
-    if (res.status !== 200 && !(res.status === 206 && resume)) {
-      if (res.status === 206) throw new HttpStatusError(url, 206);
-      throw new HttpStatusError(url, res.status, parseRetryAfter(res.header('retry-after')));
-    }
-    return await receive(ctx, artifact, finalPath, res, request, resume, kept);
   } finally {
-    res.cancel();
-    request.done();
+    await resume?.writer.abandon();
   }
 }
 
@@ -141,16 +160,15 @@ async function receive(
   finalPath: string,
   res: TransportResponse,
   request: ActiveRequest,
-  resume: ResumePoint | undefined,
-  kept: Hash | undefined,
+  resume: Resume | undefined,
 ): Promise<DownloadOutcome> {
   const partial = partialPath(finalPath);
   const dir = path.dirname(finalPath);
-  const hash = resume && kept ? kept : createHash('sha256');
   let received = resume?.offset ?? 0;
   let writer: PartialWriter;
-  try {
-    if (!resume) {
+  if (resume) writer = resume.writer;
+  else {
+    try {
       const etag = res.header('etag');
       const lastModified = res.header('last-modified');
       // The sidecar goes down before the first byte, so a partial is never without one.
@@ -160,18 +178,27 @@ async function receive(
         ...(etag ? { etag } : {}),
         ...(lastModified ? { lastModified } : {}),
       });
+      writer = await openWriter(partial, 0);
+    } catch (err) {
+      throw request.errorFor(fsError(`cannot write ${partial}`, dir, err));
     }
-    writer = await PartialWriter.open(partial, received);
-  } catch (err) {
-    throw request.errorFor(fsError(`cannot write ${partial}`, dir, err));
   }
 
-  const stall = watchStall(request, ctx.stallTimeoutMs, (stalled) =>
-    ctx.progress.artifact(artifact.key, stalled ? 'stalled' : 'downloading'),
-  );
+  const signal = request.controller.signal;
+  let stall: ReturnType<typeof watchStall> | undefined;
   let failure: VmCacheError | undefined;
   let outcome: DownloadOutcome = 'staged';
   try {
+    if (resume) {
+      // The body waits until the kept bytes are hashed: reading it meanwhile
+      // would only fill the ring, and the stall watchdog must not count that time.
+      await writer.keptHashed(signal).catch((err: unknown) => {
+        throw fsError(`cannot read ${partial}`, dir, err);
+      });
+    }
+    stall = watchStall(request, ctx.stallTimeoutMs, (stalled) =>
+      ctx.progress.artifact(artifact.key, stalled ? 'stalled' : 'downloading'),
+    );
     for await (const chunk of res.body) {
       stall.tick();
       if (received + chunk.length > artifact.sizeBytes) {
@@ -182,16 +209,20 @@ async function receive(
           `the server sent more than the ${artifact.sizeBytes} bytes the manifest declares`,
         );
       }
-      hash.update(chunk);
       received += chunk.length;
       ctx.progress.addBytes(artifact.key, chunk.length);
-      await writer.write(chunk).catch((err: unknown) => {
+      try {
+        const full = writer.write(chunk, signal);
+        if (full) await full;
+      } catch (err) {
         throw fsError(`cannot write ${partial}`, dir, err);
-      });
+      }
     }
     stall.stop();
     ctx.progress.artifact(artifact.key, 'verifying');
-    const actual = hash.digest('hex');
+    const actual = await writer.digest(signal).catch((err: unknown) => {
+      throw fsError(`cannot write ${partial}`, dir, err);
+    });
     if (actual !== artifact.sha256) {
       throw new Sha256MismatchError(
         artifact.key,
@@ -212,7 +243,7 @@ async function receive(
     failure = coded;
     throw coded;
   } finally {
-    stall.stop();
+    stall?.stop();
     if (failure) {
       await writer.abandon();
       // Bad bytes and a full disk leave nothing behind; anything else keeps the partial to resume.
@@ -222,6 +253,14 @@ async function receive(
   }
   ctx.progress.artifact(artifact.key, 'verified');
   return outcome;
+}
+
+async function openWriter(partial: string, offset: number): Promise<PartialWriter> {
+  try {
+    return await PartialWriter.open(partial, offset);
+  } catch (err) {
+    throw fsError(`cannot write ${partial}`, path.dirname(partial), err);
+  }
 }
 
 /** Renames a verified partial into place, unless that would replace a file (then it stays staged). */

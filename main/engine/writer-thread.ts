@@ -1,0 +1,95 @@
+// The body of the partial writer's worker thread: it hashes each slice of the
+// ring and writes that same slice to the partial while the bytes are still in
+// this core's cache, so the main thread only receives and copies into the ring.
+//
+// The worker runs this function's source text (`eval`), so it must not touch
+// anything from this module's scope: Node's modules come in through `load`, and
+// the ring's layout through workerData. Keep it free of nested named functions
+// too: some transpilers wrap those in helpers the worker would not have.
+
+/** Slots of the Int32Array over `control`. */
+export const SLOT = {
+  /** Bytes in the ring not yet hashed and written (main adds, the thread subtracts). */
+  filled: 0,
+  /** Bumped by main on every add, end and abort; the thread sleeps on it. */
+  seq: 1,
+  /** 1 once main has queued its last byte. */
+  ended: 2,
+  /** 1 when main gives up: the thread stops hashing, writes what is queued and exits. */
+  abort: 3,
+  /** Set to 1 by the thread once the kept bytes are hashed. */
+  kept: 4,
+} as const;
+export const SLOT_COUNT = 5;
+
+export interface ThreadData {
+  fd: number;
+  /** Bytes already in the partial: the thread hashes them first (a resume). */
+  offset: number;
+  ring: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  slot: typeof SLOT;
+  /** The most the thread hashes and writes in one go (kept small for cache locality). */
+  sliceBytes: number;
+}
+
+export type ThreadMessage =
+  | { digest: string; bytes: number }
+  | { error: { message: string; code?: string; errno?: number; syscall?: string } };
+
+export function writerThread(load: NodeJS.Require): void {
+  const fs = load('node:fs') as typeof import('node:fs');
+  const { createHash } = load('node:crypto') as typeof import('node:crypto');
+  const { parentPort, workerData } = load('node:worker_threads') as typeof import('node:worker_threads');
+  const data = workerData as ThreadData;
+  const port = parentPort as import('node:worker_threads').MessagePort;
+  const ring = new Uint8Array(data.ring);
+  const ctl = new Int32Array(data.control);
+  const slot = data.slot;
+  const hash = createHash('sha256');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let pos = 0;
+    while (pos < data.offset && !Atomics.load(ctl, slot.abort)) {
+      const n = fs.readSync(data.fd, buf, 0, Math.min(buf.length, data.offset - pos), pos);
+      if (n === 0)
+        throw new Error(`the partial ends at ${pos} bytes, before the ${data.offset} it should keep`);
+      hash.update(buf.subarray(0, n));
+      pos += n;
+    }
+    Atomics.store(ctl, slot.kept, 1);
+    Atomics.notify(ctl, slot.kept);
+    let tail = 0;
+    let at = data.offset;
+    for (;;) {
+      const seq = Atomics.load(ctl, slot.seq);
+      // Main set `ended` or `abort` after its last add, so seeing either with
+      // nothing filled means every byte it queued is in the file.
+      const last = Atomics.load(ctl, slot.ended) || Atomics.load(ctl, slot.abort);
+      const filled = Atomics.load(ctl, slot.filled);
+      if (filled === 0) {
+        if (last) break;
+        Atomics.wait(ctl, slot.seq, seq);
+        continue;
+      }
+      const n = Math.min(filled, ring.length - tail, data.sliceBytes);
+      const view = ring.subarray(tail, tail + n);
+      // After an abort the hash is worthless, but the bytes still go to the
+      // file: they were received in order and a later attempt resumes after them.
+      if (!Atomics.load(ctl, slot.abort)) hash.update(view);
+      let done = 0;
+      while (done < n) done += fs.writeSync(data.fd, view, done, n - done, at + done);
+      at += n;
+      tail = (tail + n) % ring.length;
+      Atomics.sub(ctl, slot.filled, n);
+      Atomics.notify(ctl, slot.filled);
+    }
+    if (Atomics.load(ctl, slot.abort)) return;
+    port.postMessage({ digest: hash.digest('hex'), bytes: at } satisfies ThreadMessage);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    port.postMessage({
+      error: { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall },
+    } satisfies ThreadMessage);
+  }
+}

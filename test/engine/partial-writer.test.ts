@@ -1,0 +1,101 @@
+// The partial writer on real files: the worker thread hashes and writes every
+// byte in order across the ring's wrap-around, hashes kept bytes first on a
+// resume, writes what was queued when a download is abandoned, reports a full
+// disk, and lets an abort end a wait for room.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PartialWriter } from '../../main/engine/partial-writer.js';
+import { tempRoot } from '../helpers.js';
+
+const MiB = 1 << 20;
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Feeds `data` in uneven chunks (1 B to 300 kB), waiting whenever the ring is full. */
+async function feed(writer: PartialWriter, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+  const sizes = [1, 65_536, 300_001, 4_095, 131_072, 7];
+  for (let at = 0, i = 0; at < data.length; i++) {
+    const n = Math.min(sizes[i % sizes.length] ?? 1, data.length - at);
+    const full = writer.write(data.subarray(at, at + n), signal);
+    if (full) await full;
+    at += n;
+  }
+}
+
+describe('PartialWriter', () => {
+  it('writes and hashes every byte in order, across many turns of the ring', async () => {
+    const file = path.join(await tempRoot(), 'a.partial');
+    const data = randomBytes(9 * MiB + 12_345);
+    const writer = await PartialWriter.open(file, 0);
+    await feed(writer, data);
+    expect(await writer.digest()).toBe(sha256(data));
+    await writer.finish();
+    expect(Buffer.compare(await readFile(file), data)).toBe(0);
+  });
+
+  it('on a resume, hashes the kept bytes first and appends after them', async () => {
+    const file = path.join(await tempRoot(), 'b.partial');
+    const data = randomBytes(6 * MiB + 3);
+    const cut = 2 * MiB + 17;
+    // What an earlier attempt left, with a tail beyond the resume point that must go.
+    await writeFile(file, Buffer.concat([data.subarray(0, cut), Buffer.from('stale tail')]));
+    const writer = await PartialWriter.open(file, cut);
+    await writer.keptHashed();
+    await feed(writer, data.subarray(cut));
+    expect(await writer.digest()).toBe(sha256(data));
+    await writer.finish();
+    expect(Buffer.compare(await readFile(file), data)).toBe(0);
+  });
+
+  it('a whole kept file needs no writes: the digest is of the kept bytes', async () => {
+    const file = path.join(await tempRoot(), 'c.partial');
+    const data = randomBytes(3 * MiB);
+    await writeFile(file, data);
+    const writer = await PartialWriter.open(file, data.length);
+    expect(await writer.digest()).toBe(sha256(data));
+    await writer.finish();
+  });
+
+  it('abandoned, it still writes every queued byte, so a later attempt resumes after them', async () => {
+    const file = path.join(await tempRoot(), 'd.partial');
+    const data = randomBytes(5 * MiB + 99);
+    const writer = await PartialWriter.open(file, 0);
+    await feed(writer, data);
+    await writer.abandon();
+    expect(Buffer.compare(await readFile(file), data)).toBe(0);
+  });
+
+  it('a full disk reaches the caller as ENOSPC, from write() or digest()', async (t) => {
+    // /dev/full answers every write with ENOSPC: a full disk without a mount.
+    let writer: PartialWriter;
+    try {
+      writer = await PartialWriter.open('/dev/full', 0);
+    } catch {
+      return t.skip();
+    }
+    const data = randomBytes(4 * MiB);
+    const outcome = await feed(writer, data)
+      .then(() => writer.digest())
+      .then(
+        () => undefined,
+        (err: NodeJS.ErrnoException) => err,
+      );
+    expect(outcome?.code).toBe('ENOSPC');
+    await writer.abandon();
+  });
+
+  it('an abort ends a wait for room while the thread is still hashing kept bytes', async () => {
+    const file = path.join(await tempRoot(), 'f.partial');
+    // A sparse 2 GiB file: nothing on disk, about a second of sha256 to get through.
+    await writeFile(file, '');
+    await truncate(file, 2048 * MiB);
+    const writer = await PartialWriter.open(file, 2048 * MiB);
+    const controller = new AbortController();
+    const reason = new Error('cancelled by the test');
+    setTimeout(() => controller.abort(reason), 20);
+    // The ring holds 1 MiB: this write has to wait for the thread, which is busy with the prefix.
+    await expect(feed(writer, randomBytes(4 * MiB), controller.signal)).rejects.toBe(reason);
+    await writer.abandon();
+  });
+});
