@@ -119,7 +119,15 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   if (fault.stallAtByte !== undefined) plan.stallAt = fault.stallAtByte;
   const rate = minDefined(fault.dripBytesPerSec, ctx.throttleBytesPerSec);
   if (rate !== undefined) plan.bytesPerSec = rate;
-  await sendBody(res, plan, (n) => ctx.traffic.addBytes(record, n));
+  const socket = res.socket;
+  if (fault.sendTimeoutMs !== undefined && socket)
+    socket.setTimeout(fault.sendTimeoutMs, () => res.destroy());
+  try {
+    await sendBody(res, plan, (n) => ctx.traffic.addBytes(record, n));
+  } finally {
+    // The connection may be kept alive for another request without the fault.
+    if (fault.sendTimeoutMs !== undefined) socket?.setTimeout(0);
+  }
 }
 
 // Non-content answers have empty bodies, so bytesServed counts content only and a

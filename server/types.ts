@@ -46,6 +46,11 @@ export interface Fault {
   redirectLoop?: boolean;
   /** Wait this long before sending headers. */
   delayMs?: number;
+  /**
+   * Drop the connection when the client reads nothing for this long while the
+   * body is being sent, as nginx's send_timeout does.
+   */
+  sendTimeoutMs?: number;
   /** Replace the body entirely (e.g. an invalid JSON manifest); Content-Length follows. */
   body?: string | Buffer;
 }

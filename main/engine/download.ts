@@ -49,33 +49,34 @@ export async function downloadArtifact(
     receivedBytes: resume.offset,
     attempt,
   });
-  // The writer's thread hashes the kept bytes while the request for the rest
-  // is on its way: hashing a multi-GB prefix after the response arrived would
-  // leave the connection idle meanwhile.
+  // The writer's thread hashes the kept bytes first. The request for the rest
+  // waits for that: an idle connection meanwhile could hit the server's (or
+  // got's) idle timeout on a prefix of many GB, and fail every retry alike.
   const writer = await openWriter(partial, resume.offset);
-  if (!whole) return requestRest(ctx, artifact, finalPath, attempt, { ...resume, writer });
-
-  // A partial that is already whole (a crash between fsync and rename) needs no request.
-  let actual: string;
+  let handed = false;
   try {
-    actual = await writer.digest(ctx.signal);
-  } catch (err) {
-    await writer.abandon();
-    if (ctx.signal?.aborted) throw new CancelError();
-    throw fsError(`cannot read ${partial}`, path.dirname(partial), err);
-  }
-  if (actual !== artifact.sha256) {
-    await writer.abandon();
-    await discardPartial(finalPath);
-    return requestRest(ctx, artifact, finalPath, attempt, undefined);
-  }
-  try {
+    if (!whole) {
+      await writer.keptHashed(ctx.signal);
+      handed = true;
+      return await requestRest(ctx, artifact, finalPath, attempt, { ...resume, writer });
+    }
+    // A partial that is already whole (a crash between fsync and rename) needs no request.
+    if ((await writer.digest(ctx.signal)) !== artifact.sha256) {
+      await writer.abandon();
+      await discardPartial(finalPath);
+      handed = true;
+      return await requestRest(ctx, artifact, finalPath, attempt, undefined);
+    }
     await writer.finish();
     const outcome = await place(finalPath);
     ctx.progress.artifact(artifact.key, 'verified');
     return outcome;
   } catch (err) {
-    throw fsError(`cannot finish ${finalPath}`, path.dirname(finalPath), err);
+    if (handed) throw err;
+    if (ctx.signal?.aborted) throw new CancelError();
+    throw fsError(`cannot use ${partial}`, path.dirname(partial), err);
+  } finally {
+    if (!handed) await writer.abandon();
   }
 }
 
@@ -89,10 +90,10 @@ async function requestRest(
   attempt: number,
   kept: Resume | undefined,
 ): Promise<DownloadOutcome> {
-  const url = keyUrl(ctx.artifactRoot, artifact.key);
   let resume = kept;
-  ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: resume?.offset ?? 0, attempt });
   try {
+    const url = keyUrl(ctx.artifactRoot, artifact.key);
+    ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: resume?.offset ?? 0, attempt });
     let { request, response } = open(ctx, url, resume);
     let res = await response;
     try {
@@ -185,20 +186,12 @@ async function receive(
   }
 
   const signal = request.controller.signal;
-  let stall: ReturnType<typeof watchStall> | undefined;
+  const stall = watchStall(request, ctx.stallTimeoutMs, (stalled) =>
+    ctx.progress.artifact(artifact.key, stalled ? 'stalled' : 'downloading'),
+  );
   let failure: VmCacheError | undefined;
   let outcome: DownloadOutcome = 'staged';
   try {
-    if (resume) {
-      // The body waits until the kept bytes are hashed: reading it meanwhile
-      // would only fill the ring, and the stall watchdog must not count that time.
-      await writer.keptHashed(signal).catch((err: unknown) => {
-        throw fsError(`cannot read ${partial}`, dir, err);
-      });
-    }
-    stall = watchStall(request, ctx.stallTimeoutMs, (stalled) =>
-      ctx.progress.artifact(artifact.key, stalled ? 'stalled' : 'downloading'),
-    );
     for await (const chunk of res.body) {
       stall.tick();
       if (received + chunk.length > artifact.sizeBytes) {
@@ -243,7 +236,7 @@ async function receive(
     failure = coded;
     throw coded;
   } finally {
-    stall?.stop();
+    stall.stop();
     if (failure) {
       await writer.abandon();
       // Bad bytes and a full disk leave nothing behind; anything else keeps the partial to resume.

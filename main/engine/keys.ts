@@ -22,6 +22,8 @@ export function unsafeKeyReason(key: unknown): string | undefined {
   if (key.length === 0) return 'empty';
   if (key.length > MAX_KEY_LENGTH) return `longer than ${MAX_KEY_LENGTH} characters`;
   if (key.includes('\0')) return 'contains NUL';
+  // A lone surrogate has no UTF-8 form: no file name, no URL.
+  if (!key.isWellFormed()) return 'contains a lone UTF-16 surrogate';
   if (key.includes('\\')) return 'contains a backslash';
   if (/^[a-zA-Z]:/.test(key)) return 'starts with a drive letter';
   if (key.startsWith('/')) return 'is an absolute path';

@@ -11,7 +11,7 @@
 export const SLOT = {
   /** Bytes in the ring not yet hashed and written (main adds, the thread subtracts). */
   filled: 0,
-  /** Bumped by main on every add, end and abort; the thread sleeps on it. */
+  /** Bumped by main to wake the thread (a batch queued, the end, an abort); the thread sleeps on it. */
   seq: 1,
   /** 1 once main has queued its last byte. */
   ended: 2,
@@ -19,8 +19,10 @@ export const SLOT = {
   abort: 3,
   /** Set to 1 by the thread once the kept bytes are hashed. */
   kept: 4,
+  /** 1 while the thread sleeps until main has queued `wakeBytes` (or ended). */
+  sleeping: 5,
 } as const;
-export const SLOT_COUNT = 5;
+export const SLOT_COUNT = 6;
 
 export interface ThreadData {
   fd: number;
@@ -31,6 +33,8 @@ export interface ThreadData {
   slot: typeof SLOT;
   /** The most the thread hashes and writes in one go (kept small for cache locality). */
   sliceBytes: number;
+  /** A sleeping thread is woken once this much is queued. */
+  wakeBytes: number;
 }
 
 export type ThreadMessage =
@@ -61,17 +65,32 @@ export function writerThread(load: NodeJS.Require): void {
     Atomics.notify(ctl, slot.kept);
     let tail = 0;
     let at = data.offset;
+    // Asleep, the thread waits for a batch (`wakeBytes`), not for every chunk:
+    // each wake-up is a futex call on both sides. Once awake it drains the ring.
+    let draining = false;
     for (;;) {
       const seq = Atomics.load(ctl, slot.seq);
-      // Main set `ended` or `abort` after its last add, so seeing either with
+      // Main sets `ended` or `abort` after its last add, so seeing either with
       // nothing filled means every byte it queued is in the file.
       const last = Atomics.load(ctl, slot.ended) || Atomics.load(ctl, slot.abort);
       const filled = Atomics.load(ctl, slot.filled);
       if (filled === 0) {
         if (last) break;
-        Atomics.wait(ctl, slot.seq, seq);
+        draining = false;
+      }
+      if (!draining && !last && filled < data.wakeBytes) {
+        // Announce the sleep, then look again: main checks `sleeping` after
+        // each add, so one of the two sides always sees the other.
+        Atomics.store(ctl, slot.sleeping, 1);
+        const more =
+          Atomics.load(ctl, slot.filled) >= data.wakeBytes ||
+          Atomics.load(ctl, slot.ended) ||
+          Atomics.load(ctl, slot.abort);
+        if (!more) Atomics.wait(ctl, slot.seq, seq);
+        Atomics.store(ctl, slot.sleeping, 0);
         continue;
       }
+      draining = true;
       const n = Math.min(filled, ring.length - tail, data.sliceBytes);
       const view = ring.subarray(tail, tail + n);
       // After an abort the hash is worthless, but the bytes still go to the

@@ -27,6 +27,7 @@ describe('keys', () => {
       ['c:x', 'drive letter'],
       ['vm\\x', 'backslash'],
       ['vm/\u0000x', 'NUL'],
+      ['vm/a\ud800.tar', 'lone UTF-16 surrogate'],
       ['vm/\u0007x', 'control'],
       ['vm//x', 'empty path segment'],
       ['vm/x/', 'empty path segment'],

@@ -1,12 +1,13 @@
 // Downloads that survive: resume across attempts and restarts, with the
 // server told to cut, ignore Range, change its ETag or refuse the range.
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureVmCacheSynced, type FetchLike, getCachedManifestPath } from '../../main/engine/index.js';
-import type { ArtifactServer } from '../../server/index.js';
-import { countingFetch, entryOf, keyOf, oneArtifactServer, tempRoot } from '../helpers.js';
+import { type ArtifactServer, buildManifest, serializeManifest } from '../../server/index.js';
+import { countingFetch, entryOf, keyOf, oneArtifactServer, server, tempRoot } from '../helpers.js';
 
 const SIZE = 1_000_000;
 
@@ -136,4 +137,45 @@ describe('resume', () => {
     expect(s.bytesServed(key)).toBe(0);
     expect(await readFile(file)).toEqual(s.contentOf(key));
   });
+
+  it('hashes the kept bytes before asking for the rest, so a server that drops idle clients does not cut the resume', async () => {
+    const MiB = 1 << 20;
+    // 1.5 GiB kept (sparse: zeros, nothing on disk) takes about a second to hash;
+    // the server drops a client that reads nothing for 300 ms.
+    const kept = 1536 * MiB;
+    const rest = randomBytes(48 * MiB);
+    const key = 'vm/images/big-1-x64.tar.gz';
+    const dir = await tempRoot();
+    const served = path.join(dir, key);
+    await mkdir(path.dirname(served), { recursive: true });
+    await writeFile(served, '');
+    await truncate(served, kept);
+    await appendFile(served, rest);
+    const hash = createHash('sha256');
+    const zeros = Buffer.alloc(16 * MiB);
+    for (let at = 0; at < kept; at += zeros.length) hash.update(zeros);
+    const sha256 = hash.update(rest).digest('hex');
+    const sizeBytes = kept + rest.length;
+    const manifest = buildManifest([
+      { artifact: { agent: 'big', version: '1', arch: 'x64', sizeBytes }, sha256 },
+    ]);
+    await writeFile(path.join(dir, 'vm/manifest.json'), serializeManifest(manifest));
+    const s = await server({ dir });
+    const etag = (await fetch(`${s.url}/${key}`, { method: 'HEAD' })).headers.get('etag');
+
+    const root = await tempRoot();
+    const file = path.join(root, 'cache', key);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(`${file}.partial`, '');
+    await truncate(`${file}.partial`, kept);
+    await writeFile(`${file}.partial.json`, JSON.stringify({ sha256, sizeBytes, etag }));
+    s.setFault(key, { sendTimeoutMs: 300 });
+
+    const result = await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
+    expect(result.downloaded).toEqual([key]);
+    expect(s.requests.filter((r) => r.path === key && r.method === 'GET')).toMatchObject([
+      { range: `bytes=${kept}-`, status: 206 },
+    ]);
+    expect(s.bytesServed(key)).toBe(rest.length);
+  }, 60_000);
 });

@@ -139,6 +139,27 @@ describe('faults', () => {
     await expect(next).rejects.toThrow();
   });
 
+  it('sendTimeoutMs: a client that stops reading is dropped; one that reads gets everything', async () => {
+    const big = 32 << 20;
+    const s = await startArtifactServer({
+      artifacts: [{ agent: 'agent', version: '1.0.0', arch: 'arm64', sizeBytes: big }],
+    });
+    try {
+      s.setFault(KEY, { sendTimeoutMs: 200 });
+      const idle = await fetch(`${s.url}/${KEY}`);
+      expect(idle.status).toBe(200);
+      // Read nothing: the socket buffers fill, the server's writes wait, the timer runs out.
+      await new Promise((r) => setTimeout(r, 1000));
+      await expect(bytes(idle)).rejects.toThrow();
+      expect(s.bytesServed(KEY)).toBeLessThan(big);
+
+      const reading = await fetch(`${s.url}/${KEY}`);
+      expect((await bytes(reading)).length).toBe(big);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('dripBytesPerSec: sends the body slowly', async () => {
     server.setFault(KEY, { dripBytesPerSec: 100_000 });
     const t0 = performance.now();
