@@ -70,6 +70,10 @@ export interface EngineResult {
   eventTimes: number[];
   /** The events that only moved bytes (same phase and states as the one before): the throttled ones. */
   tickTimes: number[];
+  /** Progress messages the IPC hub sent to a subscribed window, ms since the call. */
+  windowTimes: number[];
+  /** The phase of the window's last message ('done' when the trailing edge delivered it). */
+  windowLastPhase?: string;
   /** When each stage was first seen (ms since the call): what the sync spent its time on. */
   marks: Partial<Record<Mark, number>>;
   /** Size of `<key>.partial` after a failed sync (resume). */

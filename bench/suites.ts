@@ -76,6 +76,8 @@ export async function coldSuite(ctx: SuiteContext): Promise<{ series: Series; ca
     push(series, `events.${transport}`, r.eventTimes.length / (r.totalMs / 1000));
     push(series, `eventsMax.${transport}`, maxInWindow(r.eventTimes, 1000));
     push(series, `ticksMax.${transport}`, maxInWindow(r.tickTimes, 1000));
+    push(series, `windowMax.${transport}`, maxInWindow(r.windowTimes, 1000));
+    push(series, `windowDone.${transport}`, r.windowLastPhase === 'done' ? 1 : 0);
     const { manifest, downloading, received, flushed } = r.marks;
     if (
       manifest !== undefined &&

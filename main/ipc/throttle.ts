@@ -12,7 +12,9 @@ export class TrailingThrottle<T> {
   constructor(
     private readonly intervalMs: number,
     private readonly deliver: (value: T) => void,
-    private readonly now: () => number = Date.now,
+    // A monotonic clock: Date.now() counts whole milliseconds, so two messages
+    // could be 99.x ms apart and an 11th could fit in a second.
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   push(value: T): void {
