@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CHANNELS, PROGRESS_CHANNEL } from '../contract/channels.js';
 import type { SyncProgress } from '../contract/progress.js';
 import { VmCacheController } from '../main/controller.js';
@@ -27,8 +28,6 @@ function vmHwmBytes(): number {
   const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : Number.NaN;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function statSize(file: string): Promise<number> {
   return fs.stat(file).then(
@@ -120,7 +119,6 @@ async function main(): Promise<EngineResult> {
     return {
       ok: true,
       ...measured,
-      windowTimes,
       windowLastPhase: windowLast?.phase ?? 'none',
       downloaded: result.downloaded,
       skipped: result.skipped,

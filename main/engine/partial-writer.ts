@@ -43,7 +43,6 @@ export class PartialWriter {
   private failure: unknown;
   private unsynced = 0;
   private syncing: Promise<void> | undefined;
-  private ended = false;
   /** Closing a number twice could close another file that reused it. */
   private closed = false;
   private readonly result: Promise<string>;
@@ -152,7 +151,12 @@ export class PartialWriter {
   /** Waits until the thread has taken bytes out of a full ring, or failed. */
   private async roomAfter(filled: number, signal: AbortSignal | undefined): Promise<void> {
     if (filled < this.ring.length) return;
-    const wait = Atomics.waitAsync(this.ctl, SLOT.filled, filled);
+    await this.waitWhile(SLOT.filled, filled, signal);
+  }
+
+  /** Waits while `slot` still holds `value`, until the thread fails, or until `signal` aborts. */
+  private async waitWhile(slot: number, value: number, signal: AbortSignal | undefined): Promise<void> {
+    const wait = Atomics.waitAsync(this.ctl, slot, value);
     if (wait.async) await untilAborted(Promise.race([wait.value, this.result]), signal);
   }
 
@@ -164,16 +168,14 @@ export class PartialWriter {
   /** Resolves once the thread has hashed the bytes the partial kept (at once when none). */
   async keptHashed(signal?: AbortSignal): Promise<void> {
     this.check();
-    const wait = Atomics.waitAsync(this.ctl, SLOT.kept, 0);
-    if (wait.async) await untilAborted(Promise.race([wait.value, this.result]), signal);
+    await this.waitWhile(SLOT.kept, 0, signal);
     this.check();
   }
 
   /** The sha256 of the whole partial, once every byte is hashed and written (not yet fsynced). */
   async digest(signal?: AbortSignal): Promise<string> {
     this.check();
-    if (!this.ended) {
-      this.ended = true;
+    if (!Atomics.load(this.ctl, SLOT.ended)) {
       Atomics.store(this.ctl, SLOT.ended, 1);
       this.wake();
     }

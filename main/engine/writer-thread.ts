@@ -38,7 +38,7 @@ export interface ThreadData {
 }
 
 export type ThreadMessage =
-  | { digest: string; bytes: number }
+  | { digest: string }
   | { error: { message: string; code?: string; errno?: number; syscall?: string } };
 
 export function writerThread(load: NodeJS.Require): void {
@@ -104,7 +104,7 @@ export function writerThread(load: NodeJS.Require): void {
       Atomics.notify(ctl, slot.filled);
     }
     if (Atomics.load(ctl, slot.abort)) return;
-    port.postMessage({ digest: hash.digest('hex'), bytes: at } satisfies ThreadMessage);
+    port.postMessage({ digest: hash.digest('hex') } satisfies ThreadMessage);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     port.postMessage({
