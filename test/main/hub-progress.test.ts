@@ -16,7 +16,7 @@ function receiver() {
   const got: Received[] = [];
   const send = (channel: string, payload: unknown) => {
     expect(channel).toBe(PROGRESS_CHANNEL);
-    got.push({ at: Date.now(), progress: ProgressMessageSchema.parse(payload) });
+    got.push({ at: performance.now(), progress: ProgressMessageSchema.parse(payload) });
   };
   return { got, send, phases: () => got.map((g) => g.progress.phase) };
 }
@@ -34,7 +34,10 @@ async function setup(sizeBytes: number, bytesPerSec: number, progressIntervalMs?
   return { s, key, controller, hub, subscribe };
 }
 
-/** Gaps between consecutive messages; Date.now() is whole milliseconds, hence the 1 ms slack. */
+/**
+ * Gaps between consecutive messages, on the monotonic clock the hub's throttle
+ * spaces them by (Date.now() is whole milliseconds and may be slewed against it).
+ */
 function minGap(got: Received[]): number {
   let min = Number.POSITIVE_INFINITY;
   for (let i = 1; i < got.length; i++) min = Math.min(min, got[i]!.at - got[i - 1]!.at);
