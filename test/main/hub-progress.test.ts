@@ -35,6 +35,18 @@ async function setup(sizeBytes: number, bytesPerSec: number, progressIntervalMs?
 }
 
 /**
+ * Waits for each receiver's last message to be 'done' (the throttle's trailing
+ * edge), instead of a fixed sleep that a loaded CI machine could outlast.
+ */
+function untilDone(...rs: ReturnType<typeof receiver>[]): Promise<void> {
+  return waitFor(
+    () => rs.every((r) => r.phases().at(-1) === 'done'),
+    10_000,
+    "every receiver's final 'done'",
+  );
+}
+
+/**
  * Gaps between consecutive messages, on the monotonic clock the hub's throttle
  * spaces them by (Date.now() is whole milliseconds and may be slewed against it).
  */
@@ -56,7 +68,7 @@ describe('VmCacheHub: progress', () => {
     expect(result).toMatchObject({ ok: true, value: { skipped: false } });
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThan(1000);
-    await sleep(250);
+    await untilDone(a, b);
 
     for (const r of [a, b]) {
       expect(r.got.length).toBeGreaterThan(5);
@@ -79,7 +91,7 @@ describe('VmCacheHub: progress', () => {
     const unwatch = controller.watch(() => engineEvents++);
     await subscribe(7, slow.send);
     await controller.sync();
-    await sleep(400);
+    await untilDone(slow);
     unwatch();
     expect(minGap(slow.got)).toBeGreaterThanOrEqual(299);
     expect(slow.got.length).toBeLessThan(engineEvents / 2);
@@ -100,7 +112,7 @@ describe('VmCacheHub: progress', () => {
     expect(first.receivedBytes).toBeGreaterThanOrEqual(100_000);
     expect(await answer).toEqual({ ok: true, value: { subscribed: true } });
     await running;
-    await sleep(250);
+    await untilDone(late);
     expect(late.phases().at(-1)).toBe('done');
     hub.dispose();
   });
@@ -112,7 +124,7 @@ describe('VmCacheHub: progress', () => {
     await sleep(150);
     expect(r.got).toHaveLength(0);
     await controller.sync();
-    await sleep(250);
+    await untilDone(r);
     expect(r.phases()[0]).toBe('checking');
     expect(r.phases().at(-1)).toBe('done');
     hub.dispose();
@@ -126,7 +138,7 @@ describe('VmCacheHub: progress', () => {
     await subscribe(5, second.send);
     expect(hub.subscribers).toEqual([5]);
     await controller.sync();
-    await sleep(250);
+    await untilDone(second);
     // The newer send function replaced the older one.
     expect(first.got).toHaveLength(0);
     expect(minGap(second.got)).toBeGreaterThanOrEqual(99);
@@ -153,7 +165,7 @@ describe('VmCacheHub: progress', () => {
     const leftCount = left.got.length;
     expect(hub.subscribers).toEqual([3]);
     await running;
-    await sleep(250);
+    await untilDone(kept);
     expect(dropped.got).toHaveLength(droppedCount);
     expect(left.got).toHaveLength(leftCount);
     expect(kept.phases().at(-1)).toBe('done');
@@ -174,7 +186,7 @@ describe('VmCacheHub: progress', () => {
     });
     await subscribe(2, kept.send);
     await expect(controller.sync()).resolves.toMatchObject({ skipped: false });
-    await sleep(250);
+    await untilDone(kept);
     expect(calls).toBe(1);
     expect(hub.subscribers).toEqual([2]);
     expect(kept.phases().at(-1)).toBe('done');
