@@ -10,7 +10,15 @@
 import * as fsCb from 'node:fs';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { SLOT, SLOT_COUNT, type ThreadData, type ThreadMessage, writerThread } from './writer-thread.js';
+import { ThreadKeeper } from './thread-keeper.js';
+import {
+  SLOT,
+  SLOT_COUNT,
+  type ThreadData,
+  type ThreadJob,
+  type ThreadMessage,
+  writerThread,
+} from './writer-thread.js';
 
 // 1 MiB: a 4 MiB ring was 6 % faster at 1 GiB but peaked 13 MB higher.
 const RING_BYTES = 1 << 20;
@@ -30,11 +38,16 @@ const SYNC_EVERY_BYTES = 32 << 20;
 // `require` reaches the worker as an argument: a bundler that rewrites free
 // `require` calls in the host app leaves a parameter alone. `__name` covers a
 // transpiler that keeps function names with a helper call.
-let threadSource: string | undefined;
-function source(): string {
-  threadSource ??= `var __name = (f) => f;\n(${writerThread.toString()})(require);\n`;
-  return threadSource;
-}
+const threadData: ThreadData = { slot: SLOT, sliceBytes: SLICE_BYTES, wakeBytes: WAKE_BYTES };
+// 5 s covers the gap between the artifacts of one sync and a retry's first backoff.
+const threads = new ThreadKeeper(
+  () =>
+    new Worker(`var __name = (f) => f;\n(${writerThread.toString()})(require);\n`, {
+      eval: true,
+      workerData: threadData,
+    }),
+  5_000,
+);
 
 export class PartialWriter {
   private readonly ring: Uint8Array;
@@ -46,8 +59,8 @@ export class PartialWriter {
   /** Closing a number twice could close another file that reused it. */
   private closed = false;
   private readonly result: Promise<string>;
-  /** Settles once the thread is gone: only then may the fd be closed. */
-  private readonly exited: Promise<void>;
+  /** Settles once the thread is done with this partial: only then may the fd be closed. */
+  private readonly released: Promise<void>;
 
   private constructor(
     private readonly fd: number,
@@ -57,24 +70,16 @@ export class PartialWriter {
     const control = new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT);
     this.ring = new Uint8Array(ring);
     this.ctl = new Int32Array(control);
-    const data: ThreadData = {
-      fd,
-      offset,
-      ring,
-      control,
-      slot: SLOT,
-      sliceBytes: SLICE_BYTES,
-      wakeBytes: WAKE_BYTES,
-    };
-    const worker = new Worker(source(), { eval: true, workerData: data });
-    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    this.result = new Promise<string>((resolve, reject) => {
-      worker.once('message', (message: ThreadMessage) => {
-        if ('digest' in message) resolve(message.digest);
-        else reject(Object.assign(new Error(message.error.message), message.error));
-      });
-      worker.once('error', reject);
-      worker.once('exit', () => reject(new Error('the partial writer thread stopped before it finished')));
+    const job: ThreadJob = { fd, offset, ring, control };
+    const answer = threads.run(job) as Promise<ThreadMessage>;
+    this.released = answer.then(
+      () => {},
+      () => {},
+    );
+    this.result = answer.then((message) => {
+      if ('digest' in message) return message.digest;
+      if ('error' in message) throw Object.assign(new Error(message.error.message), message.error);
+      throw new Error('the partial writer was abandoned');
     });
     this.result.catch((err: unknown) => {
       this.failure ??= err;
@@ -185,7 +190,7 @@ export class PartialWriter {
   /** Fsyncs and closes; call after `digest()`. */
   async finish(): Promise<void> {
     await this.digest();
-    await this.exited;
+    await this.released;
     await this.syncing;
     this.check();
     await fsync(this.fd);
@@ -197,7 +202,7 @@ export class PartialWriter {
   async abandon(): Promise<void> {
     Atomics.store(this.ctl, SLOT.abort, 1);
     this.wake();
-    await this.exited;
+    await this.released;
     await this.syncing;
     if (this.closed) return;
     this.closed = true;

@@ -3,9 +3,10 @@
 // this core's cache, so the main thread only receives and copies into the ring.
 //
 // The worker runs this function's source text (`eval`), so it must not touch
-// anything from this module's scope: Node's modules come in through `load`, and
-// the ring's layout through workerData. Keep it free of nested named functions
-// too: some transpilers wrap those in helpers the worker would not have.
+// anything from this module's scope: Node's modules come in through `load`, the
+// ring's layout through workerData, and each partial to write as a message.
+// Keep it free of nested named functions too: some transpilers wrap those in
+// helpers the worker would not have.
 
 /** Slots of the Int32Array over `control`. */
 export const SLOT = {
@@ -15,7 +16,7 @@ export const SLOT = {
   seq: 1,
   /** 1 once main has queued its last byte. */
   ended: 2,
-  /** 1 when main gives up: the thread stops hashing, writes what is queued and exits. */
+  /** 1 when main gives up: the thread stops hashing, writes what is queued and answers `stopped`. */
   abort: 3,
   /** Set to 1 by the thread once the kept bytes are hashed. */
   kept: 4,
@@ -24,12 +25,8 @@ export const SLOT = {
 } as const;
 export const SLOT_COUNT = 6;
 
+/** What the thread is started with: the ring's layout, the same for every job. */
 export interface ThreadData {
-  fd: number;
-  /** Bytes already in the partial: the thread hashes them first (a resume). */
-  offset: number;
-  ring: SharedArrayBuffer;
-  control: SharedArrayBuffer;
   slot: typeof SLOT;
   /** The most the thread hashes and writes in one go (kept small for cache locality). */
   sliceBytes: number;
@@ -37,78 +34,95 @@ export interface ThreadData {
   wakeBytes: number;
 }
 
+/** One partial to write, posted to the thread; it answers with one ThreadMessage. */
+export interface ThreadJob {
+  fd: number;
+  /** Bytes already in the partial: the thread hashes them first (a resume). */
+  offset: number;
+  ring: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+}
+
+/** The thread's one answer per job; after it, the thread no longer touches the job's fd. */
 export type ThreadMessage =
   | { digest: string }
+  | { stopped: true }
   | { error: { message: string; code?: string; errno?: number; syscall?: string } };
 
 export function writerThread(load: NodeJS.Require): void {
   const fs = load('node:fs') as typeof import('node:fs');
   const { createHash } = load('node:crypto') as typeof import('node:crypto');
   const { parentPort, workerData } = load('node:worker_threads') as typeof import('node:worker_threads');
-  const data = workerData as ThreadData;
+  const { slot, sliceBytes, wakeBytes } = workerData as ThreadData;
   const port = parentPort as import('node:worker_threads').MessagePort;
-  const ring = new Uint8Array(data.ring);
-  const ctl = new Int32Array(data.control);
-  const slot = data.slot;
-  const hash = createHash('sha256');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let pos = 0;
-    while (pos < data.offset && !Atomics.load(ctl, slot.abort)) {
-      const n = fs.readSync(data.fd, buf, 0, Math.min(buf.length, data.offset - pos), pos);
-      if (n === 0)
-        throw new Error(`the partial ends at ${pos} bytes, before the ${data.offset} it should keep`);
-      hash.update(buf.subarray(0, n));
-      pos += n;
-    }
-    Atomics.store(ctl, slot.kept, 1);
-    Atomics.notify(ctl, slot.kept);
-    let tail = 0;
-    let at = data.offset;
-    // Asleep, the thread waits for a batch (`wakeBytes`), not for every chunk:
-    // each wake-up is a futex call on both sides. Once awake it drains the ring.
-    let draining = false;
-    for (;;) {
-      const seq = Atomics.load(ctl, slot.seq);
-      // Main sets `ended` or `abort` after its last add, so seeing either with
-      // nothing filled means every byte it queued is in the file.
-      const last = Atomics.load(ctl, slot.ended) || Atomics.load(ctl, slot.abort);
-      const filled = Atomics.load(ctl, slot.filled);
-      if (filled === 0) {
-        if (last) break;
-        draining = false;
+  const buf = Buffer.allocUnsafe(1 << 20);
+  // One job at a time: the handler blocks until the job is done, and the next
+  // job's message is only delivered once it has returned.
+  port.on('message', (job: ThreadJob) => {
+    const ring = new Uint8Array(job.ring);
+    const ctl = new Int32Array(job.control);
+    const hash = createHash('sha256');
+    try {
+      let pos = 0;
+      while (pos < job.offset && !Atomics.load(ctl, slot.abort)) {
+        const n = fs.readSync(job.fd, buf, 0, Math.min(buf.length, job.offset - pos), pos);
+        if (n === 0)
+          throw new Error(`the partial ends at ${pos} bytes, before the ${job.offset} it should keep`);
+        hash.update(buf.subarray(0, n));
+        pos += n;
       }
-      if (!draining && !last && filled < data.wakeBytes) {
-        // Announce the sleep, then look again: main checks `sleeping` after
-        // each add, so one of the two sides always sees the other.
-        Atomics.store(ctl, slot.sleeping, 1);
-        const more =
-          Atomics.load(ctl, slot.filled) >= data.wakeBytes ||
-          Atomics.load(ctl, slot.ended) ||
-          Atomics.load(ctl, slot.abort);
-        if (!more) Atomics.wait(ctl, slot.seq, seq);
-        Atomics.store(ctl, slot.sleeping, 0);
-        continue;
+      Atomics.store(ctl, slot.kept, 1);
+      Atomics.notify(ctl, slot.kept);
+      let tail = 0;
+      let at = job.offset;
+      // Asleep, the thread waits for a batch (`wakeBytes`), not for every chunk:
+      // each wake-up is a futex call on both sides. Once awake it drains the ring.
+      let draining = false;
+      for (;;) {
+        const seq = Atomics.load(ctl, slot.seq);
+        // Main sets `ended` or `abort` after its last add, so seeing either with
+        // nothing filled means every byte it queued is in the file.
+        const last = Atomics.load(ctl, slot.ended) || Atomics.load(ctl, slot.abort);
+        const filled = Atomics.load(ctl, slot.filled);
+        if (filled === 0) {
+          if (last) break;
+          draining = false;
+        }
+        if (!draining && !last && filled < wakeBytes) {
+          // Announce the sleep, then look again: main checks `sleeping` after
+          // each add, so one of the two sides always sees the other.
+          Atomics.store(ctl, slot.sleeping, 1);
+          const more =
+            Atomics.load(ctl, slot.filled) >= wakeBytes ||
+            Atomics.load(ctl, slot.ended) ||
+            Atomics.load(ctl, slot.abort);
+          if (!more) Atomics.wait(ctl, slot.seq, seq);
+          Atomics.store(ctl, slot.sleeping, 0);
+          continue;
+        }
+        draining = true;
+        const n = Math.min(filled, ring.length - tail, sliceBytes);
+        const view = ring.subarray(tail, tail + n);
+        // After an abort the hash is worthless, but the bytes still go to the
+        // file: they were received in order and a later attempt resumes after them.
+        if (!Atomics.load(ctl, slot.abort)) hash.update(view);
+        let done = 0;
+        while (done < n) done += fs.writeSync(job.fd, view, done, n - done, at + done);
+        at += n;
+        tail = (tail + n) % ring.length;
+        Atomics.sub(ctl, slot.filled, n);
+        Atomics.notify(ctl, slot.filled);
       }
-      draining = true;
-      const n = Math.min(filled, ring.length - tail, data.sliceBytes);
-      const view = ring.subarray(tail, tail + n);
-      // After an abort the hash is worthless, but the bytes still go to the
-      // file: they were received in order and a later attempt resumes after them.
-      if (!Atomics.load(ctl, slot.abort)) hash.update(view);
-      let done = 0;
-      while (done < n) done += fs.writeSync(data.fd, view, done, n - done, at + done);
-      at += n;
-      tail = (tail + n) % ring.length;
-      Atomics.sub(ctl, slot.filled, n);
-      Atomics.notify(ctl, slot.filled);
+      port.postMessage(
+        (Atomics.load(ctl, slot.abort)
+          ? { stopped: true }
+          : { digest: hash.digest('hex') }) satisfies ThreadMessage,
+      );
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      port.postMessage({
+        error: { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall },
+      } satisfies ThreadMessage);
     }
-    if (Atomics.load(ctl, slot.abort)) return;
-    port.postMessage({ digest: hash.digest('hex') } satisfies ThreadMessage);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    port.postMessage({
-      error: { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall },
-    } satisfies ThreadMessage);
-  }
+  });
 }

@@ -1,7 +1,8 @@
 // The partial writer on real files: the worker thread hashes and writes every
 // byte in order across the ring's wrap-around, hashes kept bytes first on a
 // resume, writes what was queued when a download is abandoned, reports a full
-// disk, and lets an abort end a wait for room.
+// disk, lets an abort end a wait for room, and starts each partial clean on a
+// thread kept from the one before.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -97,5 +98,27 @@ describe('PartialWriter', () => {
     // The ring holds 1 MiB: this write has to wait for the thread, which is busy with the prefix.
     await expect(feed(writer, randomBytes(4 * MiB), controller.signal)).rejects.toBe(reason);
     await writer.abandon();
+  });
+
+  it('the next partial after an abandoned one and a failed one is written and hashed from a clean start', async () => {
+    // The thread is kept between partials (ThreadKeeper): nothing of one job may leak into the next.
+    const dir = await tempRoot();
+    const abandoned = await PartialWriter.open(path.join(dir, 'g1.partial'), 0);
+    await feed(abandoned, randomBytes(3 * MiB));
+    await abandoned.abandon();
+    const failed = await PartialWriter.open('/dev/full', 0).catch(() => undefined);
+    if (failed) {
+      await feed(failed, randomBytes(2 * MiB))
+        .then(() => failed.digest())
+        .catch(() => {});
+      await failed.abandon();
+    }
+    const file = path.join(dir, 'g2.partial');
+    const data = randomBytes(2 * MiB + 5);
+    const writer = await PartialWriter.open(file, 0);
+    await feed(writer, data);
+    expect(await writer.digest()).toBe(sha256(data));
+    await writer.finish();
+    expect(Buffer.compare(await readFile(file), data)).toBe(0);
   });
 });

@@ -1,0 +1,74 @@
+// The keeper on real worker threads: a job after a job reuses the idle thread,
+// jobs at once get threads of their own and only one is kept, a thread that
+// dies fails its job and is never lent again, an idle thread ends after
+// idleMs, and it never keeps its process alive.
+import { once } from 'node:events';
+import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { ThreadKeeper } from '../../main/engine/thread-keeper.js';
+import { echoThreads } from '../fixtures/echo-thread.js';
+import { runTsChild } from '../helpers.js';
+
+type Answer = { threadId: number; n: number };
+
+describe('ThreadKeeper', () => {
+  it('lends the idle thread to the next job instead of starting one', async () => {
+    const started: Worker[] = [];
+    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const a = (await keeper.run({ n: 1 })) as Answer;
+    const b = (await keeper.run({ n: 2 })) as Answer;
+    const c = (await keeper.run({ n: 3 })) as Answer;
+    expect([a.n, b.n, c.n]).toEqual([1, 2, 3]);
+    expect(new Set([a.threadId, b.threadId, c.threadId]).size).toBe(1);
+    expect(started).toHaveLength(1);
+    await started[0]!.terminate();
+  });
+
+  it('gives jobs at once a thread each, then keeps one and ends the other', async () => {
+    const started: Worker[] = [];
+    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const [a, b] = (await Promise.all([keeper.run({ n: 1 }), keeper.run({ n: 2 })])) as Answer[];
+    expect(a!.threadId).not.toBe(b!.threadId);
+    expect(started).toHaveLength(2);
+    // Whichever answers second finds one already kept, so it is terminated.
+    const ended = await Promise.race(started.map((w) => once(w, 'exit').then(() => w)));
+    const survivor = started.find((w) => w !== ended)!;
+    const c = (await keeper.run({ n: 3 })) as Answer;
+    expect([a!.threadId, b!.threadId]).toContain(survivor.threadId);
+    expect(c.threadId).toBe(survivor.threadId);
+    expect(started).toHaveLength(2);
+    await survivor.terminate();
+  });
+
+  it('fails the job of a thread that dies, and starts a new thread for the next', async () => {
+    const started: Worker[] = [];
+    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const first = (await keeper.run({ n: 1 })) as Answer;
+    await expect(keeper.run({ die: true })).rejects.toThrow('the worker thread stopped before it answered');
+    const next = (await keeper.run({ n: 2 })) as Answer;
+    expect(next.threadId).not.toBe(first.threadId);
+    expect(started).toHaveLength(2);
+    await started[1]!.terminate();
+  });
+
+  it('ends the idle thread after idleMs; the next job starts a new one', async () => {
+    const started: Worker[] = [];
+    const keeper = new ThreadKeeper(echoThreads(started), 50);
+    const first = (await keeper.run({ n: 1 })) as Answer;
+    await once(started[0]!, 'exit');
+    const next = (await keeper.run({ n: 2 })) as Answer;
+    expect(next.threadId).not.toBe(first.threadId);
+    expect(started).toHaveLength(2);
+    await started[1]!.terminate();
+  });
+
+  it('an idle thread does not keep its process alive', async () => {
+    // The child keeps its thread for ten minutes; the test's own timeout fails it if the process waits for that.
+    const { done } = runTsChild(path.join(import.meta.dirname, '..', 'fixtures', 'keeper-child.ts'), []);
+    const { code, lines, stderr } = await done;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(lines).toEqual([{ threadId: expect.any(Number), n: 1 }]);
+  }, 30_000);
+});
