@@ -38,16 +38,28 @@ const SYNC_EVERY_BYTES = 32 << 20;
 // `require` reaches the worker as an argument: a bundler that rewrites free
 // `require` calls in the host app leaves a parameter alone. `__name` covers a
 // transpiler that keeps function names with a helper call.
-const threadData: ThreadData = { slot: SLOT, sliceBytes: SLICE_BYTES, wakeBytes: WAKE_BYTES };
+interface WriterThread {
+  worker: Worker;
+  ring: Uint8Array;
+  ctl: Int32Array;
+}
+
 // 5 s covers the gap between the artifacts of one sync and a retry's first backoff.
-const threads = new ThreadKeeper(
-  () =>
-    new Worker(`var __name = (f) => f;\n(${writerThread.toString()})(require);\n`, {
-      eval: true,
-      workerData: threadData,
-    }),
-  5_000,
-);
+const threads = new ThreadKeeper<WriterThread>(() => {
+  const data: ThreadData = {
+    ring: new SharedArrayBuffer(RING_BYTES),
+    control: new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT),
+    slot: SLOT,
+    sliceBytes: SLICE_BYTES,
+    wakeBytes: WAKE_BYTES,
+  };
+  const source = `var __name = (f) => f;\n(${writerThread.toString()})(require);\n`;
+  return {
+    worker: new Worker(source, { eval: true, workerData: data }),
+    ring: new Uint8Array(data.ring),
+    ctl: new Int32Array(data.control),
+  };
+}, 5_000);
 
 export class PartialWriter {
   private readonly ring: Uint8Array;
@@ -61,22 +73,27 @@ export class PartialWriter {
   private readonly result: Promise<string>;
   /** Settles once the thread is done with this partial: only then may the fd be closed. */
   private readonly released: Promise<void>;
+  /** Returns the thread (and its ring) to the keeper: after it, this writer touches neither. */
+  private readonly giveBack: () => void;
+  private handedBack = false;
 
   private constructor(
     private readonly fd: number,
     offset: number,
   ) {
-    const ring = new SharedArrayBuffer(RING_BYTES);
-    const control = new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT);
-    this.ring = new Uint8Array(ring);
-    this.ctl = new Int32Array(control);
-    const job: ThreadJob = { fd, offset, ring, control };
-    const answer = threads.run(job) as Promise<ThreadMessage>;
+    const { thread, answer, giveBack } = threads.run((t): ThreadJob => {
+      // The thread is between jobs and the last writer is done with the ring.
+      t.ctl.fill(0);
+      return { fd, offset };
+    });
+    this.ring = thread.ring;
+    this.ctl = thread.ctl;
+    this.giveBack = giveBack;
     this.released = answer.then(
       () => {},
       () => {},
     );
-    this.result = answer.then((message) => {
+    this.result = (answer as Promise<ThreadMessage>).then((message) => {
       if ('digest' in message) return message.digest;
       if ('error' in message) throw Object.assign(new Error(message.error.message), message.error);
       throw new Error('the partial writer was abandoned');
@@ -98,9 +115,16 @@ export class PartialWriter {
     }
   }
 
-  /** Throws the first write error, if any. */
-  check(): void {
+  /** Throws the first write error, if any, or on a use after finish() or abandon(). */
+  private check(): void {
     if (this.failure) throw this.failure;
+    // The ring may be another download's by now.
+    if (this.handedBack) throw new Error('this partial writer is already finished or abandoned');
+  }
+
+  private handBack(): void {
+    this.handedBack = true;
+    this.giveBack();
   }
 
   /**
@@ -191,8 +215,9 @@ export class PartialWriter {
   async finish(): Promise<void> {
     await this.digest();
     await this.released;
+    this.handBack();
     await this.syncing;
-    this.check();
+    if (this.failure) throw this.failure;
     await fsync(this.fd);
     this.closed = true;
     await closeFd(this.fd);
@@ -200,9 +225,12 @@ export class PartialWriter {
 
   /** Lets the thread write what is queued, stops it and closes without fsync; the bytes stay for a resume. */
   async abandon(): Promise<void> {
-    Atomics.store(this.ctl, SLOT.abort, 1);
-    this.wake();
-    await this.released;
+    if (!this.handedBack) {
+      Atomics.store(this.ctl, SLOT.abort, 1);
+      this.wake();
+      await this.released;
+      this.handBack();
+    }
     await this.syncing;
     if (this.closed) return;
     this.closed = true;

@@ -9,28 +9,43 @@
 
 import type { Worker } from 'node:worker_threads';
 
-export class ThreadKeeper {
-  private idle: { worker: Worker; timer: NodeJS.Timeout } | undefined;
+/** A started thread and whatever belongs to it for its whole life (buffers it shares). */
+export interface Kept {
+  readonly worker: Worker;
+}
+
+export class ThreadKeeper<T extends Kept> {
+  private idle: { thread: T; timer: NodeJS.Timeout } | undefined;
 
   constructor(
-    private readonly start: () => Worker,
+    private readonly start: () => T,
     private readonly idleMs: number,
   ) {}
 
   /**
-   * Posts `job` to a thread and settles with its one answer. Rejects if the
-   * thread died first; once settled either way, the thread is done with the job.
+   * Lends a thread and posts the message `job` makes for it. `answer` settles
+   * with the thread's one answer, or rejects if the thread died first. The
+   * thread goes back to the keeper only once it has answered and the borrower
+   * has called `giveBack()`: until then the borrower may still touch what the
+   * thread shares (a ring), and no other job can be handed the same thread.
    */
-  run(job: unknown): Promise<unknown> {
-    const worker = this.take();
-    return new Promise((resolve, reject) => {
+  run(job: (thread: T) => unknown): { thread: T; answer: Promise<unknown>; giveBack: () => void } {
+    const thread = this.take();
+    const { worker } = thread;
+    let answered = false;
+    let givenBack = false;
+    const answer = new Promise((resolve, reject) => {
       const done = () => {
         worker.off('message', onMessage).off('error', onError).off('exit', onExit);
       };
-      const onMessage = (answer: unknown) => {
+      const onMessage = (message: unknown) => {
         done();
-        this.keep(worker);
-        resolve(answer);
+        answered = true;
+        // Done with the job, the thread only waits for messages: never a reason
+        // to keep the process alive, even if the borrower never gives it back.
+        worker.unref();
+        if (givenBack) this.keep(thread);
+        resolve(message);
       };
       const onError = (err: unknown) => {
         done();
@@ -39,44 +54,48 @@ export class ThreadKeeper {
       };
       const onExit = () => onError(new Error('the worker thread stopped before it answered'));
       worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-      worker.postMessage(job);
     });
+    worker.postMessage(job(thread));
+    const giveBack = () => {
+      if (givenBack) return;
+      givenBack = true;
+      if (answered) this.keep(thread);
+    };
+    return { thread, answer, giveBack };
   }
 
-  private take(): Worker {
+  private take(): T {
     const kept = this.idle;
     this.idle = undefined;
     if (!kept) return this.fresh();
     clearTimeout(kept.timer);
-    kept.worker.ref();
-    return kept.worker;
+    kept.thread.worker.ref();
+    return kept.thread;
   }
 
-  private fresh(): Worker {
-    const worker = this.start();
+  private fresh(): T {
+    const thread = this.start();
     // An idle thread has no job listening: without these an error there would
     // be an unhandled 'error' event, and a dead thread would be lent again.
-    worker.on('error', () => {});
-    worker.once('exit', () => {
-      if (this.idle?.worker !== worker) return;
+    thread.worker.on('error', () => {});
+    thread.worker.once('exit', () => {
+      if (this.idle?.thread !== thread) return;
       clearTimeout(this.idle.timer);
       this.idle = undefined;
     });
-    return worker;
+    return thread;
   }
 
-  private keep(worker: Worker): void {
+  private keep(thread: T): void {
     if (this.idle) {
-      void worker.terminate();
+      void thread.worker.terminate();
       return;
     }
-    // Unref'd, an idle thread never keeps the process alive.
-    worker.unref();
     const timer = setTimeout(() => {
       this.idle = undefined;
-      void worker.terminate();
+      void thread.worker.terminate();
     }, this.idleMs);
     timer.unref();
-    this.idle = { worker, timer };
+    this.idle = { thread, timer };
   }
 }

@@ -100,6 +100,25 @@ describe('PartialWriter', () => {
     await writer.abandon();
   });
 
+  it('a writer used after finish() cannot reach the next partial, which now has its thread and ring', async () => {
+    const dir = await tempRoot();
+    const done = await PartialWriter.open(path.join(dir, 'h1.partial'), 0);
+    await feed(done, randomBytes(MiB));
+    await done.digest();
+    await done.finish();
+    const file = path.join(dir, 'h2.partial');
+    const data = randomBytes(3 * MiB + 1);
+    const next = await PartialWriter.open(file, 0);
+    await feed(next, data.subarray(0, MiB));
+    // What download.ts does when the rename after finish() fails.
+    await done.abandon();
+    expect(() => done.write(randomBytes(10))).toThrow('already finished or abandoned');
+    await feed(next, data.subarray(MiB));
+    expect(await next.digest()).toBe(sha256(data));
+    await next.finish();
+    expect(Buffer.compare(await readFile(file), data)).toBe(0);
+  });
+
   it('the next partial after an abandoned one and a failed one is written and hashed from a clean start', async () => {
     // The thread is kept between partials (ThreadKeeper): nothing of one job may leak into the next.
     const dir = await tempRoot();

@@ -12,15 +12,48 @@ import { runTsChild } from '../helpers.js';
 
 type Answer = { threadId: number; n: number };
 
+/** One job, its thread given back as soon as it has answered. */
+async function ask(keeper: ThreadKeeper<{ worker: Worker }>, job: object): Promise<Answer> {
+  const { answer, giveBack } = keeper.run(() => job);
+  try {
+    return (await answer) as Answer;
+  } finally {
+    giveBack();
+  }
+}
+
 describe('ThreadKeeper', () => {
   it('lends the idle thread to the next job instead of starting one', async () => {
     const started: Worker[] = [];
     const keeper = new ThreadKeeper(echoThreads(started), 60_000);
-    const a = (await keeper.run({ n: 1 })) as Answer;
-    const b = (await keeper.run({ n: 2 })) as Answer;
-    const c = (await keeper.run({ n: 3 })) as Answer;
+    const a = await ask(keeper, { n: 1 });
+    const b = await ask(keeper, { n: 2 });
+    const c = await ask(keeper, { n: 3 });
     expect([a.n, b.n, c.n]).toEqual([1, 2, 3]);
     expect(new Set([a.threadId, b.threadId, c.threadId]).size).toBe(1);
+    expect(started).toHaveLength(1);
+    await started[0]!.terminate();
+  });
+
+  it('never lends a thread whose borrower has not given it back, even once it has answered', async () => {
+    const started: Worker[] = [];
+    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const held = keeper.run(() => ({ n: 1 }));
+    const first = (await held.answer) as Answer;
+    const other = await ask(keeper, { n: 2 });
+    expect(other.threadId).not.toBe(first.threadId);
+    expect(started).toHaveLength(2);
+    held.giveBack();
+    await Promise.all(started.map((w) => w.terminate()));
+  });
+
+  it('keeps a thread given back before it answered, once it answers', async () => {
+    const started: Worker[] = [];
+    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const early = keeper.run(() => ({ n: 1 }));
+    early.giveBack();
+    const first = (await early.answer) as Answer;
+    expect((await ask(keeper, { n: 2 })).threadId).toBe(first.threadId);
     expect(started).toHaveLength(1);
     await started[0]!.terminate();
   });
@@ -28,14 +61,14 @@ describe('ThreadKeeper', () => {
   it('gives jobs at once a thread each, then keeps one and ends the other', async () => {
     const started: Worker[] = [];
     const keeper = new ThreadKeeper(echoThreads(started), 60_000);
-    const [a, b] = (await Promise.all([keeper.run({ n: 1 }), keeper.run({ n: 2 })])) as Answer[];
-    expect(a!.threadId).not.toBe(b!.threadId);
+    const [a, b] = await Promise.all([ask(keeper, { n: 1 }), ask(keeper, { n: 2 })]);
+    expect(a.threadId).not.toBe(b.threadId);
     expect(started).toHaveLength(2);
     // Whichever answers second finds one already kept, so it is terminated.
     const ended = await Promise.race(started.map((w) => once(w, 'exit').then(() => w)));
     const survivor = started.find((w) => w !== ended)!;
-    const c = (await keeper.run({ n: 3 })) as Answer;
-    expect([a!.threadId, b!.threadId]).toContain(survivor.threadId);
+    const c = await ask(keeper, { n: 3 });
+    expect([a.threadId, b.threadId]).toContain(survivor.threadId);
     expect(c.threadId).toBe(survivor.threadId);
     expect(started).toHaveLength(2);
     await survivor.terminate();
@@ -44,9 +77,9 @@ describe('ThreadKeeper', () => {
   it('fails the job of a thread that dies, and starts a new thread for the next', async () => {
     const started: Worker[] = [];
     const keeper = new ThreadKeeper(echoThreads(started), 60_000);
-    const first = (await keeper.run({ n: 1 })) as Answer;
-    await expect(keeper.run({ die: true })).rejects.toThrow('the worker thread stopped before it answered');
-    const next = (await keeper.run({ n: 2 })) as Answer;
+    const first = await ask(keeper, { n: 1 });
+    await expect(ask(keeper, { die: true })).rejects.toThrow('the worker thread stopped before it answered');
+    const next = await ask(keeper, { n: 2 });
     expect(next.threadId).not.toBe(first.threadId);
     expect(started).toHaveLength(2);
     await started[1]!.terminate();
@@ -55,20 +88,23 @@ describe('ThreadKeeper', () => {
   it('ends the idle thread after idleMs; the next job starts a new one', async () => {
     const started: Worker[] = [];
     const keeper = new ThreadKeeper(echoThreads(started), 50);
-    const first = (await keeper.run({ n: 1 })) as Answer;
+    const first = await ask(keeper, { n: 1 });
     await once(started[0]!, 'exit');
-    const next = (await keeper.run({ n: 2 })) as Answer;
+    const next = await ask(keeper, { n: 2 });
     expect(next.threadId).not.toBe(first.threadId);
     expect(started).toHaveLength(2);
     await started[1]!.terminate();
   });
 
-  it('an idle thread does not keep its process alive', async () => {
+  it('neither an idle thread nor one never given back keeps its process alive', async () => {
     // The child keeps its thread for ten minutes; the test's own timeout fails it if the process waits for that.
     const { done } = runTsChild(path.join(import.meta.dirname, '..', 'fixtures', 'keeper-child.ts'), []);
     const { code, lines, stderr } = await done;
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(lines).toEqual([{ threadId: expect.any(Number), n: 1 }]);
+    expect(lines).toEqual([
+      { threadId: expect.any(Number), n: 1 },
+      { threadId: expect.any(Number), n: 2 },
+    ]);
   }, 30_000);
 });
