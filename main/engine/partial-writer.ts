@@ -35,9 +35,6 @@ const WAKE_BYTES = 512 << 10;
 // write-back with the download; at most one is in flight.
 const SYNC_EVERY_BYTES = 32 << 20;
 
-// `require` reaches the worker as an argument: a bundler that rewrites free
-// `require` calls in the host app leaves a parameter alone. `__name` covers a
-// transpiler that keeps function names with a helper call.
 interface WriterThread {
   worker: Worker;
   ring: Uint8Array;
@@ -53,6 +50,9 @@ const threads = new ThreadKeeper<WriterThread>(() => {
     sliceBytes: SLICE_BYTES,
     wakeBytes: WAKE_BYTES,
   };
+  // `require` reaches the worker as an argument: a bundler that rewrites free
+  // `require` calls in the host app leaves a parameter alone. `__name` covers a
+  // transpiler that keeps function names with a helper call.
   const source = `var __name = (f) => f;\n(${writerThread.toString()})(require);\n`;
   return {
     worker: new Worker(source, { eval: true, workerData: data }),
@@ -76,6 +76,10 @@ export class PartialWriter {
   /** Returns the thread (and its ring) to the keeper: after it, this writer touches neither. */
   private readonly giveBack: () => void;
   private handedBack = false;
+  /** Rejects the waits in progress when the thread fails. */
+  private readonly failing = new Set<(err: unknown) => void>();
+  /** The worker's id, the same for writers that followed each other on one kept thread. */
+  readonly threadId: number;
 
   private constructor(
     private readonly fd: number,
@@ -89,6 +93,7 @@ export class PartialWriter {
     this.ring = thread.ring;
     this.ctl = thread.ctl;
     this.giveBack = giveBack;
+    this.threadId = thread.worker.threadId;
     this.released = answer.then(
       () => {},
       () => {},
@@ -100,6 +105,7 @@ export class PartialWriter {
     });
     this.result.catch((err: unknown) => {
       this.failure ??= err;
+      for (const fail of this.failing) fail(err);
     });
   }
 
@@ -186,7 +192,19 @@ export class PartialWriter {
   /** Waits while `slot` still holds `value`, until the thread fails, or until `signal` aborts. */
   private async waitWhile(slot: number, value: number, signal: AbortSignal | undefined): Promise<void> {
     const wait = Atomics.waitAsync(this.ctl, slot, value);
-    if (wait.async) await untilAborted(Promise.race([wait.value, this.result]), signal);
+    if (!wait.async || this.failure) return;
+    // A promise of its own per wait, not a race with `result`: each race would
+    // leave a reaction on `result` until the download ends, one per full ring.
+    let fail: (err: unknown) => void = () => {};
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    this.failing.add(fail);
+    try {
+      await untilAborted(Promise.race([wait.value, failed]), signal);
+    } finally {
+      this.failing.delete(fail);
+    }
   }
 
   private wake(): void {

@@ -1,5 +1,6 @@
 // Lends a worker thread for one job (one message in, one answer out) and keeps
-// the last one idle for a while, so the next job does not start a thread.
+// one idle for a while once its job is done, so the next job does not start a
+// thread.
 //
 // Starting a worker costs about 20 ms here (a V8 isolate and a libuv loop). A
 // multi-GB download hides that behind its first megabytes, but a sync of small
@@ -16,6 +17,8 @@ export interface Kept {
 
 export class ThreadKeeper<T extends Kept> {
   private idle: { thread: T; timer: NodeJS.Timeout } | undefined;
+  /** Threads that failed or exited: never kept, never lent again. */
+  private readonly dead = new WeakSet<Worker>();
 
   constructor(
     private readonly start: () => T,
@@ -77,16 +80,20 @@ export class ThreadKeeper<T extends Kept> {
     const thread = this.start();
     // An idle thread has no job listening: without these an error there would
     // be an unhandled 'error' event, and a dead thread would be lent again.
-    thread.worker.on('error', () => {});
-    thread.worker.once('exit', () => {
+    const gone = () => {
+      this.dead.add(thread.worker);
       if (this.idle?.thread !== thread) return;
       clearTimeout(this.idle.timer);
       this.idle = undefined;
-    });
+    };
+    thread.worker.on('error', gone);
+    thread.worker.once('exit', gone);
     return thread;
   }
 
   private keep(thread: T): void {
+    // A thread that died after its answer (before it was given back) is not kept.
+    if (this.dead.has(thread.worker)) return;
     if (this.idle) {
       void thread.worker.terminate();
       return;

@@ -109,6 +109,7 @@ describe('PartialWriter', () => {
     const file = path.join(dir, 'h2.partial');
     const data = randomBytes(3 * MiB + 1);
     const next = await PartialWriter.open(file, 0);
+    expect(next.threadId).toBe(done.threadId);
     await feed(next, data.subarray(0, MiB));
     // What download.ts does when the rename after finish() fails.
     await done.abandon();
@@ -135,6 +136,7 @@ describe('PartialWriter', () => {
     const file = path.join(dir, 'g2.partial');
     const data = randomBytes(2 * MiB + 5);
     const writer = await PartialWriter.open(file, 0);
+    expect(writer.threadId).toBe(abandoned.threadId);
     await feed(writer, data);
     expect(await writer.digest()).toBe(sha256(data));
     await writer.finish();

@@ -1,6 +1,6 @@
 // The keeper on real worker threads: a job after a job reuses the idle thread,
 // jobs at once get threads of their own and only one is kept, a thread that
-// dies fails its job and is never lent again, an idle thread ends after
+// dies (before or after its answer) is never lent again, an idle thread ends after
 // idleMs, and it never keeps its process alive.
 import { once } from 'node:events';
 import path from 'node:path';
@@ -79,6 +79,21 @@ describe('ThreadKeeper', () => {
     const keeper = new ThreadKeeper(echoThreads(started), 60_000);
     const first = await ask(keeper, { n: 1 });
     await expect(ask(keeper, { die: true })).rejects.toThrow('the worker thread stopped before it answered');
+    const next = await ask(keeper, { n: 2 });
+    expect(next.threadId).not.toBe(first.threadId);
+    expect(started).toHaveLength(2);
+    await started[1]!.terminate();
+  });
+
+  it('does not keep a thread that died after answering, before it was given back', async () => {
+    const started: Worker[] = [];
+    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const job = keeper.run(() => ({ n: 1, answerThenDie: true }));
+    const exited = once(started[0]!, 'exit');
+    const first = (await job.answer) as Answer;
+    await exited;
+    job.giveBack();
+    // Lent again, the dead thread would never answer: this would time out.
     const next = await ask(keeper, { n: 2 });
     expect(next.threadId).not.toBe(first.threadId);
     expect(started).toHaveLength(2);
