@@ -282,10 +282,10 @@ async function copyVerified(
   } catch (err) {
     throw fsError(`cannot write ${partial}`, folder, err);
   }
-  report(out, artifact, 'copying');
   let received = 0;
   let ok = false;
   try {
+    report(out, artifact, 'copying');
     for await (const chunk of source.stream(artifact.key, signal)) {
       const buf = chunk as Buffer;
       if (received + buf.length > artifact.sizeBytes) {
