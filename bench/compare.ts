@@ -5,7 +5,7 @@
 
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { EngineJob, EngineResult } from './protocol.js';
+import { type EngineResult, syncJob } from './protocol.js';
 import { runEngine } from './runners.js';
 import type { ServerHandle } from './server-client.js';
 import { summarize } from './stats.js';
@@ -45,16 +45,7 @@ export async function compare(
         const root = path.join(tmp, 'compare');
         await rm(root, { recursive: true, force: true });
         dropCaches();
-        const job: EngineJob = {
-          mode: 'sync',
-          transport,
-          manifestUrl: info.manifestUrl,
-          key: info.key,
-          url: `${info.url}/${info.key}`,
-          sha256: info.sha256,
-          root,
-        };
-        const r = await runEngine(v.script, job);
+        const r = await runEngine(v.script, syncJob(info, root, { transport }));
         if (!r.ok) throw new Error(`${v.name} (${transport}) failed: ${r.error}`);
         const key = `${v.name}|${transport}`;
         results.set(key, [...(results.get(key) ?? []), r]);

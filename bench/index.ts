@@ -9,6 +9,7 @@ import { formatSize, parseArgs } from './args.js';
 import { bundle } from './bundle.js';
 import { compare } from './compare.js';
 import { profileRun } from './profile.js';
+import { syncJob } from './protocol.js';
 import { report } from './report.js';
 import { ServerHandle } from './server-client.js';
 import { coldSuite, resumeSuite, type SuiteContext, warmSuite } from './suites.js';
@@ -42,16 +43,7 @@ try {
     for (const transport of ['got', 'fetch'] as const) {
       const root = path.join(tmp, `prof-root-${transport}`);
       dropCaches();
-      const job = {
-        mode: 'sync' as const,
-        transport,
-        manifestUrl: server.info.manifestUrl,
-        key: server.info.key,
-        url: `${server.info.url}/${server.info.key}`,
-        sha256: server.info.sha256,
-        root,
-      };
-      console.log(await profileRun(bundles.engineRun, tmp, job));
+      console.log(await profileRun(bundles.engineRun, tmp, syncJob(server.info, root, { transport })));
     }
   } else {
     log('cold sync, usual approach, native tools:');

@@ -41,6 +41,20 @@ export interface EngineJob {
   expectFailure?: boolean;
 }
 
+/** A cold-sync job for the bench artifact, with got unless `extra` says otherwise. */
+export function syncJob(info: ServerReady, root: string, extra: Partial<EngineJob> = {}): EngineJob {
+  return {
+    mode: 'sync',
+    transport: 'got',
+    manifestUrl: info.manifestUrl,
+    key: info.key,
+    url: `${info.url}/${info.key}`,
+    sha256: info.sha256,
+    root,
+    ...extra,
+  };
+}
+
 /**
  * manifest: the artifacts are listed (manifest fetched and parsed); downloading: the tarball
  * request starts; received: the last byte is in and hashed; flushed: fsync and rename done.

@@ -4,7 +4,7 @@
 
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { EngineJob, EngineResult } from './protocol.js';
+import { type EngineJob, type EngineResult, syncJob } from './protocol.js';
 import { runEngine, timeShell } from './runners.js';
 import type { ServerHandle } from './server-client.js';
 import { maxInWindow } from './stats.js';
@@ -28,17 +28,7 @@ function push(series: Series, name: string, value: number): void {
 }
 
 function job(ctx: SuiteContext, root: string, extra: Partial<EngineJob> = {}): EngineJob {
-  const { info } = ctx.server;
-  return {
-    mode: 'sync',
-    transport: 'got',
-    manifestUrl: info.manifestUrl,
-    key: info.key,
-    url: `${info.url}/${info.key}`,
-    sha256: info.sha256,
-    root,
-    ...extra,
-  };
+  return syncJob(ctx.server.info, root, extra);
 }
 
 function mustSucceed(r: EngineResult, what: string): EngineResult {

@@ -3,16 +3,11 @@
 // the CLI on the engine's own code (no second implementation) and makes the
 // switch to the public index a one-file change once it exports them.
 
-export { fsyncDir, statOrUndefined, writeFileAtomic } from '../main/engine/atomic.js';
-export { commitManifest } from '../main/engine/commit.js';
-export { assertDiskSpace, marginFor } from '../main/engine/diskspace.js';
-export { resolveKeyPath, unsafeKeyReason } from '../main/engine/keys.js';
+export { statOrUndefined, writeFileAtomic } from '../main/engine/atomic.js';
+export { assertDiskSpace } from '../main/engine/diskspace.js';
+export { promote } from '../main/engine/download.js';
+export { resolveKeyPath } from '../main/engine/keys.js';
 export { cachedSha256, lockRoot, readCachedManifest } from '../main/engine/local-state.js';
 export { PartialWriter } from '../main/engine/partial-writer.js';
 export { cacheDir, partialMetaPath, partialPath } from '../main/engine/paths.js';
-export {
-  decodeSignature,
-  parsePublicKey,
-  signatureUrlOf,
-  verifyManifestSignature,
-} from '../main/engine/signature.js';
+export { parsePublicKey, verifyManifestSignature } from '../main/engine/signature.js';

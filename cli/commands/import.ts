@@ -29,12 +29,12 @@ import {
   assertDiskSpace,
   cacheDir,
   cachedSha256,
-  fsyncDir,
   lockRoot,
   PartialWriter,
   parsePublicKey,
   partialMetaPath,
   partialPath,
+  promote,
   readCachedManifest,
   resolveKeyPath,
   statOrUndefined,
@@ -241,11 +241,7 @@ async function install(
       staged.push(dest);
       await copyVerified(source, artifact, dest, signal, out);
     }
-    for (const dest of staged) {
-      await fs.rename(partialPath(dest), dest);
-      await fs.rm(partialMetaPath(dest), { force: true });
-      await fsyncDir(path.dirname(dest));
-    }
+    for (const dest of staged) await promote(dest);
   } catch (err) {
     for (const dest of staged) await fs.rm(partialPath(dest), { force: true }).catch(() => {});
     throw err;
@@ -318,9 +314,6 @@ async function copyVerified(
       throw fsError(`cannot finish ${partial}`, folder, err);
     }
     ok = true;
-  } catch (err) {
-    if (signal.aborted) throw new CancelError('import cancelled; the cache was left as it was');
-    throw err;
   } finally {
     if (!ok) {
       await writer.abandon();

@@ -61,10 +61,10 @@ export function writerThread(load: NodeJS.Require): void {
   const fs = load('node:fs') as typeof import('node:fs');
   const { createHash } = load('node:crypto') as typeof import('node:crypto');
   const { parentPort, workerData } = load('node:worker_threads') as typeof import('node:worker_threads');
-  const { slot, sliceBytes, wakeBytes, ...shared } = workerData as ThreadData;
+  const { ring: ringBuffer, control, slot, sliceBytes, wakeBytes } = workerData as ThreadData;
   const port = parentPort as import('node:worker_threads').MessagePort;
-  const ring = new Uint8Array(shared.ring);
-  const ctl = new Int32Array(shared.control);
+  const ring = new Uint8Array(ringBuffer);
+  const ctl = new Int32Array(control);
   const buf = Buffer.allocUnsafe(1 << 20);
   // One job at a time: the handler blocks until the job is done, and the next
   // job's message is only delivered once it has returned.

@@ -12,6 +12,12 @@ import { runTsChild } from '../helpers.js';
 
 type Answer = { threadId: number; n: number };
 
+/** A keeper of echo threads, and every thread it started, in order. */
+function keeperOf(idleMs: number) {
+  const started: Worker[] = [];
+  return { keeper: new ThreadKeeper(echoThreads(started), idleMs), started };
+}
+
 /** One job, its thread given back as soon as it has answered. */
 async function ask(keeper: ThreadKeeper<{ worker: Worker }>, job: object): Promise<Answer> {
   const { answer, giveBack } = keeper.run(() => job);
@@ -24,8 +30,7 @@ async function ask(keeper: ThreadKeeper<{ worker: Worker }>, job: object): Promi
 
 describe('ThreadKeeper', () => {
   it('lends the idle thread to the next job instead of starting one', async () => {
-    const started: Worker[] = [];
-    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const { keeper, started } = keeperOf(60_000);
     const a = await ask(keeper, { n: 1 });
     const b = await ask(keeper, { n: 2 });
     const c = await ask(keeper, { n: 3 });
@@ -36,8 +41,7 @@ describe('ThreadKeeper', () => {
   });
 
   it('never lends a thread whose borrower has not given it back, even once it has answered', async () => {
-    const started: Worker[] = [];
-    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const { keeper, started } = keeperOf(60_000);
     const held = keeper.run(() => ({ n: 1 }));
     const first = (await held.answer) as Answer;
     const other = await ask(keeper, { n: 2 });
@@ -48,8 +52,7 @@ describe('ThreadKeeper', () => {
   });
 
   it('keeps a thread given back before it answered, once it answers', async () => {
-    const started: Worker[] = [];
-    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const { keeper, started } = keeperOf(60_000);
     const early = keeper.run(() => ({ n: 1 }));
     early.giveBack();
     const first = (await early.answer) as Answer;
@@ -59,8 +62,7 @@ describe('ThreadKeeper', () => {
   });
 
   it('gives jobs at once a thread each, then keeps one and ends the other', async () => {
-    const started: Worker[] = [];
-    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const { keeper, started } = keeperOf(60_000);
     const [a, b] = await Promise.all([ask(keeper, { n: 1 }), ask(keeper, { n: 2 })]);
     expect(a.threadId).not.toBe(b.threadId);
     expect(started).toHaveLength(2);
@@ -75,8 +77,7 @@ describe('ThreadKeeper', () => {
   });
 
   it('fails the job of a thread that dies, and starts a new thread for the next', async () => {
-    const started: Worker[] = [];
-    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const { keeper, started } = keeperOf(60_000);
     const first = await ask(keeper, { n: 1 });
     await expect(ask(keeper, { die: true })).rejects.toThrow('the worker thread stopped before it answered');
     const next = await ask(keeper, { n: 2 });
@@ -86,8 +87,7 @@ describe('ThreadKeeper', () => {
   });
 
   it('does not keep a thread that died after answering, before it was given back', async () => {
-    const started: Worker[] = [];
-    const keeper = new ThreadKeeper(echoThreads(started), 60_000);
+    const { keeper, started } = keeperOf(60_000);
     const job = keeper.run(() => ({ n: 1, answerThenDie: true }));
     const exited = once(started[0]!, 'exit');
     const first = (await job.answer) as Answer;
@@ -101,8 +101,7 @@ describe('ThreadKeeper', () => {
   });
 
   it('ends the idle thread after idleMs; the next job starts a new one', async () => {
-    const started: Worker[] = [];
-    const keeper = new ThreadKeeper(echoThreads(started), 50);
+    const { keeper, started } = keeperOf(50);
     const first = await ask(keeper, { n: 1 });
     await once(started[0]!, 'exit');
     const next = await ask(keeper, { n: 2 });
