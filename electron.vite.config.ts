@@ -1,40 +1,20 @@
-// Three bundles: main (ESM, as package.json says "type": "module"), the
-// preload (CommonJS with every dependency inlined: a sandboxed preload can
-// neither be an ES module nor require anything but a few Electron built-ins),
-// and the renderer's two pages.
+// The demo app (npm start, npm run dev): its main process, bundled. Its
+// preload and pages are the package's own (dist/, from `npm run build`),
+// found the way a host finds them. The renderer section is only
+// electron-vite's dev server for working on the pages (`npm run dev`).
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
+import { pagesViteConfig } from './scripts/vite-configs.js';
 
 const here = import.meta.dirname;
 
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   main: {
     build: {
-      outDir: resolve(here, 'out/main'),
-      rollupOptions: { input: { index: resolve(here, 'main/index.ts') } },
+      outDir: resolve(here, 'out/demo'),
+      rollupOptions: { input: { main: resolve(here, 'demo/main.ts') } },
     },
   },
-  preload: {
-    build: {
-      outDir: resolve(here, 'out/preload'),
-      // zod (the contract's schemas) must be inside the file: nothing can be required at run time.
-      externalizeDeps: false,
-      rollupOptions: {
-        input: { index: resolve(here, 'preload/index.ts') },
-        output: { format: 'cjs', entryFileNames: '[name].cjs', inlineDynamicImports: true },
-      },
-    },
-  },
-  renderer: {
-    root: resolve(here, 'renderer'),
-    build: {
-      outDir: resolve(here, 'out/renderer'),
-      rollupOptions: {
-        input: {
-          'first-run': resolve(here, 'renderer/first-run.html'),
-          settings: resolve(here, 'renderer/settings.html'),
-        },
-      },
-    },
-  },
-});
+  // Only `electron-vite dev` serves the pages; a build would make a copy nothing loads.
+  ...(command === 'serve' ? { renderer: pagesViteConfig(resolve(here, 'out/renderer')) } : {}),
+}));

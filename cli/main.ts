@@ -1,7 +1,7 @@
 // vm-cache: the command line on the sync engine. `run` maps argv to a command
-// and returns the exit code; the launcher (vm-cache.mjs) calls it and exits.
+// and returns the exit code; the launcher (bin.ts) calls it and exits.
 // Commands load on demand, so each run loads only what it uses.
-import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { wantsHelp } from './args.js';
 import { UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
@@ -42,9 +42,8 @@ export { HELP };
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
+    // By the package's own name: the same answer from the sources and from the built dist/cli.
+    const pkg = createRequire(import.meta.url)('electron-vm-cache/package.json') as { version?: string };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';

@@ -1,6 +1,7 @@
-// The preload of the plugin's windows (built as CommonJS: a sandboxed preload
-// cannot be an ES module). It exposes window.vmCache and nothing else.
-import { contextBridge, ipcRenderer } from 'electron';
-import { createVmCacheApi } from './api.js';
+// The plugin's own preload, shipped as `electron-vm-cache/preload`: one
+// self-contained CommonJS file (a sandboxed preload can be neither an ES
+// module nor require anything but `electron`). It exposes window.vmCache and
+// nothing else.
+import { exposeVmCache } from './expose.js';
 
-contextBridge.exposeInMainWorld('vmCache', createVmCacheApi(ipcRenderer));
+exposeVmCache();

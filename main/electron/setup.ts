@@ -3,16 +3,16 @@
 // real Electron modules; tests hand it stand-ins for those objects only.
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { BrowserWindow, Session, WebContents } from 'electron';
+import type { BrowserWindow, Session, WebContents, WebPreferences } from 'electron';
 import { VmCacheController, type VmCacheControllerOptions, type VmCacheLogger } from '../controller.js';
 import { defaultSenderPolicy, VmCacheHub } from '../hub.js';
 import { registerIpc } from './ipc.js';
+import { assertPluginFiles, installedPluginFiles } from './package-files.js';
 import { type PageName, type PageSource, pageLocation, pageOrigins } from './pages.js';
 import { SenderRegistry } from './senders.js';
 import { createPluginSession } from './session.js';
 import type { ElectronParts } from './types.js';
-import { createSecureWindow } from './windows.js';
+import { createSecureWindow, SECURE_WEB_PREFERENCES } from './windows.js';
 
 export interface SetupVmCacheOptions {
   /** Cache root. Default `<userData>/vm-cache`. */
@@ -29,11 +29,14 @@ export interface SetupVmCacheOptions {
   engine?: VmCacheControllerOptions['engine'];
   /** Start a sync when the app is ready (launch does not wait for it). Default true. */
   prefetchOnReady?: boolean;
-  /** Folder with first-run.html and settings.html. Default `<main bundle>/../renderer`. */
+  /** Folder with first-run.html and settings.html. Default: the installed package's `dist/pages`. */
   rendererDir?: string;
-  /** Load the pages from this dev server instead. Default ELECTRON_RENDERER_URL (set by `electron-vite dev`). */
+  /**
+   * Load the plugin's pages from this dev server instead (for working on the plugin itself).
+   * Never used in a packaged app (`app.isPackaged`). Default: none.
+   */
   devServerUrl?: string;
-  /** The built preload. Default `<main bundle>/../preload/index.cjs`. */
+  /** The preload of the plugin's windows. Default: the installed package's `electron-vm-cache/preload`. */
   preloadPath?: string;
   /** More origins (or file:// folder prefixes) whose main frames may use the API, in registered windows. */
   allowedOrigins?: string[];
@@ -48,6 +51,13 @@ export interface SetupVmCacheOptions {
 export interface VmCacheSetup {
   controller: VmCacheController;
   hub: VmCacheHub;
+  /** The preload the plugin's windows use (exists; checked at setup). */
+  preloadPath: string;
+  /**
+   * webPreferences for a host window that shows the panel with the plugin's preload:
+   * isolated, sandboxed, no Node, plus `overrides`. Register the window afterwards.
+   */
+  webPreferences(overrides?: WebPreferences): WebPreferences;
   /** The first-run screen (the panel full-size); focuses it if already open. */
   openFirstRunWindow(): BrowserWindow;
   /** The settings page (the compact panel); focuses it if already open. */
@@ -64,12 +74,21 @@ const WINDOW_SIZES: Record<PageName, { title: string; width: number; height: num
 };
 
 export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheOptions = {}): VmCacheSetup {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const source: PageSource = {
-    rendererDir: options.rendererDir ?? path.join(here, '..', 'renderer'),
-    devServerUrl: options.devServerUrl ?? process.env.ELECTRON_RENDERER_URL,
+  // A dev server is for working on the plugin's pages; a packaged app only ever loads its own files.
+  const devServerUrl = electron.app.isPackaged ? undefined : options.devServerUrl;
+  if (options.devServerUrl && electron.app.isPackaged)
+    options.logger?.warn('devServerUrl is ignored in a packaged app: the pages load from the package');
+  const installed =
+    options.preloadPath === undefined || options.rendererDir === undefined
+      ? installedPluginFiles()
+      : undefined;
+  const files = {
+    preloadPath: options.preloadPath ?? installed!.preloadPath,
+    rendererDir: options.rendererDir ?? installed!.rendererDir,
   };
-  const preloadPath = options.preloadPath ?? path.join(here, '..', 'preload', 'index.cjs');
+  assertPluginFiles(files, devServerUrl === undefined);
+  const { preloadPath } = files;
+  const source: PageSource = { rendererDir: files.rendererDir, devServerUrl };
 
   const controllerOptions: VmCacheControllerOptions = {
     root: options.root ?? path.join(electron.app.getPath('userData'), 'vm-cache'),
@@ -139,6 +158,8 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
   return {
     controller,
     hub,
+    preloadPath,
+    webPreferences: (overrides = {}) => ({ ...SECURE_WEB_PREFERENCES, preload: preloadPath, ...overrides }),
     openFirstRunWindow: () => open('first-run'),
     openSettingsWindow: () => open('settings'),
     registerWindow: (target) => senders.track('webContents' in target ? target.webContents : target),

@@ -142,7 +142,11 @@ async function rendererInputsHash(): Promise<string> {
       if (entry.isFile()) files.push(path.join(entry.parentPath, entry.name));
     }
   }
-  files.push(path.join(REPO, 'preview/vite.config.ts'), path.join(REPO, 'package-lock.json'));
+  files.push(
+    path.join(REPO, 'preview/vite.config.ts'),
+    path.join(REPO, 'scripts/vite-configs.ts'),
+    path.join(REPO, 'package-lock.json'),
+  );
   for (const file of files.sort()) hash.update(`${path.relative(REPO, file)}\0`).update(await readFile(file));
   return hash.digest('hex').slice(0, 16);
 }

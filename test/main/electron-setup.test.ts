@@ -1,19 +1,29 @@
 // setupVmCache's wiring with stand-ins for Electron's own objects only: the
 // controller, hub, engine and artifact server are real.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { INVOKE, PROGRESS_CHANNEL } from '../../contract/api.js';
 import { CONTENT_SECURITY_POLICY, contentSecurityPolicy } from '../../main/electron/csp.js';
 import { INVOKE_CHANNELS, senderInfoOf } from '../../main/electron/ipc.js';
+import { PAGE_FILES } from '../../main/electron/package-files.js';
 import { setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';
 import { SECURE_WEB_PREFERENCES } from '../../main/electron/windows.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
 import { electronStandIns, FakeBrowserWindow, FakeFrame, FakeWebContents } from './electron-stand-ins.js';
 import { recordingLogger, sleep, waitFor } from './support.js';
 
-const RENDERER_DIR = path.resolve('/opt/app/out/renderer');
-const PRELOAD = path.resolve('/opt/app/out/preload/index.cjs');
+// A host's own build of the files (setup checks that they exist).
+const HOST_OUT = mkdtempSync(path.join(os.tmpdir(), 'vm-cache-host-out-'));
+const RENDERER_DIR = path.join(HOST_OUT, 'renderer');
+const PRELOAD = path.join(HOST_OUT, 'preload', 'index.cjs');
+for (const file of [PRELOAD, ...PAGE_FILES.map((name) => path.join(RENDERER_DIR, name))]) {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, '');
+}
+afterAll(() => rmSync(HOST_OUT, { recursive: true, force: true }));
 const pageUrl = (name: string) => pathToFileURL(path.join(RENDERER_DIR, name)).href;
 
 const setups: VmCacheSetup[] = [];

@@ -4,7 +4,7 @@
 // real ones where that matters (handle() refuses a second handler, a closed
 // window destroys its webContents, whenReady resolves when the test says so).
 import { EventEmitter } from 'node:events';
-import type { DemoElectronParts } from '../../main/app.js';
+import type { DemoElectronParts } from '../../demo/app.js';
 
 export class FakeIpcMain {
   readonly calls: string[] = [];
@@ -154,6 +154,8 @@ export class FakeSession extends EventEmitter {
 
 export class FakeApp extends EventEmitter {
   readonly quitCalls: number[] = [];
+  /** As from an unpacked app (`electron .`); a test sets it to act as an installed one. */
+  isPackaged = false;
   whenReadyCalls = 0;
   private ready!: () => void;
   private readonly readyPromise = new Promise<void>((resolve) => {

@@ -5,15 +5,15 @@
 // wiring is testable up to Electron's own objects.
 import path from 'node:path';
 import type { App, BrowserWindow, Menu } from 'electron';
+import type { VmCacheLogger } from '../main/controller.js';
+import { setupVmCacheWith, type VmCacheSetup } from '../main/electron/setup.js';
+import type { ElectronParts } from '../main/electron/types.js';
+import { createSecureWindow } from '../main/electron/windows.js';
 import { DEMO_THROTTLE_BYTES_PER_SEC, demoArtifacts, startArtifactServer } from '../server/index.js';
-import type { VmCacheLogger } from './controller.js';
-import { demoMenuTemplate } from './electron/menu.js';
-import { setupVmCacheWith, type VmCacheSetup } from './electron/setup.js';
-import type { ElectronParts } from './electron/types.js';
-import { createSecureWindow } from './electron/windows.js';
+import { demoMenuTemplate } from './menu.js';
 
 export interface DemoElectronParts extends ElectronParts {
-  app: Pick<App, 'whenReady' | 'getPath' | 'on' | 'quit'>;
+  app: Pick<App, 'whenReady' | 'getPath' | 'isPackaged' | 'on' | 'quit'>;
   Menu: Pick<typeof Menu, 'buildFromTemplate' | 'setApplicationMenu'>;
 }
 
@@ -56,6 +56,8 @@ export async function startDemoApp(
     manifestUrl: source.manifestUrl,
     ...(deps.logger ? { logger: deps.logger } : {}),
     logPath: deps.logPath ?? null,
+    // `npm run dev`: the pages come from electron-vite's dev server (never in a packaged app).
+    ...(env.ELECTRON_RENDERER_URL ? { devServerUrl: env.ELECTRON_RENDERER_URL } : {}),
   });
   deps.logger?.info(
     `demo: syncing ${source.manifestUrl}${source.local ? ' (local artifact server)' : ''} into ${root}`,

@@ -2,12 +2,12 @@
 // first run and on later runs, the hand-over from the first-run screen to the
 // host's window, the menu, and where it syncs from.
 import { describe, expect, it } from 'vitest';
-import { type DemoApp, demoManifestSource, placeholderPage, startDemoApp } from '../../main/app.js';
+import { type DemoApp, demoManifestSource, placeholderPage, startDemoApp } from '../../demo/app.js';
 import { VmCacheController } from '../../main/controller.js';
 import { INVOKE_CHANNELS } from '../../main/electron/ipc.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
-import { electronStandIns, type StandIns } from './electron-stand-ins.js';
-import { recordingLogger, waitFor } from './support.js';
+import { electronStandIns, type StandIns } from '../main/electron-stand-ins.js';
+import { recordingLogger, waitFor } from '../main/support.js';
 
 interface MenuItem {
   label?: string;

@@ -1,0 +1,34 @@
+// `npm run build`: the package a host installs, in dist/. tsc compiles the
+// plugin (engine, Electron glue, contract, panel, CLI, artifact server) to
+// JavaScript with .d.ts and source maps (sources inlined: the package ships
+// no .ts); Vite makes the self-contained preload and the two pages.
+//   dist/main/engine/index.js   electron-vm-cache, /main/engine
+//   dist/main/electron/index.js /main/electron
+//   dist/preload/index.cjs      /preload (the file for webPreferences.preload)
+//   dist/preload/expose.js      /preload/expose (exposeVmCache for a host's own preload)
+//   dist/pages/*.html           the plugin's first-run and settings windows
+//   dist/cli/bin.js             the vm-cache command
+import { spawnSync } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
+import { build } from 'vite';
+import { pagesViteConfig, preloadViteConfig, REPO } from './vite-configs.js';
+
+const DIST = `${REPO}dist`;
+
+function tsc(project: string): void {
+  const result = spawnSync(process.execPath, [`${REPO}node_modules/typescript/bin/tsc`, '-p', project], {
+    cwd: REPO,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error(`tsc -p ${project} failed`);
+}
+
+const started = performance.now();
+rmSync(DIST, { recursive: true, force: true });
+tsc('tsconfig.build.json');
+tsc('tsconfig.build.web.json');
+// configFile: false: each config is the object given; no vite.config.* is looked up from the cwd.
+await build({ ...preloadViteConfig(`${DIST}/preload`), configFile: false });
+await build({ ...pagesViteConfig(`${DIST}/pages`), configFile: false });
+chmodSync(`${DIST}/cli/bin.js`, 0o755);
+console.log(`built dist/ in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,49 @@
+// Runs a built preload file as Electron runs a sandboxed preload: a CommonJS
+// script whose `require` knows `electron` and nothing else, with stand-ins for
+// contextBridge and ipcRenderer that record what it exposes and invokes.
+import { readFileSync } from 'node:fs';
+import vm from 'node:vm';
+
+/** window.vmCache's six calls, sorted. */
+export const VM_CACHE_CALLS = ['cancel', 'clear', 'getStatus', 'onProgress', 'sync', 'verify'];
+
+export interface SandboxedPreload {
+  /** Every module the script asked `require` for, in order. */
+  required: string[];
+  /** Each exposeInMainWorld(key, api), in order. */
+  exposed: Array<[string, Record<string, unknown>]>;
+  /** The channels ipcRenderer.invoke was called with. */
+  invoked: string[];
+}
+
+export function runSandboxedPreload(file: string): SandboxedPreload {
+  const run: SandboxedPreload = { required: [], exposed: [], invoked: [] };
+  const electron = {
+    contextBridge: {
+      exposeInMainWorld: (key: string, api: Record<string, unknown>) => run.exposed.push([key, api]),
+    },
+    ipcRenderer: {
+      invoke: async (channel: string) => {
+        run.invoked.push(channel);
+        return { ok: true, value: null };
+      },
+      on() {},
+      removeListener() {},
+    },
+  };
+  const sandboxRequire = (name: string) => {
+    run.required.push(name);
+    if (name === 'electron') return electron;
+    throw new Error(`module not found: ${name}`);
+  };
+  // A fresh context: the script sees no Node globals but what it is handed.
+  const wrapper = vm.runInNewContext(
+    `(function (require, module, exports) {${readFileSync(file, 'utf8')}\n})`,
+    {
+      Promise,
+    },
+  );
+  const module = { exports: {} };
+  wrapper(sandboxRequire, module, module.exports);
+  return run;
+}
