@@ -1,7 +1,7 @@
 // `npm run build`: the package a host installs, in dist/. tsc compiles the
-// plugin (engine, Electron glue, contract, panel, CLI, artifact server) to
-// JavaScript with .d.ts and source maps (sources inlined: the package ships
-// no .ts); Vite makes the self-contained preload and the two pages.
+// plugin (engine, Electron glue, contract, panel) to JavaScript with .d.ts and
+// source maps, and the CLI with the artifact server it serves from; Vite
+// makes the self-contained preload and the two pages.
 //   dist/main/engine/index.js   electron-vm-cache, /main/engine
 //   dist/main/electron/index.js /main/electron
 //   dist/preload/index.cjs      /preload (the file for webPreferences.preload)
@@ -27,6 +27,7 @@ const started = performance.now();
 rmSync(DIST, { recursive: true, force: true });
 tsc('tsconfig.build.json');
 tsc('tsconfig.build.web.json');
+tsc('tsconfig.build.cli.json');
 // configFile: false: each config is the object given; no vite.config.* is looked up from the cwd.
 await build({ ...preloadViteConfig(`${DIST}/preload`), configFile: false });
 await build({ ...pagesViteConfig(`${DIST}/pages`), configFile: false });

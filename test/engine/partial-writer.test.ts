@@ -3,9 +3,11 @@
 // resume, writes what was queued when a download is abandoned, reports a full
 // disk, lets an abort end a wait for room, and starts each partial clean on a
 // thread kept from the one before.
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PartialWriter } from '../../main/engine/partial-writer.js';
 import { tempRoot } from '../helpers.js';
@@ -141,5 +143,26 @@ describe('PartialWriter', () => {
     expect(await writer.digest()).toBe(sha256(data));
     await writer.finish();
     expect(Buffer.compare(await readFile(file), data)).toBe(0);
+  });
+});
+
+describe('PartialWriter in a process started with --input-type=module', () => {
+  it('still writes and hashes: the eval’d thread does not inherit the flag (it would lose `require`)', async () => {
+    const file = path.join(await tempRoot(), 'e.partial');
+    const module = pathToFileURL(
+      path.resolve(import.meta.dirname, '../../main/engine/partial-writer.ts'),
+    ).href;
+    const script = `
+      const { PartialWriter } = await import(${JSON.stringify(module)});
+      const writer = await PartialWriter.open(${JSON.stringify(file)}, 0);
+      writer.write(new TextEncoder().encode('hello'));
+      console.log(await writer.digest());
+      await writer.finish();`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe(sha256(new TextEncoder().encode('hello')));
+    expect(await readFile(file, 'utf8')).toBe('hello');
   });
 });

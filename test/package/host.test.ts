@@ -1,0 +1,329 @@
+// The package as a host app gets it: packed, installed into a temporary copy
+// of examples/host-app, and used there from plain Node, the installed CLI, a
+// strict TypeScript project, the example's electron-vite build, a sandboxed
+// preload harness, and the example's main process with stand-ins for
+// Electron's objects (nothing else is a stand-in: the engine syncs for real
+// from the artifact server on 127.0.0.1).
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INVOKE } from '../../contract/api.js';
+import { type ArtifactServer, startArtifactServer } from '../../server/index.js';
+import { runSandboxedPreload, VM_CACHE_CALLS } from '../main/sandboxed-preload.js';
+import { FIXTURES, type Host, installHost, ok, readJsonLines, run } from './support.js';
+
+let host: Host;
+let server: ArtifactServer;
+
+beforeAll(async () => {
+  server = await startArtifactServer({
+    artifacts: [
+      { agent: 'openclaw', version: '2026.4.12', arch: 'x64', sizeBytes: 300_000 },
+      { agent: 'openclaw', version: '2026.4.12', arch: 'arm64', sizeBytes: 200_000 },
+    ],
+  });
+  host = await installHost();
+  await ok(run('npx', ['electron-vite', 'build'], { cwd: host.dir }), 'electron-vite build of the example');
+}, 300_000);
+
+afterAll(async () => {
+  await server?.close();
+  if (host) rmSync(path.dirname(host.dir), { recursive: true, force: true });
+});
+
+const node = (args: string[], env: Record<string, string> = {}) =>
+  run(process.execPath, args, { cwd: host.dir, env });
+
+/** The URLs of the modules a Node program loaded (see fixtures/record-imports.mjs). */
+async function loadedBy(args: string[], env: Record<string, string> = {}): Promise<string[]> {
+  const log = path.join(path.dirname(host.dir), `imports-${Date.now()}-${Math.random()}.log`);
+  await ok(
+    node(['--import', path.join(FIXTURES, 'record-imports.mjs'), ...args], { ...env, IMPORTS_LOG: log }),
+    `node ${args.join(' ')}`,
+  );
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+}
+
+const inPackage = (dep: string) => (url: string) => url.includes(`/node_modules/${dep}/`);
+
+describe('the packed tarball', () => {
+  it('ships the built package only: no sources, tests, benches, preview, demo or CI files', () => {
+    const paths = host.packed.files.map((f) => f.path);
+    const outside = paths.filter(
+      (p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(p),
+    );
+    expect(outside).toEqual([]);
+    expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
+    for (const needed of [
+      'LICENSE',
+      'CHANGELOG.md',
+      'README.md',
+      'dist/main/engine/index.js',
+      'dist/main/engine/index.d.ts',
+      'dist/main/electron/index.js',
+      'dist/preload/index.cjs',
+      'dist/preload/expose.js',
+      'dist/pages/first-run.html',
+      'dist/pages/settings.html',
+      'dist/cli/bin.js',
+    ])
+      expect(paths).toContain(needed);
+  });
+
+  it('is a publishable plugin: not private, electron an optional peer, ws not a dependency', () => {
+    const pkg = JSON.parse(readFileSync(path.join(host.installed, 'package.json'), 'utf8'));
+    expect(pkg.private).toBeUndefined();
+    expect(pkg.peerDependencies.electron).toMatch(/^>=\d+/);
+    expect(pkg.peerDependenciesMeta.electron.optional).toBe(true);
+    expect(Object.keys(pkg.dependencies)).not.toContain('ws');
+    expect(Object.keys(pkg.dependencies)).not.toContain('electron');
+  });
+});
+
+describe('an engine-only host on plain Node', () => {
+  it('imports the engine by the package name and syncs from the artifact server', async () => {
+    const root = path.join(path.dirname(host.dir), 'engine-root');
+    const script = `
+      import { ensureVmCacheSynced } from 'electron-vm-cache';
+      const result = await ensureVmCacheSynced({ root: ${JSON.stringify(root)}, manifestUrl: ${JSON.stringify(server.manifestUrl)} });
+      console.log(JSON.stringify(result));`;
+    const loaded = await loadedBy(['--input-type=module', '-e', script]);
+    const key = 'vm/images/openclaw-2026.4.12-x64.tar.gz';
+    expect(existsSync(path.join(root, 'cache', key))).toBe(true);
+    expect(existsSync(path.join(root, 'cache', 'vm', 'manifest.json'))).toBe(true);
+    // It ran from the installed package, and paid nothing for the panel or the Electron side.
+    expect(loaded.some((u) => u.includes('/node_modules/electron-vm-cache/dist/main/engine/index.js'))).toBe(
+      true,
+    );
+    expect(loaded.filter(inPackage('lit'))).toEqual([]);
+    expect(loaded.filter(inPackage('electron-log'))).toEqual([]);
+    expect(loaded.filter(inPackage('electron'))).toEqual([]);
+  });
+
+  it('a CommonJS host can require() it (Node 20.19+)', async () => {
+    const r = await ok(
+      node(['-e', "const m = require('electron-vm-cache'); console.log(typeof m.ensureVmCacheSynced)"]),
+      'require()',
+    );
+    expect(r.stdout.trim()).toBe('function');
+  });
+});
+
+describe('the installed vm-cache command', () => {
+  it('runs on plain Node with no tsx installed', async () => {
+    expect(existsSync(path.join(host.dir, 'node_modules', 'tsx'))).toBe(false);
+    const version = await ok(run('npx', ['vm-cache', '--version'], { cwd: host.dir }), 'vm-cache --version');
+    expect(version.stdout.trim()).toBe(
+      JSON.parse(readFileSync(path.join(host.installed, 'package.json'), 'utf8')).version,
+    );
+
+    const root = path.join(path.dirname(host.dir), 'cli-root');
+    const sync = await ok(
+      run('npx', ['vm-cache', 'sync', '--manifest', server.manifestUrl, '--root', root, '--json'], {
+        cwd: host.dir,
+      }),
+      'vm-cache sync',
+    );
+    const last = JSON.parse(sync.stdout.trim().split('\n').at(-1)!);
+    expect(last).toMatchObject({ type: 'result', downloaded: ['vm/images/openclaw-2026.4.12-x64.tar.gz'] });
+    expect(existsSync(path.join(root, 'cache', 'vm', 'manifest.json'))).toBe(true);
+  });
+});
+
+describe('a strict TypeScript host', () => {
+  const STRICT = {
+    compilerOptions: {
+      module: 'node16',
+      moduleResolution: 'node16',
+      target: 'ES2022',
+      lib: ['ES2023', 'DOM'],
+      types: ['node'],
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      skipLibCheck: true,
+      noEmit: true,
+    },
+  };
+  const USES = `
+import { ensureVmCacheSynced, getCachedManifestPath, type SyncProgress, type VmManifest } from 'electron-vm-cache';
+import { verifyVmCache } from 'electron-vm-cache/main/engine';
+import { setupVmCache, type SetupVmCacheOptions } from 'electron-vm-cache/main/electron';
+import { INVOKE, type VmCacheApi } from 'electron-vm-cache/contract';
+import { defineVmCachePanel, formatBytes, VmCachePanel } from 'electron-vm-cache/renderer/panel';
+import { exposeVmCache } from 'electron-vm-cache/preload/expose';
+
+export async function engine(): Promise<string | undefined> {
+  const progress: SyncProgress[] = [];
+  const result = await ensureVmCacheSynced({ root: '/tmp/r', retries: 2, onProgress: (p) => progress.push(p) });
+  const manifest: VmManifest | undefined = undefined;
+  await verifyVmCache({ root: '/tmp/r' });
+  return result.downloaded[0] ?? manifest ?? getCachedManifestPath('/tmp/r');
+}
+export function electronSide(options: SetupVmCacheOptions): string {
+  const vmCache = setupVmCache(options);
+  return vmCache.webPreferences({ spellcheck: false }).preload ?? vmCache.preloadPath;
+}
+export async function page(api: VmCacheApi): Promise<string> {
+  defineVmCachePanel();
+  const panel: VmCachePanel = document.createElement('vm-cache-panel');
+  panel.mode = 'settings';
+  exposeVmCache();
+  const status = await api.getStatus();
+  return status.ok ? formatBytes(status.value.sizeOnDiskBytes) : \`\${status.code} \${INVOKE.sync.channel}\`;
+}
+`;
+
+  function strictProject(name: string, source: string, extra: object = {}): string {
+    const dir = path.join(host.dir, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+    writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({ ...STRICT, ...extra, include: ['*.ts'] }),
+    );
+    writeFileSync(path.join(dir, 'uses.ts'), source);
+    return dir;
+  }
+  const tsc = (dir: string, ...args: string[]) =>
+    run(
+      process.execPath,
+      [path.join(host.dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir, ...args],
+      {
+        cwd: host.dir,
+      },
+    );
+
+  it('type-checks node16 + strict + exactOptionalPropertyTypes against the shipped .d.ts only', async () => {
+    const dir = strictProject('strict', USES);
+    await ok(tsc(dir), 'tsc (strict host)');
+    const listed = (await ok(tsc(dir, '--listFilesOnly'), 'tsc --listFilesOnly')).stdout.split('\n');
+    const ours = listed.filter((f) => f.includes('/node_modules/electron-vm-cache/'));
+    expect(ours.length).toBeGreaterThan(5);
+    expect(ours.filter((f) => !f.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('the types are real: a wrong option is an error there', async () => {
+    const dir = strictProject(
+      'strict-wrong',
+      "import { ensureVmCacheSynced } from 'electron-vm-cache';\nvoid ensureVmCacheSynced({ retries: 'many' });\n",
+    );
+    const r = await tsc(dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toMatch(/uses\.ts.*TS2322: Type 'string' is not assignable to type 'number'/);
+  });
+
+  it('legacy (node10) resolution finds the subpaths’ types too', async () => {
+    const dir = strictProject(
+      'legacy',
+      "import type { SetupVmCacheOptions } from 'electron-vm-cache/main/electron';\nimport type { VmManifest } from 'electron-vm-cache';\nexport type Both = [SetupVmCacheOptions, VmManifest];\n",
+      { compilerOptions: { ...STRICT.compilerOptions, module: 'commonjs', moduleResolution: 'node10' } },
+    );
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ private: true }));
+    await ok(tsc(dir), 'tsc (node10 resolution)');
+  });
+
+  it('the example itself type-checks against the installed package', async () => {
+    await ok(tsc(host.dir), 'tsc (the example)');
+  });
+});
+
+describe('the example host’s electron-vite build', () => {
+  it('keeps the plugin external in main and loads no artifact server', () => {
+    const main = readFileSync(path.join(host.dir, 'out', 'main', 'index.js'), 'utf8');
+    expect(main).toMatch(/from "electron-vm-cache\/main\/electron"/);
+    expect(main).not.toMatch(/startArtifactServer|generated content/);
+  });
+
+  it('its preload (exposeVmCache inlined) runs sandboxed: requires only electron, exposes exactly vmCache', async () => {
+    const run = runSandboxedPreload(path.join(host.dir, 'out', 'preload', 'index.cjs'));
+    expect(run.required).toEqual(['electron']);
+    expect(run.exposed.map(([key]) => key)).toEqual(['vmCache']);
+    const api = run.exposed[0]![1];
+    expect(Object.keys(api).sort()).toEqual(VM_CACHE_CALLS);
+    await (api.getStatus as () => Promise<unknown>)();
+    expect(run.invoked).toEqual([INVOKE.getStatus.channel]);
+  });
+
+  it('electron-vm-cache/preload resolves to the installed self-contained preload, which runs sandboxed', async () => {
+    const r = await ok(node(['-e', "console.log(require.resolve('electron-vm-cache/preload'))"]), 'resolve');
+    const file = r.stdout.trim();
+    expect(file).toBe(path.join(host.installed, 'dist', 'preload', 'index.cjs'));
+    const run = runSandboxedPreload(file);
+    expect(run.required).toEqual(['electron']);
+    expect(run.exposed.map(([key]) => key)).toEqual(['vmCache']);
+    expect(Object.keys(run.exposed[0]![1]).sort()).toEqual(VM_CACHE_CALLS);
+  });
+});
+
+interface WindowEvent {
+  event: 'window' | 'load';
+  index: number;
+  preload?: string | null;
+  file?: string;
+  url?: string;
+}
+
+describe('the example’s main process, with stand-ins for Electron’s objects', () => {
+  let standIn: (name: string) => { log: string; env: Record<string, string> };
+
+  beforeAll(() => {
+    // The Electron binary cannot run here; its module becomes the stand-in (after the build, which reads it).
+    copyFileSync(
+      path.join(FIXTURES, 'electron-stand-in.cjs'),
+      path.join(host.dir, 'node_modules', 'electron', 'index.js'),
+    );
+    standIn = (name) => {
+      const dir = path.join(path.dirname(host.dir), name);
+      mkdirSync(dir, { recursive: true });
+      const log = path.join(dir, 'windows.log');
+      return {
+        log,
+        env: {
+          STAND_IN_LOG: log,
+          STAND_IN_USER_DATA: dir,
+          STAND_IN_PACKAGED: '1',
+          // A packaged app never loads the plugin's pages from a dev server, even with this set.
+          ELECTRON_RENDERER_URL: 'http://127.0.0.1:9/',
+          VM_CACHE_MANIFEST_URL: server.manifestUrl,
+        },
+      };
+    };
+  });
+
+  it('opens its window with its own preload and the plugin’s first-run window from the package, then syncs', async () => {
+    const { log, env } = standIn('first-run');
+    const loaded = await loadedBy([path.join('out', 'main', 'index.js')], env);
+    const events = readJsonLines<WindowEvent>(log);
+    const preloads = events.filter((e) => e.event === 'window').map((e) => e.preload);
+    const loads = events.filter((e) => e.event === 'load').map((e) => e.file ?? e.url);
+    expect(preloads).toEqual([
+      path.join(host.dir, 'out', 'preload', 'index.cjs'),
+      path.join(host.installed, 'dist', 'preload', 'index.cjs'),
+    ]);
+    expect(loads).toEqual([
+      path.join(host.dir, 'out', 'renderer', 'index.html'),
+      path.join(host.installed, 'dist', 'pages', 'first-run.html'),
+    ]);
+    for (const file of [...preloads, ...loads]) expect(existsSync(file!)).toBe(true);
+    // The launch sync ran to the end through the stand-in's net.fetch (the real fetch).
+    const cache = path.join(path.dirname(log), 'userData', 'vm-cache', 'cache');
+    expect(existsSync(path.join(cache, 'vm', 'manifest.json'))).toBe(true);
+    expect(loaded.filter((u) => u.includes('/dist/server/'))).toEqual([]);
+  });
+
+  it('setupVmCache opens the plugin’s settings window from the package’s page', async () => {
+    const { log, env } = standIn('settings');
+    const script = `
+      import { setupVmCache } from 'electron-vm-cache/main/electron';
+      const vmCache = setupVmCache({ prefetchOnReady: false, devServerUrl: 'http://127.0.0.1:9/' });
+      vmCache.openSettingsWindow();
+      vmCache.dispose();`;
+    await ok(node(['--input-type=module', '-e', script], env), 'openSettingsWindow');
+    const events = readJsonLines<WindowEvent>(log);
+    expect(events).toEqual([
+      { event: 'window', index: 0, preload: path.join(host.installed, 'dist', 'preload', 'index.cjs') },
+      { event: 'load', index: 0, file: path.join(host.installed, 'dist', 'pages', 'settings.html') },
+    ]);
+  });
+});
