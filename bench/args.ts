@@ -12,6 +12,8 @@ export interface BenchArgs {
   compareDir: string | undefined;
   /** Also write the markdown table to this file. */
   out: string | undefined;
+  /** Measure only the CLI's start-up (no artifact server, no syncs). */
+  startupOnly: boolean;
 }
 
 const UNITS: Record<string, number> = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 };
@@ -40,6 +42,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     engineDir: undefined,
     compareDir: undefined,
     out: undefined,
+    startupOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = (argv[i] ?? '').split('=', 2) as [string, string | undefined];
@@ -56,9 +59,10 @@ export function parseArgs(argv: string[]): BenchArgs {
     else if (flag === '--engine') args.engineDir = value();
     else if (flag === '--compare') args.compareDir = value();
     else if (flag === '--out') args.out = value();
+    else if (flag === '--startup') args.startupOnly = true;
     else if (flag === '--help' || flag === '-h') {
       console.log(
-        'usage: npm run bench -- [--size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR]',
+        'usage: npm run bench -- [--size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR] [--startup]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${flag}`);

@@ -1,4 +1,4 @@
-// npm run bench [-- --size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR]
+// npm run bench [-- --size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR] [--startup]
 // Builds the child programs, starts the artifact server in its own process,
 // runs the suites and prints the table with the targets (see docs/performance.md).
 
@@ -12,11 +12,22 @@ import { profileRun } from './profile.js';
 import { syncJob } from './protocol.js';
 import { report } from './report.js';
 import { ServerHandle } from './server-client.js';
+import { startupSuite } from './startup.js';
 import { coldSuite, resumeSuite, type SuiteContext, warmSuite } from './suites.js';
 import { describeMachine, dropCaches, loadAverage, onTmpfs } from './system.js';
 
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string) => console.error(line);
+
+if (args.startupOnly) {
+  const { text } = report({
+    sizeBytes: args.sizeBytes,
+    runs: args.runs,
+    series: startupSuite(args.runs, log),
+  });
+  console.log(text);
+  process.exit(0);
+}
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'vm-cache-bench-'));
 if (onTmpfs(tmp)) log(`warning: ${tmp} is tmpfs; set TMPDIR to a folder on a real disk`);
@@ -52,10 +63,12 @@ try {
     const warm = await warmSuite(ctx);
     log('resume:');
     const resume = await resumeSuite(ctx);
+    log('CLI start-up:');
+    const startup = startupSuite(Math.max(10, ctx.runs * 2), log);
     const { text } = report({
       sizeBytes: args.sizeBytes,
       runs: args.runs,
-      series: { ...cold.series, ...warm, ...resume },
+      series: { ...cold.series, ...warm, ...resume, ...startup },
     });
     const notes = [
       `Engine: ${args.engineDir ? `copy in ${args.engineDir} (experiment)` : 'main/engine'}.`,

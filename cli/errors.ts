@@ -1,7 +1,9 @@
 // Failures as the CLI reports them: one stable code, one line a person can act
 // on, and the exit code from the table.
 import path from 'node:path';
-import { DiskFullError, VmCacheError } from '../main/engine/index.js';
+// The engine's errors module alone, not its index: every run loads this file, and
+// `vm-cache --version` or `--help` should not pay for loading got and zod (~110 ms).
+import { DiskFullError, VmCacheError } from '../main/engine/errors.js';
 import { type AnyErrorCode, type CliErrorCode, exitCodeFor } from './exit-codes.js';
 
 /** A failure found by the CLI itself (not the engine). */
