@@ -85,17 +85,28 @@ describe('tar reader', () => {
 });
 
 describe('the executable', () => {
-  it('package.json bin names cli/vm-cache.mjs, which runs directly (shebang, executable bit)', async () => {
+  const version = async () =>
+    (JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+
+  it('package.json bin names the built dist/cli/bin.js, which runs directly on plain Node', async () => {
     const pkg = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as {
       bin: Record<string, string>;
     };
-    expect(pkg.bin['vm-cache']).toBe('cli/vm-cache.mjs');
+    expect(pkg.bin['vm-cache']).toBe('dist/cli/bin.js');
+    const bin = path.join(REPO, pkg.bin['vm-cache']!);
+    expect((await readFile(bin, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect((await stat(bin)).mode & 0o111).not.toBe(0);
+    expect(execFileSync(bin, ['--version'], { cwd: os.tmpdir(), encoding: 'utf8' }).trim()).toBe(
+      await version(),
+    );
+  });
+
+  it('the dev launcher cli/vm-cache.mjs runs the sources directly, from any folder', async () => {
     expect((await readFile(CLI, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect((await stat(CLI)).mode & 0o111).not.toBe(0);
     // Run from another folder: the launcher finds its own tsconfig and modules.
-    const version = execFileSync(CLI, ['--version'], { cwd: os.tmpdir(), encoding: 'utf8' });
-    expect(version.trim()).toBe(
-      (JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version,
+    expect(execFileSync(CLI, ['--version'], { cwd: os.tmpdir(), encoding: 'utf8' }).trim()).toBe(
+      await version(),
     );
   });
 });
