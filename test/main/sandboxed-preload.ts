@@ -3,6 +3,8 @@
 // contextBridge and ipcRenderer that record what it exposes and invokes.
 import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
+import { expect } from 'vitest';
+import { INVOKE } from '../../contract/api.js';
 
 /** window.vmCache's six calls, sorted. */
 export const VM_CACHE_CALLS = ['cancel', 'clear', 'getStatus', 'onProgress', 'sync', 'verify'];
@@ -46,4 +48,15 @@ export function runSandboxedPreload(file: string): SandboxedPreload {
   const module = { exports: {} };
   wrapper(sandboxRequire, module, module.exports);
   return run;
+}
+
+/** What every built preload must do: require only electron, expose vmCache alone with its six calls, which invoke. */
+export async function expectVmCacheOnly(file: string): Promise<void> {
+  const run = runSandboxedPreload(file);
+  expect(run.required).toEqual(['electron']);
+  expect(run.exposed.map(([key]) => key)).toEqual(['vmCache']);
+  const api = run.exposed[0]![1];
+  expect(Object.keys(api).sort()).toEqual(VM_CACHE_CALLS);
+  await (api.sync as () => Promise<unknown>)();
+  expect(run.invoked).toEqual([INVOKE.sync.channel]);
 }
