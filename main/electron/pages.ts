@@ -9,7 +9,7 @@ export type PageName = 'first-run' | 'settings';
 export interface PageSource {
   /** Folder holding first-run.html and settings.html (the built renderer). */
   rendererDir: string;
-  /** electron-vite's dev server (ELECTRON_RENDERER_URL); when set, pages load from it. */
+  /** A dev server for this repository's pages (setup's devServerUrl, never when packaged); when set, pages load from it. */
   devServerUrl?: string | undefined;
 }
 
