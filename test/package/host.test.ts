@@ -23,6 +23,21 @@ beforeAll(async () => {
   });
   host = await installHost();
   await ok(run('npx', ['electron-vite', 'build'], { cwd: host.dir }), 'electron-vite build of the example');
+  // The same main, but with the plugin bundled into it rather than kept external.
+  writeFileSync(
+    path.join(host.dir, 'electron.vite.bundled.config.ts'),
+    "export default { main: { build: { externalizeDeps: { exclude: ['electron-vm-cache'] } } } };\n",
+  );
+  await ok(
+    run(
+      'npx',
+      ['electron-vite', 'build', '--config', 'electron.vite.bundled.config.ts', '--outDir', 'out-bundled'],
+      {
+        cwd: host.dir,
+      },
+    ),
+    'electron-vite build of the example with the plugin bundled',
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -300,6 +315,23 @@ describe('the example’s main process, with stand-ins for Electron’s objects'
     const cache = path.join(path.dirname(log), 'userData', 'vm-cache', 'cache');
     expect(existsSync(path.join(cache, 'vm', 'manifest.json'))).toBe(true);
     expect(loaded.filter((u) => u.includes('/dist/server/'))).toEqual([]);
+  });
+
+  it('with the plugin bundled into the host’s main, its pages and preload still come from the package', async () => {
+    const bundle = path.join('out-bundled', 'main', 'index.js');
+    const code = readFileSync(path.join(host.dir, bundle), 'utf8');
+    expect(code).not.toMatch(/from "electron-vm-cache/);
+    expect(code).toMatch(/function setupVmCache/);
+    const { log, env } = standIn('bundled');
+    await loadedBy([bundle], env);
+    const events = readJsonLines<WindowEvent>(log);
+    expect(events.filter((e) => e.index === 1)).toEqual([
+      { event: 'window', index: 1, preload: path.join(host.installed, 'dist', 'preload', 'index.cjs') },
+      { event: 'load', index: 1, file: path.join(host.installed, 'dist', 'pages', 'first-run.html') },
+    ]);
+    expect(
+      existsSync(path.join(path.dirname(log), 'userData', 'vm-cache', 'cache', 'vm', 'manifest.json')),
+    ).toBe(true);
   });
 
   it('setupVmCache opens the plugin’s settings window from the package’s page', async () => {
