@@ -52,29 +52,17 @@ const threads = new ThreadKeeper<WriterThread>(() => {
   };
   // `require` reaches the worker as an argument: a bundler that rewrites free
   // `require` calls in the host app leaves a parameter alone. `__name` covers a
-  // transpiler that keeps function names with a helper call.
+  // transpiler that keeps function names with a helper call. No Node options:
+  // the thread needs only fs and crypto, an inherited --input-type=module would
+  // run this source as an ES module (no `require`), and process-wide ones
+  // (--max-old-space-size, --expose-gc) are refused if given to a worker.
   const source = `var __name = (f) => f;\n(${writerThread.toString()})(require);\n`;
   return {
-    worker: new Worker(source, { eval: true, workerData: data, execArgv: workerExecArgv() }),
+    worker: new Worker(source, { eval: true, workerData: data, execArgv: [] }),
     ring: new Uint8Array(data.ring),
     ctl: new Int32Array(data.control),
   };
 }, 5_000);
-
-/**
- * The process's Node options without --input-type: an eval'd worker inherits
- * them, and under `node --input-type=module` its source would run as an ES
- * module, where the CommonJS `require` it is handed does not exist.
- */
-function workerExecArgv(): string[] {
-  const args: string[] = [];
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const arg = process.execArgv[i]!;
-    if (arg === '--input-type') i++;
-    else if (!arg.startsWith('--input-type=')) args.push(arg);
-  }
-  return args;
-}
 
 export class PartialWriter {
   private readonly ring: Uint8Array;

@@ -146,23 +146,30 @@ describe('PartialWriter', () => {
   });
 });
 
-describe('PartialWriter in a process started with --input-type=module', () => {
-  it('still writes and hashes: the eval’d thread does not inherit the flag (it would lose `require`)', async () => {
-    const file = path.join(await tempRoot(), 'e.partial');
-    const module = pathToFileURL(
-      path.resolve(import.meta.dirname, '../../main/engine/partial-writer.ts'),
-    ).href;
-    const script = `
-      const { PartialWriter } = await import(${JSON.stringify(module)});
-      const writer = await PartialWriter.open(${JSON.stringify(file)}, 0);
-      writer.write(new TextEncoder().encode('hello'));
-      console.log(await writer.digest());
-      await writer.finish();`;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
+describe('PartialWriter in a process started with Node options', () => {
+  // --input-type=module would make the eval'd thread an ES module (no `require`);
+  // process-wide options make `new Worker` throw if they are passed on to it.
+  for (const options of [['--input-type=module'], ['--max-old-space-size=4096', '--expose-gc']]) {
+    it(`still writes and hashes under ${options.join(' ')}`, async () => {
+      const file = path.join(await tempRoot(), 'e.partial');
+      const module = pathToFileURL(
+        path.resolve(import.meta.dirname, '../../main/engine/partial-writer.ts'),
+      ).href;
+      const script = `
+        const { PartialWriter } = await import(${JSON.stringify(module)});
+        const writer = await PartialWriter.open(${JSON.stringify(file)}, 0);
+        writer.write(new TextEncoder().encode('hello'));
+        console.log(await writer.digest());
+        await writer.finish();`;
+      const args = options.includes('--input-type=module')
+        ? ['-e', script]
+        : ['--input-type=module', '-e', script];
+      const child = spawnSync(process.execPath, ['--import', 'tsx', ...options, ...args], {
+        encoding: 'utf8',
+      });
+      expect(child.stderr).toBe('');
+      expect(child.stdout.trim()).toBe(sha256(new TextEncoder().encode('hello')));
+      expect(await readFile(file, 'utf8')).toBe('hello');
     });
-    expect(child.stderr).toBe('');
-    expect(child.stdout.trim()).toBe(sha256(new TextEncoder().encode('hello')));
-    expect(await readFile(file, 'utf8')).toBe('hello');
-  });
+  }
 });
