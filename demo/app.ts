@@ -13,7 +13,7 @@ import { DEMO_THROTTLE_BYTES_PER_SEC, demoArtifacts, startArtifactServer } from 
 import { demoMenuTemplate } from './menu.js';
 
 export interface DemoElectronParts extends ElectronParts {
-  app: Pick<App, 'whenReady' | 'getPath' | 'isPackaged' | 'on' | 'quit'>;
+  app: Pick<App, 'whenReady' | 'getPath' | 'getAppPath' | 'isPackaged' | 'on' | 'quit'>;
   Menu: Pick<typeof Menu, 'buildFromTemplate' | 'setApplicationMenu'>;
 }
 

@@ -80,7 +80,7 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
     options.logger?.warn('devServerUrl is ignored in a packaged app: the pages load from the package');
   const installed =
     options.preloadPath === undefined || options.rendererDir === undefined
-      ? installedPluginFiles()
+      ? installedPluginFiles([path.join(electron.app.getAppPath(), 'package.json'), import.meta.url])
       : undefined;
   const files = {
     preloadPath: options.preloadPath ?? installed!.preloadPath,

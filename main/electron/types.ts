@@ -4,7 +4,7 @@
 import type { App, BrowserWindow, BrowserWindowConstructorOptions, IpcMain, Net, Session } from 'electron';
 
 export interface ElectronParts {
-  app: Pick<App, 'whenReady' | 'getPath' | 'isPackaged'>;
+  app: Pick<App, 'whenReady' | 'getPath' | 'getAppPath' | 'isPackaged'>;
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
   BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindow;
   net: Pick<Net, 'fetch'>;

@@ -156,6 +156,8 @@ export class FakeApp extends EventEmitter {
   readonly quitCalls: number[] = [];
   /** As from an unpacked app (`electron .`); a test sets it to act as an installed one. */
   isPackaged = false;
+  /** What getAppPath() answers; a test points it at a host's folder. */
+  appPath = process.cwd();
   whenReadyCalls = 0;
   private ready!: () => void;
   private readonly readyPromise = new Promise<void>((resolve) => {
@@ -179,6 +181,11 @@ export class FakeApp extends EventEmitter {
   getPath(name: string): string {
     if (name !== 'userData') throw new Error(`unexpected getPath(${name})`);
     return this.userData;
+  }
+
+  /** The app's folder, where its package.json is: as if this repository were the app. */
+  getAppPath(): string {
+    return this.appPath;
   }
 
   quit(): void {

@@ -67,23 +67,35 @@ describe('the plugin’s own files', () => {
     const host = await hostWithInstalledPackage();
     const bundle = pathToFileURL(path.join(host, 'out', 'main', 'index.js')).href;
     const installed = path.join(host, 'node_modules', 'electron-vm-cache');
-    expect(installedPluginFiles(bundle)).toEqual({
+    expect(installedPluginFiles([bundle])).toEqual({
       preloadPath: path.join(installed, 'dist', 'preload', 'index.cjs'),
       rendererDir: path.join(installed, 'dist', 'pages'),
     });
   });
 
+  it('are looked up from the app’s folder first, whatever bundled the code (import.meta.url may even be undefined)', async () => {
+    const host = await hostWithInstalledPackage();
+    const e = electronStandIns(await tempRoot());
+    e.app.appPath = host;
+    const vm = setupVmCacheWith(e.parts, { prefetchOnReady: false });
+    setups.push(vm);
+    const installed = path.join(host, 'node_modules', 'electron-vm-cache');
+    expect(vm.preloadPath).toBe(path.join(installed, 'dist', 'preload', 'index.cjs'));
+    const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
+    expect(win.loads).toEqual([`file ${path.join(installed, 'dist', 'pages', 'first-run.html')}`]);
+  });
+
   it('a host without the package installed gets an error that says what to do', async () => {
     const bare = await tempRoot();
     const bundle = pathToFileURL(path.join(bare, 'out', 'main', 'index.js')).href;
-    expect(() => installedPluginFiles(bundle)).toThrow(
+    expect(() => installedPluginFiles([bundle, undefined])).toThrow(
       new RegExp(`cannot find the installed package from ${path.join(bare, 'out', 'main')}.*"dependencies"`),
     );
   });
 
   it('a missing preload or page is an error at setup that names the path', async () => {
     const host = await hostWithInstalledPackage();
-    const files = installedPluginFiles(pathToFileURL(path.join(host, 'out', 'main', 'index.js')).href);
+    const files = installedPluginFiles([pathToFileURL(path.join(host, 'out', 'main', 'index.js')).href]);
     expect(() => assertPluginFiles(files, true)).not.toThrow();
     const settingsPage = path.join(files.rendererDir, PAGE_FILES[1]);
     rmSync(settingsPage);

@@ -4,7 +4,17 @@
 // preload harness, and the example's main process with stand-ins for
 // Electron's objects (nothing else is a stand-in: the engine syncs for real
 // from the artifact server on 127.0.0.1).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ArtifactServer, startArtifactServer } from '../../server/index.js';
@@ -13,6 +23,22 @@ import { FIXTURES, type Host, installHost, ok, readJsonLines, run } from './supp
 
 let host: Host;
 let server: ArtifactServer;
+// Made here, so it goes even when the install fails half-way.
+const work = mkdtempSync(path.join(os.tmpdir(), 'vm-cache-host-'));
+
+/** The example's main process, built four ways a host may build it (all from the same sources but the last). */
+const MAINS = {
+  /** electron-vite's defaults: ESM, the plugin kept external. */
+  external: path.join('out', 'main', 'index.js'),
+  /** The plugin bundled into the host's main. */
+  bundled: path.join('out-bundled', 'main', 'index.js'),
+  /** A CommonJS host (the electron-vite template's default): require() of the ESM package. */
+  commonjs: path.join('out-cjs', 'main', 'index.cjs'),
+  /** esbuild to CommonJS, which leaves import.meta.url undefined in the plugin's code. */
+  esbuild: path.join('out-esbuild', 'main.cjs'),
+};
+
+const bin = (name: string) => path.join(host.dir, 'node_modules', '.bin', name);
 
 beforeAll(async () => {
   server = await startArtifactServer({
@@ -21,28 +47,47 @@ beforeAll(async () => {
       { agent: 'openclaw', version: '2026.4.12', arch: 'arm64', sizeBytes: 200_000 },
     ],
   });
-  host = await installHost();
-  await ok(run('npx', ['electron-vite', 'build'], { cwd: host.dir }), 'electron-vite build of the example');
-  // The same main, but with the plugin bundled into it rather than kept external.
+  host = await installHost(work);
+  const build = (what: string, ...args: string[]) =>
+    ok(run(bin('electron-vite'), ['build', ...args], { cwd: host.dir }), `electron-vite build (${what})`);
+  await build('the example as it is');
+  const variant = (name: string, main: string) => {
+    writeFileSync(
+      path.join(host.dir, `electron.vite.${name}.config.ts`),
+      `export default { main: ${main} };\n`,
+    );
+    return build(name, '--config', `electron.vite.${name}.config.ts`, '--outDir', `out-${name}`);
+  };
+  await variant('bundled', "{ build: { externalizeDeps: { exclude: ['electron-vm-cache'] } } }");
+  await variant(
+    'cjs',
+    "{ build: { rollupOptions: { output: { format: 'cjs', entryFileNames: '[name].cjs' } } } }",
+  );
   writeFileSync(
-    path.join(host.dir, 'electron.vite.bundled.config.ts'),
-    "export default { main: { build: { externalizeDeps: { exclude: ['electron-vm-cache'] } } } };\n",
+    path.join(host.dir, 'esbuild-main.ts'),
+    "import { setupVmCache } from 'electron-vm-cache/main/electron';\n" +
+      'const vmCache = setupVmCache({ prefetchOnReady: false });\nvmCache.openSettingsWindow();\nvmCache.dispose();\n',
   );
   await ok(
     run(
-      'npx',
-      ['electron-vite', 'build', '--config', 'electron.vite.bundled.config.ts', '--outDir', 'out-bundled'],
-      {
-        cwd: host.dir,
-      },
+      bin('esbuild'),
+      [
+        'esbuild-main.ts',
+        '--bundle',
+        '--platform=node',
+        '--format=cjs',
+        '--external:electron',
+        `--outfile=${MAINS.esbuild}`,
+      ],
+      { cwd: host.dir },
     ),
-    'electron-vite build of the example with the plugin bundled',
+    'esbuild of a host main with the plugin inside',
   );
-}, 300_000);
+}, 420_000);
 
 afterAll(async () => {
   await server?.close();
-  if (host) rmSync(path.dirname(host.dir), { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 });
 
 const node = (args: string[], env: Record<string, string> = {}) =>
@@ -50,7 +95,7 @@ const node = (args: string[], env: Record<string, string> = {}) =>
 
 /** The URLs of the modules a Node program loaded (see fixtures/record-imports.mjs). */
 async function loadedBy(args: string[], env: Record<string, string> = {}): Promise<string[]> {
-  const log = path.join(path.dirname(host.dir), `imports-${Date.now()}-${Math.random()}.log`);
+  const log = path.join(work, `imports-${Date.now()}-${Math.random()}.log`);
   await ok(
     node(['--import', path.join(FIXTURES, 'record-imports.mjs'), ...args], { ...env, IMPORTS_LOG: log }),
     `node ${args.join(' ')}`,
@@ -96,7 +141,7 @@ describe('the packed tarball', () => {
 
 describe('an engine-only host on plain Node', () => {
   it('imports the engine by the package name and syncs from the artifact server', async () => {
-    const root = path.join(path.dirname(host.dir), 'engine-root');
+    const root = path.join(work, 'engine-root');
     const script = `
       import { ensureVmCacheSynced } from 'electron-vm-cache';
       const result = await ensureVmCacheSynced({ root: ${JSON.stringify(root)}, manifestUrl: ${JSON.stringify(server.manifestUrl)} });
@@ -126,14 +171,14 @@ describe('an engine-only host on plain Node', () => {
 describe('the installed vm-cache command', () => {
   it('runs on plain Node with no tsx installed', async () => {
     expect(existsSync(path.join(host.dir, 'node_modules', 'tsx'))).toBe(false);
-    const version = await ok(run('npx', ['vm-cache', '--version'], { cwd: host.dir }), 'vm-cache --version');
+    const version = await ok(run(bin('vm-cache'), ['--version'], { cwd: host.dir }), 'vm-cache --version');
     expect(version.stdout.trim()).toBe(
       JSON.parse(readFileSync(path.join(host.installed, 'package.json'), 'utf8')).version,
     );
 
-    const root = path.join(path.dirname(host.dir), 'cli-root');
+    const root = path.join(work, 'cli-root');
     const sync = await ok(
-      run('npx', ['vm-cache', 'sync', '--manifest', server.manifestUrl, '--root', root, '--json'], {
+      run(bin('vm-cache'), ['sync', '--manifest', server.manifestUrl, '--root', root, '--json'], {
         cwd: host.dir,
       }),
       'vm-cache sync',
@@ -243,10 +288,30 @@ export async function page(api: VmCacheApi): Promise<string> {
 });
 
 describe('the example host’s electron-vite build', () => {
-  it('keeps the plugin external in main and loads no artifact server', () => {
-    const main = readFileSync(path.join(host.dir, 'out', 'main', 'index.js'), 'utf8');
+  it('keeps the plugin external in main by default; no build of main holds the artifact server', () => {
+    const main = readFileSync(path.join(host.dir, MAINS.external), 'utf8');
     expect(main).toMatch(/from "electron-vm-cache\/main\/electron"/);
-    expect(main).not.toMatch(/startArtifactServer|generated content/);
+    const bundled = readFileSync(path.join(host.dir, MAINS.bundled), 'utf8');
+    expect(bundled).not.toMatch(/from "electron-vm-cache/);
+    expect(bundled).toMatch(/function setupVmCache/);
+    expect(readFileSync(path.join(host.dir, MAINS.commonjs), 'utf8')).toMatch(
+      /require\("electron-vm-cache\/main\/electron"\)/,
+    );
+    for (const file of Object.values(MAINS))
+      expect(readFileSync(path.join(host.dir, file), 'utf8')).not.toMatch(
+        /startArtifactServer|demoArtifacts/,
+      );
+  });
+
+  it('its settings page carries the panel, bundled from the package', () => {
+    const html = readFileSync(path.join(host.dir, 'out', 'renderer', 'settings.html'), 'utf8');
+    expect(html).toContain('<vm-cache-panel mode="settings">');
+    const script = html.match(/src="\.\/(assets\/settings-[^"]+\.js)"/)?.[1];
+    expect(script).toBeDefined();
+    const code = readFileSync(path.join(host.dir, 'out', 'renderer', script!), 'utf8');
+    expect(code).toContain('customElements.define(');
+    expect(code).toContain('"vm-cache-panel"');
+    expect(readdirSync(path.join(host.dir, 'out', 'renderer', 'assets'))).toEqual([path.basename(script!)]);
   });
 
   it('its preload (exposeVmCache inlined) runs sandboxed: requires only electron, exposes exactly vmCache', async () => {
@@ -270,82 +335,91 @@ interface WindowEvent {
 }
 
 describe('the example’s main process, with stand-ins for Electron’s objects', () => {
-  let standIn: (name: string) => { log: string; env: Record<string, string> };
-
   beforeAll(() => {
-    // The Electron binary cannot run here; its module becomes the stand-in (after the build, which reads it).
+    // The Electron binary cannot run here; its module becomes the stand-in (after the builds, which read it).
     copyFileSync(
       path.join(FIXTURES, 'electron-stand-in.cjs'),
       path.join(host.dir, 'node_modules', 'electron', 'index.js'),
     );
-    standIn = (name) => {
-      const dir = path.join(path.dirname(host.dir), name);
-      mkdirSync(dir, { recursive: true });
-      const log = path.join(dir, 'windows.log');
-      return {
-        log,
-        env: {
-          STAND_IN_LOG: log,
-          STAND_IN_USER_DATA: dir,
-          STAND_IN_PACKAGED: '1',
-          // A packaged app never loads the plugin's pages from a dev server, even with this set.
-          ELECTRON_RENDERER_URL: 'http://127.0.0.1:9/',
-          VM_CACHE_MANIFEST_URL: server.manifestUrl,
-        },
-      };
+  });
+
+  /** Runs a built main to its end; what it asked of windows, the modules it loaded, whether the sync finished. */
+  async function runMain(main: string, name: string, packaged = true) {
+    const dir = path.join(work, name);
+    mkdirSync(dir, { recursive: true });
+    const log = path.join(dir, 'windows.log');
+    const loaded = await loadedBy([main], {
+      STAND_IN_LOG: log,
+      STAND_IN_USER_DATA: dir,
+      STAND_IN_PACKAGED: packaged ? '1' : '0',
+      // Set as `electron-vite dev` sets it: the plugin's own windows must not follow it, packaged or not.
+      ELECTRON_RENDERER_URL: 'http://127.0.0.1:9/',
+      VM_CACHE_MANIFEST_URL: server.manifestUrl,
+    });
+    const events = readJsonLines<WindowEvent>(log);
+    return {
+      loaded,
+      preloads: events.filter((e) => e.event === 'window').map((e) => e.preload),
+      loads: events.filter((e) => e.event === 'load').map((e) => e.file ?? e.url),
+      synced: existsSync(path.join(dir, 'userData', 'vm-cache', 'cache', 'vm', 'manifest.json')),
     };
+  }
+
+  const ownPreload = () => path.join(host.dir, 'out', 'preload', 'index.cjs');
+  const pluginPreload = () => path.join(host.installed, 'dist', 'preload', 'index.cjs');
+  const pluginPage = (name: string) => path.join(host.installed, 'dist', 'pages', name);
+
+  for (const variant of ['external', 'bundled', 'commonjs'] as const) {
+    it(`(${variant}) opens its window with its own preload and the plugin’s first-run window from the package, then syncs`, async () => {
+      const r = await runMain(MAINS[variant], variant);
+      // The app's own files are beside its main's out folder (only `out` has them: the variants build main only).
+      const out = path.join(host.dir, path.dirname(path.dirname(MAINS[variant])));
+      expect(r.preloads).toEqual([path.join(out, 'preload', 'index.cjs'), pluginPreload()]);
+      expect(r.loads).toEqual([path.join(out, 'renderer', 'index.html'), pluginPage('first-run.html')]);
+      for (const file of [pluginPreload(), pluginPage('first-run.html')]) expect(existsSync(file)).toBe(true);
+      // The launch sync ran to the end through the stand-in's net.fetch (the real fetch).
+      expect(r.synced).toBe(true);
+      expect(r.loaded.filter((u) => u.includes('/dist/server/'))).toEqual([]);
+    });
+  }
+
+  it('the app’s own preload and page of the default build exist where its main looks', async () => {
+    const r = await runMain(MAINS.external, 'own-files');
+    expect(r.preloads[0]).toBe(ownPreload());
+    for (const file of [...r.preloads, ...r.loads]) expect(existsSync(file!)).toBe(true);
   });
 
-  it('opens its window with its own preload and the plugin’s first-run window from the package, then syncs', async () => {
-    const { log, env } = standIn('first-run');
-    const loaded = await loadedBy([path.join('out', 'main', 'index.js')], env);
-    const events = readJsonLines<WindowEvent>(log);
-    const preloads = events.filter((e) => e.event === 'window').map((e) => e.preload);
-    const loads = events.filter((e) => e.event === 'load').map((e) => e.file ?? e.url);
-    expect(preloads).toEqual([
-      path.join(host.dir, 'out', 'preload', 'index.cjs'),
-      path.join(host.installed, 'dist', 'preload', 'index.cjs'),
-    ]);
-    expect(loads).toEqual([
-      path.join(host.dir, 'out', 'renderer', 'index.html'),
-      path.join(host.installed, 'dist', 'pages', 'first-run.html'),
-    ]);
-    for (const file of [...preloads, ...loads]) expect(existsSync(file!)).toBe(true);
-    // The launch sync ran to the end through the stand-in's net.fetch (the real fetch).
-    const cache = path.join(path.dirname(log), 'userData', 'vm-cache', 'cache');
-    expect(existsSync(path.join(cache, 'vm', 'manifest.json'))).toBe(true);
-    expect(loaded.filter((u) => u.includes('/dist/server/'))).toEqual([]);
+  it('unpackaged under electron-vite dev: the app’s page comes from its dev server, the plugin’s from the package', async () => {
+    const r = await runMain(MAINS.external, 'dev', false);
+    expect(r.loads).toEqual(['http://127.0.0.1:9/', pluginPage('first-run.html')]);
   });
 
-  it('with the plugin bundled into the host’s main, its pages and preload still come from the package', async () => {
-    const bundle = path.join('out-bundled', 'main', 'index.js');
-    const code = readFileSync(path.join(host.dir, bundle), 'utf8');
-    expect(code).not.toMatch(/from "electron-vm-cache/);
-    expect(code).toMatch(/function setupVmCache/);
-    const { log, env } = standIn('bundled');
-    await loadedBy([bundle], env);
-    const events = readJsonLines<WindowEvent>(log);
-    expect(events.filter((e) => e.index === 1)).toEqual([
-      { event: 'window', index: 1, preload: path.join(host.installed, 'dist', 'preload', 'index.cjs') },
-      { event: 'load', index: 1, file: path.join(host.installed, 'dist', 'pages', 'first-run.html') },
-    ]);
-    expect(
-      existsSync(path.join(path.dirname(log), 'userData', 'vm-cache', 'cache', 'vm', 'manifest.json')),
-    ).toBe(true);
+  it('bundled by esbuild to CommonJS (import.meta.url undefined), the settings window still comes from the package', async () => {
+    const r = await runMain(MAINS.esbuild, 'esbuild');
+    expect(r.preloads).toEqual([pluginPreload()]);
+    expect(r.loads).toEqual([pluginPage('settings.html')]);
   });
 
-  it('setupVmCache opens the plugin’s settings window from the package’s page', async () => {
-    const { log, env } = standIn('settings');
+  it('setupVmCache opens the plugin’s settings window from the package’s page, with or without devServerUrl', async () => {
+    const dir = path.join(work, 'settings');
+    mkdirSync(dir, { recursive: true });
+    const log = path.join(dir, 'windows.log');
     const script = `
       import { setupVmCache } from 'electron-vm-cache/main/electron';
       const vmCache = setupVmCache({ prefetchOnReady: false, devServerUrl: 'http://127.0.0.1:9/' });
       vmCache.openSettingsWindow();
       vmCache.dispose();`;
-    await ok(node(['--input-type=module', '-e', script], env), 'openSettingsWindow');
-    const events = readJsonLines<WindowEvent>(log);
-    expect(events).toEqual([
-      { event: 'window', index: 0, preload: path.join(host.installed, 'dist', 'preload', 'index.cjs') },
-      { event: 'load', index: 0, file: path.join(host.installed, 'dist', 'pages', 'settings.html') },
+    await ok(
+      node(['--input-type=module', '-e', script], {
+        STAND_IN_LOG: log,
+        STAND_IN_USER_DATA: dir,
+        STAND_IN_PACKAGED: '1',
+      }),
+      'openSettingsWindow',
+    );
+    expect(readJsonLines<WindowEvent>(log)).toEqual([
+      { event: 'window', index: 0, preload: pluginPreload() },
+      { event: 'load', index: 0, file: pluginPage('settings.html') },
     ]);
   });
 });

@@ -3,8 +3,7 @@
 // examples/host-app in a temporary folder, and `npm install` of the tarball
 // there. Nothing in the host reaches back into this repository.
 import { type SpawnOptions, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
@@ -16,6 +15,14 @@ export interface RunResult {
   stderr: string;
 }
 
+/**
+ * What a child does not inherit: our own settings, and what tells a child npm it
+ * runs inside this repository's `npm test` (its prefix, lifecycle and package);
+ * npm_config_* settings such as a registry mirror or a cache are kept.
+ */
+const INHERITED_NOT =
+  /^(VM_CACHE_|ELECTRON_RENDERER_URL$|npm_config_local_prefix$|npm_lifecycle_|npm_package_|npm_command$)/;
+
 /** Runs a command to its end (no shell); the environment is the parent's without VM_CACHE_* and npm_*. */
 export function run(
   command: string,
@@ -23,10 +30,7 @@ export function run(
   options: SpawnOptions & { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    // npm_* would tell a child npm it runs inside this repository's `npm test`.
-    if (!k.startsWith('VM_CACHE_') && !k.startsWith('npm_') && k !== 'ELECTRON_RENDERER_URL') env[k] = v;
-  }
+  for (const [k, v] of Object.entries(process.env)) if (!INHERITED_NOT.test(k)) env[k] = v;
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       ...options,
@@ -96,20 +100,23 @@ export interface Host {
   installed: string;
 }
 
-/** A temporary copy of examples/host-app with the packed tarball installed, as a user would. */
-export async function installHost(): Promise<Host> {
-  const work = mkdtempSync(path.join(os.tmpdir(), 'vm-cache-host-'));
+/** A copy of examples/host-app in `work` with the packed tarball installed, as a user would. */
+export async function installHost(work: string): Promise<Host> {
   const packed = await pack(work);
   const dir = path.join(work, 'host-app');
   cpSync(path.join(REPO, 'examples', 'host-app'), dir, {
     recursive: true,
     filter: (src) => !/[/\\](node_modules|out)$/.test(src),
   });
-  // The example's package.json names electron-vm-cache ^0.1.0; install the tarball in its place.
-  await ok(
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', packed.tarball], { cwd: dir }),
-    'npm install in the host',
-  );
+  // The example's package.json names electron-vm-cache ^0.1.0; install the tarball in its place. Its
+  // other packages come from the registry (npm's cache first): one retry for a network hiccup.
+  const install = () =>
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', packed.tarball], {
+      cwd: dir,
+      timeoutMs: 300_000,
+    });
+  const first = await install();
+  if (first.code !== 0) await ok(install(), 'npm install in the host (second try)');
   return { dir, packed, installed: path.join(dir, 'node_modules', 'electron-vm-cache') };
 }
 
