@@ -9,7 +9,7 @@
 //   dist/pages/*.html           the plugin's first-run and settings windows
 //   dist/cli/bin.js             the vm-cache command
 import { spawnSync } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'vite';
 import { pagesViteConfig, preloadViteConfig, REPO } from './vite-configs.js';
 
@@ -31,5 +31,16 @@ tsc('tsconfig.build.cli.json');
 // configFile: false: each config is the object given; no vite.config.* is looked up from the cwd.
 await build({ ...preloadViteConfig(`${DIST}/preload`), configFile: false });
 await build({ ...pagesViteConfig(`${DIST}/pages`), configFile: false });
+// The pages' HTML entries make empty script chunks: Vite drops the chunks but writes their maps.
+for (const name of readdirSync(`${DIST}/pages/assets`)) {
+  if (name.endsWith('.js.map') && !existsSync(`${DIST}/pages/assets/${name.slice(0, -4)}`))
+    rmSync(`${DIST}/pages/assets/${name}`);
+}
+// `electron-vm-cache/preload` is a file path to hand to Electron, not a module to import; the
+// declaration says so to type checkers that look for one (an empty module).
+writeFileSync(
+  `${DIST}/preload/index.d.cts`,
+  '// The preload is a path for webPreferences.preload: require.resolve("electron-vm-cache/preload").\nexport {};\n',
+);
 chmodSync(`${DIST}/cli/bin.js`, 0o755);
 console.log(`built dist/ in ${((performance.now() - started) / 1000).toFixed(1)} s`);
