@@ -1,7 +1,8 @@
 // The README's "Embedding" section is the example host's code: each of its
 // TypeScript blocks must appear, as written, in the file of the example it
-// comes from, so the two cannot drift apart.
-import { readFileSync } from 'node:fs';
+// comes from, so the two cannot drift apart. And no doc is committed with a
+// figure still to fill in.
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO } from './support.js';
@@ -27,5 +28,23 @@ describe('README: Embedding', () => {
     const setting = (text: string) => text.match(/externalizeDeps: \{[^}]*\}/)?.[0];
     expect(setting(config)).toBeDefined();
     expect(setting(example('electron.vite.config.ts'))).toBe(setting(config));
+  });
+});
+
+describe('docs', () => {
+  it('hold no {PLACEHOLDER} left for a figure', () => {
+    const files = [
+      'README.md',
+      'CHANGELOG.md',
+      ...readdirSync(path.join(REPO, 'docs')).map((f) => `docs/${f}`),
+    ];
+    const left = files
+      .filter((f) => f.endsWith('.md'))
+      .flatMap((f) =>
+        [...readFileSync(path.join(REPO, f), 'utf8').matchAll(/\{[A-Z][A-Z_]{2,}\}/g)].map(
+          (m) => `${f}: ${m[0]}`,
+        ),
+      );
+    expect(left).toEqual([]);
   });
 });
