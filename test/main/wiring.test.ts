@@ -1,10 +1,10 @@
 // The public entry setupVmCache() as a host app calls it (with `electron` and
 // electron-log replaced by stand-ins), and the whole path page -> preload ->
 // ipcMain -> hub -> controller -> engine -> artifact server and back.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { SyncProgress } from '../../contract/progress.js';
 import type { VmCacheSetup } from '../../main/electron/index.js';
 import { createVmCacheApi } from '../../preload/api.js';
@@ -47,6 +47,11 @@ vi.mock('electron-log/main', () => {
 const setups: VmCacheSetup[] = [];
 afterEach(() => {
   while (setups.length > 0) setups.pop()!.dispose();
+});
+
+afterAll(() => {
+  const userData = fakes.standIns?.app.getPath('userData');
+  if (userData) rmSync(userData, { recursive: true, force: true });
 });
 
 describe('setupVmCache (the real entry, Electron and electron-log stood in)', () => {
