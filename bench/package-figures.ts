@@ -4,7 +4,7 @@
 // else (electron is an optional peer, so it is not installed), counted as
 // packages and bytes on disk under node_modules.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt } from './startup.js';
@@ -37,8 +37,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'vm-cache-footprint-'));
 try {
   const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], REPO));
   const host = path.join(work, 'host');
-  npm(['init', '-y'], work);
-  spawnSync('mkdir', [host]);
+  mkdirSync(host);
   npm(['init', '-y'], host);
   npm(['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, packed.filename)], host);
   const { bytes, packages } = walk(path.join(host, 'node_modules'));

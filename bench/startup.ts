@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { summarize } from './stats.js';
 import type { Series } from './suites.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -39,9 +40,9 @@ export function startupSuite(runs: number, log: (line: string) => void): Series 
     series['start.built']!.push(timeRun([BUILT_CLI, '--version']));
     series['start.tsx']!.push(timeRun([DEV_CLI, '--version']));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const median = (name: string) => summarize(series[name]!).median.toFixed(1);
   log(
-    `  vm-cache --version: built ${median(series['start.built']!).toFixed(1)} ms, tsx ${median(series['start.tsx']!).toFixed(1)} ms, node -e 0 ${median(series['start.node']!).toFixed(1)} ms`,
+    `  vm-cache --version: built ${median('start.built')} ms, tsx ${median('start.tsx')} ms, node -e 0 ${median('start.node')} ms`,
   );
   return series;
 }

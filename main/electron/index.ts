@@ -5,7 +5,6 @@ import { createVmCacheLog } from './log.js';
 import { type SetupVmCacheOptions, setupVmCacheWith, type VmCacheSetup } from './setup.js';
 
 export { CONTENT_SECURITY_POLICY } from './csp.js';
-export { installedPluginFiles, type PluginFiles } from './package-files.js';
 export type { SetupVmCacheOptions, VmCacheSetup } from './setup.js';
 export { SECURE_WEB_PREFERENCES } from './windows.js';
 

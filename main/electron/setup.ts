@@ -7,7 +7,7 @@ import type { BrowserWindow, Session, WebContents, WebPreferences } from 'electr
 import { VmCacheController, type VmCacheControllerOptions, type VmCacheLogger } from '../controller.js';
 import { defaultSenderPolicy, VmCacheHub } from '../hub.js';
 import { registerIpc } from './ipc.js';
-import { assertPluginFiles, installedPluginFiles } from './package-files.js';
+import { assertPluginFiles, installedPluginFiles, type PluginFiles } from './package-files.js';
 import { type PageName, type PageSource, pageLocation, pageOrigins } from './pages.js';
 import { SenderRegistry } from './senders.js';
 import { createPluginSession } from './session.js';
@@ -78,16 +78,18 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
   const devServerUrl = electron.app.isPackaged ? undefined : options.devServerUrl;
   if (options.devServerUrl && electron.app.isPackaged)
     options.logger?.warn('devServerUrl is ignored in a packaged app: the pages load from the package');
-  const installed =
-    options.preloadPath === undefined || options.rendererDir === undefined
-      ? installedPluginFiles([path.join(electron.app.getAppPath(), 'package.json'), import.meta.url])
-      : undefined;
-  const files = {
-    preloadPath: options.preloadPath ?? installed!.preloadPath,
-    rendererDir: options.rendererDir ?? installed!.rendererDir,
+  // Looked up once, and only for what the options leave out.
+  let installed: PluginFiles | undefined;
+  const fromPackage = () =>
+    (installed ??= installedPluginFiles([
+      path.join(electron.app.getAppPath(), 'package.json'),
+      import.meta.url,
+    ]));
+  const files: PluginFiles = {
+    preloadPath: options.preloadPath ?? fromPackage().preloadPath,
+    rendererDir: options.rendererDir ?? fromPackage().rendererDir,
   };
   assertPluginFiles(files, devServerUrl === undefined);
-  const { preloadPath } = files;
   const source: PageSource = { rendererDir: files.rendererDir, devServerUrl };
 
   const controllerOptions: VmCacheControllerOptions = {
@@ -137,7 +139,7 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
       ...WINDOW_SIZES[name],
       minWidth: 360,
       minHeight: 320,
-      preload: preloadPath,
+      preload: files.preloadPath,
       session,
     });
     windows.set(name, win);
@@ -158,8 +160,12 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
   return {
     controller,
     hub,
-    preloadPath,
-    webPreferences: (overrides = {}) => ({ ...SECURE_WEB_PREFERENCES, preload: preloadPath, ...overrides }),
+    preloadPath: files.preloadPath,
+    webPreferences: (overrides = {}) => ({
+      ...SECURE_WEB_PREFERENCES,
+      preload: files.preloadPath,
+      ...overrides,
+    }),
     openFirstRunWindow: () => open('first-run'),
     openSettingsWindow: () => open('settings'),
     registerWindow: (target) => senders.track('webContents' in target ? target.webContents : target),
