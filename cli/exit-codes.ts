@@ -40,6 +40,8 @@ export const EXIT_CODE_BY_ERROR: Record<AnyErrorCode, number> = {
 
   ERR_SHA256_MISMATCH: EXIT.integrity,
   ERR_SIGNATURE: EXIT.integrity,
+  ERR_ROLLBACK: EXIT.integrity,
+  ERR_MANIFEST_EXPIRED: EXIT.integrity,
   ERR_MANIFEST_INVALID: EXIT.integrity,
   ERR_UNSAFE_KEY: EXIT.integrity,
   ERR_TAR_CORRUPT: EXIT.integrity,
@@ -53,6 +55,7 @@ export const EXIT_CODE_BY_ERROR: Record<AnyErrorCode, number> = {
   ERR_INSECURE_URL: EXIT.failure,
   ERR_IO: EXIT.failure,
   ERR_LOCK: EXIT.failure,
+  ERR_CACHE_LAYOUT: EXIT.failure,
   ERR_INVALID_REQUEST: EXIT.failure,
   ERR_FORBIDDEN_SENDER: EXIT.failure,
   ERR_INTERNAL: EXIT.failure,
@@ -71,10 +74,10 @@ export function exitCodeFor(code: string | undefined): number {
 /** The table as `vm-cache --help` prints it. */
 export const EXIT_CODES_HELP = `Exit codes:
   0    success
-  1    other failure (I/O, lock, unsupported arch, insecure URL, incomplete import)
+  1    other failure (I/O, lock, a cache folder the engine did not create, unsupported arch, insecure URL, incomplete import)
   2    usage error (unknown command or flag, bad value)
   3    network failure (ERR_MANIFEST_FETCH, ERR_NETWORK, ERR_TIMEOUT, ERR_STALLED, ERR_DOWNLOAD_HTTP)
-  4    integrity failure (ERR_SHA256_MISMATCH, ERR_SIGNATURE, ERR_MANIFEST_INVALID, ERR_UNSAFE_KEY,
-       a corrupt .tar, verify found a damaged cache)
+  4    integrity failure (ERR_SHA256_MISMATCH, ERR_SIGNATURE, ERR_ROLLBACK, ERR_MANIFEST_EXPIRED,
+       ERR_MANIFEST_INVALID, ERR_UNSAFE_KEY, a corrupt .tar, verify found a damaged cache)
   5    disk full (ERR_DISK_FULL)
   130  cancelled (Ctrl-C); a partial download is kept and the next sync resumes it`;

@@ -14,9 +14,12 @@ export const ERROR_CODES = [
   'ERR_STALLED',
   'ERR_SHA256_MISMATCH',
   'ERR_SIGNATURE',
+  'ERR_ROLLBACK',
+  'ERR_MANIFEST_EXPIRED',
   'ERR_DISK_FULL',
   'ERR_IO',
   'ERR_LOCK',
+  'ERR_CACHE_LAYOUT',
   'ERR_ABORTED',
   'ERR_INVALID_REQUEST',
   'ERR_FORBIDDEN_SENDER',
@@ -40,9 +43,15 @@ export const ERROR_WORDS: Record<ErrorCode, string> = {
   ERR_SHA256_MISMATCH:
     'A downloaded image did not match its checksum and was discarded. Retry to download it again.',
   ERR_SIGNATURE: 'The manifest’s signature did not verify. Nothing was changed; contact the app’s publisher.',
+  ERR_ROLLBACK:
+    'The image server offered an older manifest than the one this cache already trusts. It was refused; your images are untouched.',
+  ERR_MANIFEST_EXPIRED:
+    'The image server’s manifest has expired and was refused. Your images are untouched; the publisher must publish a fresh one.',
   ERR_DISK_FULL: 'Not enough free disk space for the VM images. Free some space, then retry.',
   ERR_IO: 'The cache folder could not be written. Check its permissions, then retry.',
   ERR_LOCK: 'Another copy of the app is updating the images. Wait for it to finish, then retry.',
+  ERR_CACHE_LAYOUT:
+    'The cache folder holds something this app did not create. Nothing was changed; choose another folder or move those files away.',
   ERR_ABORTED: 'Download cancelled. Retry resumes where it stopped.',
   ERR_INVALID_REQUEST: 'The request was not understood.',
   ERR_FORBIDDEN_SENDER: 'The request came from a page that may not manage the cache.',

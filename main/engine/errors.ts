@@ -140,6 +140,20 @@ export class SignatureError extends VmCacheError {
   }
 }
 
+/** A validly signed (or unsigned) manifest older than the one this cache already trusts. */
+export class RollbackError extends VmCacheError {
+  constructor(message: string) {
+    super('ERR_ROLLBACK', message);
+  }
+}
+
+/** A manifest whose own `expiresAt` has passed: a frozen (replayed) snapshot is refused. */
+export class ManifestExpiredError extends VmCacheError {
+  constructor(message: string) {
+    super('ERR_MANIFEST_EXPIRED', message);
+  }
+}
+
 export class DiskFullError extends VmCacheError {
   readonly neededBytes: number | undefined;
   readonly freeBytes: number | undefined;
@@ -164,6 +178,13 @@ export class IoError extends VmCacheError {
 export class LockError extends VmCacheError {
   constructor(message: string) {
     super('ERR_LOCK', message);
+  }
+}
+
+/** The cache folder's layout is not ours to touch (a folder the engine did not create, a link where a file must be). */
+export class CacheLayoutError extends VmCacheError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_CACHE_LAYOUT', message, options);
   }
 }
 
