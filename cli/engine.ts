@@ -4,10 +4,12 @@
 // switch to the public index a one-file change once it exports them.
 
 export { statOrUndefined, writeFileAtomic } from '../main/engine/atomic.js';
+export { installVerified } from '../main/engine/commit.js';
 export { assertDiskSpace } from '../main/engine/diskspace.js';
-export { promote } from '../main/engine/download.js';
 export { resolveKeyPath } from '../main/engine/keys.js';
-export { cachedSha256, lockRoot, readCachedManifest } from '../main/engine/local-state.js';
+export { lockRoot, readCachedManifestFile, vouchedArches } from '../main/engine/local-state.js';
 export { PartialWriter } from '../main/engine/partial-writer.js';
 export { cacheDir, partialMetaPath, partialPath } from '../main/engine/paths.js';
+export { planArtifacts } from '../main/engine/plan.js';
 export { parsePublicKey, verifyManifestSignature } from '../main/engine/signature.js';
+export { assertNotExpired } from '../main/engine/trust.js';

@@ -27,18 +27,20 @@ import {
 import { bool, COMMON, keyText, parse, rootOf, str } from '../args.js';
 import {
   assertDiskSpace,
+  assertNotExpired,
   cacheDir,
-  cachedSha256,
+  installVerified,
   lockRoot,
   PartialWriter,
   parsePublicKey,
   partialMetaPath,
   partialPath,
-  promote,
-  readCachedManifest,
+  planArtifacts,
+  readCachedManifestFile,
   resolveKeyPath,
   statOrUndefined,
   verifyManifestSignature,
+  vouchedArches,
 } from '../engine.js';
 import { CliError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -150,12 +152,9 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       verifyManifestSignature(bytes, signature, publicKey, label);
     }
     const { doc, manifest } = parseManifest(bytes, label);
-    const artifacts = selectArtifacts(
-      manifest,
-      label,
-      manifestArchFor(process.arch),
-      bool(values, 'all-arches'),
-    );
+    assertNotExpired(manifest, label);
+    const allArches = bool(values, 'all-arches');
+    const artifacts = selectArtifacts(manifest, label, manifestArchFor(process.arch), allArches);
     // Every file there, at its declared size, before the cache is touched.
     for (const a of artifacts) {
       const size = await source.size(a.key);
@@ -179,7 +178,8 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       onWait: () => out.note('waiting for another process to finish with this cache…'),
     });
     try {
-      const result = await install(root, source, doc, manifest, artifacts, cancel.signal, out, from);
+      const arches = allArches ? '*' : [manifestArchFor(process.arch)];
+      const result = await install(root, source, doc, manifest, artifacts, arches, cancel.signal, out, from);
       if (out.json) out.line({ type: 'result', ...result });
       else {
         const n = result.imported.length;
@@ -206,27 +206,29 @@ async function install(
   doc: Record<string, unknown>,
   manifest: VmManifest,
   artifacts: PlannedArtifact[],
+  arches: string[] | '*',
   signal: AbortSignal,
   out: Output,
   from: string,
 ): Promise<{ imported: string[]; skipped: string[]; manifestPath: string }> {
   const dir = cacheDir(root);
-  const cached = await readCachedManifest(root);
+  const cached = await readCachedManifestFile(root);
+  // The sync's own planning: a file is skipped only when the cached manifest's
+  // entry for it (same key, arch, sha256 and size) vouches for it.
+  const plans = await planArtifacts(
+    dir,
+    artifacts,
+    cached?.manifest,
+    await vouchedArches(root, cached, manifestArchFor(process.arch)),
+  );
   const toCopy: Array<{ artifact: PlannedArtifact; dest: string }> = [];
   const skipped: string[] = [];
-  for (const artifact of artifacts) {
-    const dest = resolveKeyPath(dir, artifact.key);
-    const st = await statOrUndefined(dest);
-    // The same trust as the sync's warm path: the cached manifest vouches for a file of the right size.
-    if (
-      st?.isFile() &&
-      st.size === artifact.sizeBytes &&
-      cachedSha256(cached, artifact.key) === artifact.sha256
-    ) {
-      skipped.push(artifact.key);
-      report(out, artifact, 'cached');
+  for (const plan of plans) {
+    if (plan.action === 'cached') {
+      skipped.push(plan.artifact.key);
+      report(out, plan.artifact, 'cached');
     } else {
-      toCopy.push({ artifact, dest });
+      toCopy.push({ artifact: plan.artifact, dest: plan.path });
     }
   }
   await assertDiskSpace(
@@ -234,14 +236,16 @@ async function install(
     toCopy.reduce((n, c) => n + c.artifact.sizeBytes, 0),
   );
 
-  // Stage and check everything first; the cache changes only once all of it is good.
+  // Stage and check everything first; the cache changes only once all of it
+  // is good, and then as a sync changes it (the manifest first, when a file it
+  // may vouch for is replaced).
   const staged: string[] = [];
   try {
     for (const { artifact, dest } of toCopy) {
       staged.push(dest);
       await copyVerified(source, artifact, dest, signal, out);
     }
-    for (const dest of staged) await promote(dest);
+    await installVerified(root, staged);
   } catch (err) {
     for (const dest of staged) await fs.rm(partialPath(dest), { force: true }).catch(() => {});
     throw err;
@@ -253,6 +257,7 @@ async function install(
     doc,
     manifest,
     installed: imported,
+    arches,
     source: pathToFileURL(from).href,
     prune: true,
   });

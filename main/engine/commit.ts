@@ -1,13 +1,43 @@
-// The last step of every way the cache is filled (a sync, an import): once
-// every tarball is in place, the manifest is written atomically, what it no
-// longer names is pruned, and the success is recorded. Called under the lock.
+// The last steps of every way the cache is filled (a sync, an import), under
+// the lock. Verified files are put in place so that at every instant the
+// manifest on disk vouches only for bytes that verify against it; then the
+// manifest is written atomically, what it no longer names is pruned, and the
+// success is recorded.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { promote } from './download.js';
 import { fsError } from './errors.js';
-import { writeLastSync } from './local-state.js';
+import { recordedArches, writeLastSync, writeVouchRecord } from './local-state.js';
 import type { VmManifest } from './manifest.js';
 import { cacheDir, getCachedManifestPath } from './paths.js';
 import { pruneCache, referencedKeys } from './prune.js';
+
+/**
+ * Renames verified `<key>.partial` files into place. When any of them
+ * replaces a file the cached manifest may vouch for, that manifest goes
+ * first, so a crash or a failing write from here to the commit leaves a
+ * cache without a manifest (the next sync re-checks it), never one whose
+ * manifest names other bytes.
+ */
+export async function installVerified(root: string, finalPaths: string[]): Promise<void> {
+  const manifestPath = getCachedManifestPath(root);
+  try {
+    const replacing = await Promise.all(
+      finalPaths.map((p) =>
+        fs.lstat(p).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (replacing.some(Boolean)) await fs.rm(manifestPath, { force: true });
+    for (const finalPath of finalPaths) await promote(finalPath);
+  } catch (err) {
+    throw fsError(`cannot replace files in ${cacheDir(root)}`, cacheDir(root), err);
+  }
+}
 
 export interface CommitOptions {
   root: string;
@@ -16,6 +46,8 @@ export interface CommitOptions {
   manifest: VmManifest;
   /** Keys that this run put in place. */
   installed: string[];
+  /** The arches whose entries this run checked (all present and verified): what the manifest will vouch for. */
+  arches: string[] | '*';
   /** Where the manifest came from (URL, or file URL of an import). */
   source: string;
   prune: boolean;
@@ -24,8 +56,18 @@ export interface CommitOptions {
 /** Returns the path of the manifest written. */
 export async function commitManifest(options: CommitOptions): Promise<string> {
   const manifestPath = getCachedManifestPath(options.root);
+  const text = `${JSON.stringify(options.doc, null, 2)}\n`;
   try {
-    await writeFileAtomic(manifestPath, `${JSON.stringify(options.doc, null, 2)}\n`);
+    const manifestSha256 = sha256(text);
+    // The same manifest synced for one arch after all of them still vouches for all of them.
+    const before = await recordedArches(options.root, manifestSha256);
+    const arches =
+      options.arches === '*' || before === '*'
+        ? '*'
+        : [...new Set([...options.arches, ...(before ?? [])])].sort();
+    await writeVouchRecord(options.root, { manifestSha256, arches });
+    // A cache that is already current needs no rewrite (nor its fsyncs).
+    if (!(await holds(manifestPath, text))) await writeFileAtomic(manifestPath, text);
   } catch (err) {
     throw fsError(`cannot write ${manifestPath}`, path.dirname(manifestPath), err);
   }
@@ -40,4 +82,17 @@ export async function commitManifest(options: CommitOptions): Promise<string> {
     downloaded: options.installed,
   }).catch(() => {});
   return manifestPath;
+}
+
+/** True when `file` holds exactly `text`. */
+export async function holds(file: string, text: string): Promise<boolean> {
+  try {
+    return (await fs.readFile(file, 'utf8')) === text;
+  } catch {
+    return false;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

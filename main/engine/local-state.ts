@@ -1,5 +1,6 @@
 // What is on disk now: the cached manifest (the last complete sync) and our
 // own record of the last successful sync, kept apart from the manifest.
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
@@ -9,24 +10,108 @@ import { getCachedManifestPath, stateDir } from './paths.js';
 
 /** The cached manifest, or undefined when absent or unreadable (then nothing is trusted from it). */
 export async function readCachedManifest(root: string): Promise<VmManifest | undefined> {
+  return (await readCachedManifestFile(root))?.manifest;
+}
+
+/** The cached manifest with its bytes and their sha256. */
+export async function readCachedManifestFile(root: string): Promise<CachedManifest | undefined> {
+  let bytes: Buffer;
   try {
-    const doc = JSON.parse(await fs.readFile(getCachedManifestPath(root), 'utf8'));
-    const parsed = VmManifestSchema.safeParse(doc);
-    return parsed.success ? parsed.data : undefined;
+    bytes = await fs.readFile(getCachedManifestPath(root));
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = VmManifestSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+    if (!parsed.success) return undefined;
+    return { manifest: parsed.data, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
   } catch {
     return undefined;
   }
 }
 
-/** sha256 the cached manifest records for `key`, if any. */
-export function cachedSha256(manifest: VmManifest | undefined, key: string): string | undefined {
-  if (!manifest) return undefined;
-  for (const agent of Object.values(manifest.agents)) {
-    for (const tarball of Object.values(agent.tarballs)) {
-      if (tarball.key === key) return tarball.sha256.toLowerCase();
-    }
+export interface CachedManifest {
+  manifest: VmManifest;
+  bytes: Buffer;
+  sha256: string;
+}
+
+/**
+ * Which arches the cached manifest vouches for: those the sync that wrote it
+ * checked. Other arches' entries were never downloaded or verified, so a file
+ * at one of their keys may hold anything. Kept beside the manifest (which is
+ * the remote document and nothing else) and tied to its bytes by sha256.
+ */
+interface VouchRecord {
+  manifestSha256: string;
+  /** `'*'` when every arch was synced. */
+  arches: string[] | '*';
+}
+
+function vouchPath(root: string): string {
+  return path.join(stateDir(root), 'cached-manifest.json');
+}
+
+/** Written just before the manifest it describes (both under the lock). */
+export async function writeVouchRecord(root: string, record: VouchRecord): Promise<void> {
+  await writeFileAtomic(vouchPath(root), `${JSON.stringify(record)}\n`);
+}
+
+/**
+ * The arches `cached` vouches for. Without a record that matches its bytes
+ * (a cache from an older version, or a hand-placed manifest) only `hostArch`:
+ * what any sync of this host checked.
+ */
+export async function vouchedArches(
+  root: string,
+  cached: CachedManifest | undefined,
+  hostArch: string,
+): Promise<Set<string> | '*'> {
+  if (!cached) return new Set();
+  return (await recordedArches(root, cached.sha256)) ?? new Set([hostArch]);
+}
+
+/** The arches recorded for the manifest whose bytes hash to `manifestSha256`, if that is what the record describes. */
+export async function recordedArches(
+  root: string,
+  manifestSha256: string,
+): Promise<Set<string> | '*' | undefined> {
+  try {
+    const record = JSON.parse(await fs.readFile(vouchPath(root), 'utf8')) as VouchRecord;
+    if (record.manifestSha256 !== manifestSha256) return undefined;
+    if (record.arches === '*') return '*';
+    if (Array.isArray(record.arches)) return new Set(record.arches.filter((a) => typeof a === 'string'));
+  } catch {
+    // Absent or unreadable: nothing recorded.
   }
   return undefined;
+}
+
+/**
+ * True when the cached manifest vouches for `artifact`'s bytes at its key:
+ * an entry for the same key under the same arch, with the same sha256 and
+ * size, in an arch that was synced, and no other entry naming other bytes for
+ * that key (another arch's placeholder is never checked, so it proves nothing).
+ */
+export function vouchesFor(
+  cached: VmManifest | undefined,
+  arches: Set<string> | '*',
+  artifact: { key: string; arch: string; sha256: string; sizeBytes: number },
+): boolean {
+  if (!cached) return false;
+  if (arches !== '*' && !arches.has(artifact.arch)) return false;
+  let matched = false;
+  const id = artifact.key.normalize('NFC').toLowerCase();
+  for (const agent of Object.values(cached.agents)) {
+    for (const [arch, tarball] of Object.entries(agent.tarballs)) {
+      if (tarball.key.normalize('NFC').toLowerCase() !== id) continue;
+      const same =
+        tarball.sha256.toLowerCase() === artifact.sha256 && tarball.sizeBytes === artifact.sizeBytes;
+      if (!same) return false;
+      if (arch === artifact.arch && tarball.key === artifact.key) matched = true;
+    }
+  }
+  return matched;
 }
 
 export interface LastSync {

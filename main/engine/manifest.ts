@@ -32,6 +32,10 @@ const AgentShape = z.looseObject({
 export const VmManifestSchema = z.looseObject({
   schemaVersion: z.literal(SCHEMA_VERSION),
   updatedAt: z.string(),
+  /** Optional release counter the publisher raises every time: orders manifests for rollback protection. */
+  version: z.number().int().nonnegative().optional(),
+  /** Optional ISO 8601 expiry: a copy served after it is refused (freeze protection). */
+  expiresAt: z.string().optional(),
   agents: z.record(name, AgentShape),
 });
 
@@ -46,6 +50,32 @@ export interface PlannedArtifact {
   /** Lower-case hex. */
   sha256: string;
   sizeBytes: number;
+}
+
+/**
+ * A real manifest is five levels deep. Hundreds of thousands of levels in an
+ * unknown field parse fine but overflow the stack when the manifest is
+ * written back, after the download; so depth is bounded before parsing.
+ */
+export const MAX_NESTING = 64;
+
+/** True when `text` opens more than `max` arrays or objects at once (strings skipped). */
+function nestingBeyond(text: string | Buffer, max: number): boolean {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 function pathOf(issuePath: readonly PropertyKey[]): string {
@@ -75,6 +105,12 @@ export function parseManifest(
   text: string | Buffer,
   url: string,
 ): { doc: Record<string, unknown>; manifest: VmManifest } {
+  const depth = nestingBeyond(text, MAX_NESTING);
+  if (depth) {
+    throw new ManifestInvalidError(
+      `invalid manifest at ${url}: nested more than ${MAX_NESTING} levels deep; the cache was left as it was`,
+    );
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));

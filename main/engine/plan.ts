@@ -6,11 +6,11 @@ import { createReadStream } from 'node:fs';
 import { statOrUndefined } from './atomic.js';
 import { fsError } from './errors.js';
 import { resolveKeyPath } from './keys.js';
-import { cachedSha256 } from './local-state.js';
+import { vouchesFor } from './local-state.js';
 import type { PlannedArtifact, VmManifest } from './manifest.js';
 
 export type ArtifactAction =
-  /** The cached manifest names the same sha256 and the size matches: trusted as is. */
+  /** The cached manifest's own entry (same key, arch, sha256, size) vouches and the size matches: trusted as is. */
   | 'cached'
   /** A file of the right size is there but nothing vouches for it: hash it once. */
   | 'hash'
@@ -26,6 +26,7 @@ export async function planArtifacts(
   cacheDir: string,
   artifacts: PlannedArtifact[],
   cached: VmManifest | undefined,
+  vouched: Set<string> | '*',
 ): Promise<ArtifactPlan[]> {
   return Promise.all(
     artifacts.map(async (artifact) => {
@@ -38,8 +39,7 @@ export async function planArtifacts(
       }
       if (!st?.isFile() || st.size !== artifact.sizeBytes)
         return { artifact, path: file, action: 'download' as const };
-      if (cachedSha256(cached, artifact.key) === artifact.sha256)
-        return { artifact, path: file, action: 'cached' as const };
+      if (vouchesFor(cached, vouched, artifact)) return { artifact, path: file, action: 'cached' as const };
       return { artifact, path: file, action: 'hash' as const };
     }),
   );

@@ -1,23 +1,43 @@
 // One sync of one root: manifest -> validate -> lock -> plan -> download ->
 // manifest written last -> prune. The manifest request goes out synchronously;
 // everything that touches the disk waits until a valid manifest is in hand.
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { SyncResult } from '../../contract/status.js';
 import { statOrUndefined } from './atomic.js';
-import { commitManifest } from './commit.js';
+import { commitManifest, installVerified } from './commit.js';
 import { assertDiskSpace, marginFor } from './diskspace.js';
-import { type DownloadOutcome, downloadArtifact, promote } from './download.js';
-import { CancelError, fsError, SignatureError, VmCacheError } from './errors.js';
-import { lockRoot, readCachedManifest } from './local-state.js';
-import { artifactRootOf, type PlannedArtifact, parseManifest, selectArtifacts } from './manifest.js';
+import { type DownloadOutcome, downloadArtifact } from './download.js';
+import { CancelError, fsError, IoError, SignatureError, VmCacheError } from './errors.js';
+import {
+  type CachedManifest,
+  lockRoot,
+  readCachedManifestFile,
+  readLastSync,
+  vouchedArches,
+} from './local-state.js';
+import type { HeldLock } from './lock.js';
+import {
+  artifactRootOf,
+  type PlannedArtifact,
+  parseManifest,
+  selectArtifacts,
+  type VmManifest,
+} from './manifest.js';
 import { fetchManifestOnce, fetchManifestWithRetries } from './manifest-fetch.js';
 import type { ResolvedOptions } from './options.js';
-import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
+import { cacheDir, getCachedManifestPath, partialPath, stateDir } from './paths.js';
 import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 import { retryDelay, sleep } from './retry.js';
 import { signatureUrlOf, verifyManifestSignature } from './signature.js';
+import {
+  assertNotExpired,
+  assertNotRollback,
+  describeManifest,
+  readTrusted,
+  sourceId,
+  writeTrusted,
+} from './trust.js';
 
 /** Starts a sync. The manifest request is issued before this returns. */
 export function startSync(opts: ResolvedOptions, progress: ProgressTracker): Promise<SyncResult> {
@@ -35,21 +55,36 @@ async function runSync(
     const bytes = await fetchManifestWithRetries(opts, first, progress);
     if (opts.publicKey) await checkSignature(opts, bytes, progress);
     const { doc, manifest } = parseManifest(bytes, opts.manifestUrl);
+    assertNotExpired(manifest, opts.manifestUrl);
     const artifacts = selectArtifacts(manifest, opts.manifestUrl, opts.arch, opts.allArches);
     progress.setArtifacts(artifacts);
 
-    const lock = await lockRoot(opts.root, {
-      signal: opts.signal,
-      onWait: () => progress.setPhase('waiting-for-lock'),
-      ...(opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs }),
-    });
-    release = () => lock.release();
+    const lock = await lockRootUnlessReadOnly(opts, progress);
+    if (lock) release = () => lock.release();
     progress.setPhase('checking');
+
+    // Checked under the lock: two processes may have fetched different
+    // manifests, and the older must not commit after the newer.
+    const cached = await readCachedManifestFile(opts.root);
+    await checkNotRollback(opts, manifest, bytes, cached, lock !== undefined);
 
     // Planned under the lock: another process may have just done the work.
     const dir = cacheDir(opts.root);
-    const plans = await planArtifacts(dir, artifacts, await readCachedManifest(opts.root));
+    const vouched = await vouchedArches(opts.root, cached, opts.arch);
+    const plans = await planArtifacts(dir, artifacts, cached?.manifest, vouched);
     const toDownload = await settleLocal(plans, opts, progress);
+    const text = `${JSON.stringify(doc, null, 2)}\n`;
+    if (!lock) {
+      // A read-only cache (a shared or managed install) that is already current needs no write.
+      if (toDownload.length === 0 && cached?.bytes.toString('utf8') === text) {
+        progress.finish('done');
+        return { downloaded: [], manifestPath: getCachedManifestPath(opts.root), skipped: true };
+      }
+      throw new IoError(
+        `the cache at ${opts.root} is read-only and not current (it needs ${toDownload.length > 0 ? `${toDownload.length} download(s)` : 'a new manifest'}); make it writable, or update it where it is managed`,
+        undefined,
+      );
+    }
     await checkDiskSpace(dir, toDownload, opts);
 
     const downloaded = new Set<string>();
@@ -61,13 +96,14 @@ async function runSync(
 
     progress.setPhase('finalizing');
     throwIfAborted(opts.signal);
-    if (staged.length > 0) await swapIn(staged, opts.root);
+    if (staged.length > 0) await installVerified(opts.root, staged);
     const keys = artifacts.map((a) => a.key).filter((k) => downloaded.has(k));
     const manifestPath = await commitManifest({
       root: opts.root,
       doc,
       manifest,
       installed: keys,
+      arches: opts.allArches ? '*' : [opts.arch],
       source: opts.manifestUrl,
       prune: opts.prune,
     });
@@ -82,6 +118,57 @@ async function runSync(
     throw coded;
   } finally {
     await release?.();
+  }
+}
+
+/**
+ * The root's lock, or undefined when the cache cannot be written at all (a
+ * read-only mount, a managed install): then nothing will be written either,
+ * so there is nothing to serialise, and only a cache that is already current
+ * can succeed.
+ */
+async function lockRootUnlessReadOnly(
+  opts: ResolvedOptions,
+  progress: ProgressTracker,
+): Promise<HeldLock | undefined> {
+  try {
+    return await lockRoot(opts.root, {
+      signal: opts.signal,
+      onWait: () => progress.setPhase('waiting-for-lock'),
+      ...(opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs }),
+    });
+  } catch (err) {
+    const code = ((err as { cause?: NodeJS.ErrnoException }).cause ?? (err as NodeJS.ErrnoException))?.code;
+    if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Refuses a manifest older than the newest this cache accepted from the same
+ * source, then remembers this one. A cache from before this record existed
+ * starts from its cached manifest, when the last sync came from this source.
+ */
+async function checkNotRollback(
+  opts: ResolvedOptions,
+  manifest: VmManifest,
+  bytes: Buffer,
+  cached: CachedManifest | undefined,
+  writable: boolean,
+): Promise<void> {
+  const candidate = describeManifest(manifest, bytes);
+  let trusted = await readTrusted(opts.root, opts.manifestUrl);
+  if (!trusted && cached) {
+    const last = await readLastSync(opts.root);
+    if (last && sourceId(last.manifestUrl) === sourceId(opts.manifestUrl))
+      trusted = describeManifest(cached.manifest, cached.bytes);
+  }
+  assertNotRollback(candidate, trusted, opts.manifestUrl);
+  if (!writable || trusted?.sha256 === candidate.sha256) return;
+  try {
+    await writeTrusted(opts.root, opts.manifestUrl, candidate);
+  } catch (err) {
+    throw fsError(`cannot record the accepted manifest in ${stateDir(opts.root)}`, stateDir(opts.root), err);
   }
 }
 
@@ -165,21 +252,6 @@ async function runPool(
     throw firstError;
   }
   return staged;
-}
-
-/**
- * Swaps in verified downloads that replace files the cached manifest may
- * vouch for. The cached manifest goes first, so the cache is never complete
- * with bytes that manifest does not name; the new manifest follows at commit.
- */
-async function swapIn(staged: string[], root: string): Promise<void> {
-  const manifestPath = getCachedManifestPath(root);
-  try {
-    await fs.rm(manifestPath, { force: true });
-    for (const finalPath of staged) await promote(finalPath);
-  } catch (err) {
-    throw fsError(`cannot replace files in ${cacheDir(root)}`, cacheDir(root), err);
-  }
 }
 
 async function downloadWithRetries(
