@@ -3,9 +3,13 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { SyncResult } from '../../contract/status.js';
+import { manifestArchFor } from './arch.js';
 import { findFlight, flightKey, flightsForRoot, registerFlight } from './inflight.js';
+import { resolveKeyPath } from './keys.js';
+import { readCachedManifest } from './local-state.js';
+import { selectArtifacts } from './manifest.js';
 import { type ResolvedOptions, resolveOptions, type VmCacheOptions } from './options.js';
-import { defaultRoot, getCachedManifestPath } from './paths.js';
+import { cacheDir, defaultRoot, getCachedManifestPath } from './paths.js';
 import { ProgressTracker } from './progress.js';
 import { startSync } from './sync.js';
 
@@ -107,19 +111,41 @@ export function prefetchVmCache(options: VmCacheOptions = {}): Promise<SyncResul
 
 /**
  * Resolves once a complete cache exists: waits for a sync of the same root
- * already in flight (ignoring its failure), returns at once if a cached
- * manifest then exists, else starts a sync.
+ * already in flight (ignoring its failure), returns at once if the cached
+ * manifest is there with every tarball this host uses (one stat each, no
+ * request), else starts a sync.
  */
 export async function ensureVmCacheAvailable(options: VmCacheOptions = {}): Promise<SyncResult> {
   const root = options.root ?? defaultRoot();
   for (let flights = flightsForRoot(root); flights.length > 0; flights = flightsForRoot(root)) {
     await Promise.allSettled(flights.map((f) => f.promise));
   }
-  const manifestPath = getCachedManifestPath(root);
+  if (await isComplete(root, options)) {
+    return { downloaded: [], manifestPath: getCachedManifestPath(root), skipped: true };
+  }
+  return ensureVmCacheSynced(options);
+}
+
+/** A cached manifest whose tarballs for this host are all present at their declared size. */
+async function isComplete(root: string, options: VmCacheOptions): Promise<boolean> {
   try {
-    await fs.access(manifestPath);
-    return { downloaded: [], manifestPath, skipped: true };
+    const manifest = await readCachedManifest(root);
+    if (!manifest) return false;
+    const arch = manifestArchFor(options.rawHostArch ?? process.arch);
+    const dir = cacheDir(root);
+    const artifacts = selectArtifacts(
+      manifest,
+      getCachedManifestPath(root),
+      arch,
+      options.allArches ?? false,
+    );
+    for (const artifact of artifacts) {
+      const st = await fs.stat(resolveKeyPath(dir, artifact.key));
+      if (!st.isFile() || st.size !== artifact.sizeBytes) return false;
+    }
+    return true;
   } catch {
-    return ensureVmCacheSynced(options);
+    // Missing files, a manifest this version refuses, an unsupported arch: the sync says what is wrong.
+    return false;
   }
 }

@@ -4,10 +4,15 @@
 // read-only cache; nesting that would overflow the stack at commit.
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ensureVmCacheSynced, getCachedManifestPath, type SyncProgress } from '../../main/engine/index.js';
+import {
+  ensureVmCacheAvailable,
+  ensureVmCacheSynced,
+  getCachedManifestPath,
+  type SyncProgress,
+} from '../../main/engine/index.js';
 import type { ArtifactServer } from '../../server/index.js';
 import { listFiles, oneArtifactServer, server, smallDisk, tempRoot } from '../helpers.js';
 
@@ -209,6 +214,21 @@ describe('the warm path vouches only with the entry for the same key, arch and s
   });
 });
 
+describe('ready means the tarballs are there', () => {
+  it('ensureVmCacheAvailable with the manifest but a tarball gone (moved, deleted by hand) syncs it back', async () => {
+    const s = await oneArtifactServer(20_000);
+    const root = await tempRoot();
+    const o = { root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' };
+    const { downloaded } = await ensureVmCacheSynced(o);
+    await rm(path.join(root, 'cache', ...downloaded[0]!.split('/')));
+    expect((await ensureVmCacheAvailable(o)).downloaded).toEqual(downloaded);
+    // Complete again: no request at all.
+    const requests = s.requests.length;
+    expect((await ensureVmCacheAvailable(o)).skipped).toBe(true);
+    expect(s.requests.length).toBe(requests);
+  });
+});
+
 describe('a read-only cache', () => {
   it('that is current syncs without a write; one that is not says it is read-only', async () => {
     const disk = await smallDisk(8);
@@ -249,9 +269,7 @@ describe('nesting', () => {
     });
     expect(s.requests.map((r) => r.path)).toEqual(['vm/manifest.json']);
     // Brackets inside strings are text, not nesting.
-    s.setManifest(
-      base.replace(/\n}$/, `,\n  "y": ${JSON.stringify(deep)}\n}\n`),
-    );
+    s.setManifest(base.replace(/\n}$/, `,\n  "y": ${JSON.stringify(deep)}\n}\n`));
     expect(
       (await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' })).downloaded,
     ).toHaveLength(1);
