@@ -122,7 +122,8 @@ export const MANIFEST_HELP = `Usage: vm-cache manifest build DIR --out FILE [opt
 Run \`vm-cache manifest build --help\` or \`vm-cache manifest sign --help\` for details.`;
 
 export const BUILD_HELP = `Usage: vm-cache manifest build DIR --out FILE [--list FILE] [--image-prefix PREFIX]
-                               [--version-from-name] [--json]
+                               [--version-from-name] [--manifest-version N]
+                               [--expires-in DAYS] [--json]
 
 Builds a schema-2 manifest from the tarballs in DIR/vm/images, named
 <agent>-<version>-<arch>.tar.gz with arch arm64 or x64 (for example
@@ -141,6 +142,12 @@ Options:
                           (default: ghcr.io/<agent>/<agent>)
   --version-from-name     take agent, version and arch from the file names (the default;
                           accepted so scripts can say so)
+  --manifest-version N    write "manifestVersion": N; apps refuse a manifest whose
+                          manifestVersion is lower than one they accepted (raise it
+                          with every release; without it, updatedAt orders manifests)
+  --expires-in DAYS       write "expiresAt" DAYS from now; apps refuse the manifest
+                          after that, so a frozen mirror cannot serve it forever
+                          (republish before then)
   --json                  print {"type":"result","out","agents","tarballs","totalBytes"}
   -h, --help              this help`;
 

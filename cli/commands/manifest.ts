@@ -6,7 +6,7 @@ import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, ve
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseManifest, selectArtifacts } from '../../main/engine/index.js';
-import { bool, COMMON, parse, requireStr, str } from '../args.js';
+import { bool, COMMON, int, parse, requireStr, str } from '../args.js';
 import { resolveKeyPath, writeFileAtomic } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -55,6 +55,8 @@ async function buildCommand(argv: string[], io: Io): Promise<number> {
       list: { type: 'string' },
       'image-prefix': { type: 'string' },
       'version-from-name': { type: 'boolean' },
+      'manifest-version': { type: 'string' },
+      'expires-in': { type: 'string' },
       json: { type: 'boolean' },
     },
     { min: 1, max: 1, what: 'the folder DIR' },
@@ -107,7 +109,24 @@ async function buildCommand(argv: string[], io: Io): Promise<number> {
       if (!out.json) io.stderr.write(`  ${e.key}  ${formatBytes(sizeBytes)}  sha256 ${sha256}\n`);
       agent.tarballs[e.arch] = { key: e.key, sha256, sizeBytes };
     }
-    const doc = { schemaVersion: 2, updatedAt: new Date().toISOString(), agents };
+    // Both fields are signed with the rest: apps refuse an older manifestVersion
+    // than one they accepted (rollback) and a manifest past expiresAt (freeze).
+    const now = Date.now();
+    const manifestVersion = str(values, 'manifest-version')
+      ? int('manifest build', values, 'manifest-version', 0, 0, Number.MAX_SAFE_INTEGER)
+      : undefined;
+    const expiresInDays = str(values, 'expires-in')
+      ? int('manifest build', values, 'expires-in', 0, 1, 3650)
+      : undefined;
+    const doc = {
+      schemaVersion: 2,
+      updatedAt: new Date(now).toISOString(),
+      ...(manifestVersion === undefined ? {} : { manifestVersion }),
+      ...(expiresInDays === undefined
+        ? {}
+        : { expiresAt: new Date(now + expiresInDays * 86_400_000).toISOString() }),
+      agents,
+    };
     const text = `${JSON.stringify(doc, null, 2)}\n`;
     // The engine's own checks, every arch in full: what we publish is what apps accept.
     const { manifest } = parseManifest(text, outFile);

@@ -32,8 +32,8 @@ const AgentShape = z.looseObject({
 export const VmManifestSchema = z.looseObject({
   schemaVersion: z.literal(SCHEMA_VERSION),
   updatedAt: z.string(),
-  /** Optional release counter the publisher raises every time: orders manifests for rollback protection. */
-  version: z.number().int().nonnegative().optional(),
+  /** Optional counter the publisher raises with every manifest: orders manifests for rollback protection. */
+  manifestVersion: z.number().int().nonnegative().optional(),
   /** Optional ISO 8601 expiry: a copy served after it is refused (freeze protection). */
   expiresAt: z.string().optional(),
   agents: z.record(name, AgentShape),

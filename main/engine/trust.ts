@@ -5,8 +5,8 @@
 // without this, an attacker (or a slow second process) could serve last
 // month's validly signed manifest and the cache would downgrade and prune.
 //
-// Ordering uses two optional, signed fields: `version` (a whole number the
-// publisher raises with every release; when both sides have one it decides)
+// Ordering uses the signed fields: `manifestVersion` (optional, a whole number
+// the publisher raises with every manifest; when both sides have one it decides)
 // and otherwise `updatedAt` (ISO 8601, written by `vm-cache manifest build`).
 // A publisher rolls back deliberately by publishing a *newer* manifest that
 // names the older tarballs; an old file restored from a backup is refused.
@@ -50,7 +50,7 @@ export function sourceId(manifestUrl: string): string {
 }
 
 export function describeManifest(manifest: VmManifest, bytes: Buffer | string): TrustedManifest {
-  const version = manifest.version;
+  const version = manifest.manifestVersion;
   return {
     updatedAt: manifest.updatedAt,
     ...(typeof version === 'number' ? { version } : {}),
@@ -97,9 +97,9 @@ export function rollbackReason(candidate: TrustedManifest, trusted: TrustedManif
   if (candidate.sha256 === trusted.sha256) return undefined;
   if (candidate.version !== undefined && trusted.version !== undefined) {
     if (candidate.version < trusted.version)
-      return `its version ${candidate.version} is older than version ${trusted.version}, which this cache already accepted`;
+      return `its manifestVersion ${candidate.version} is older than ${trusted.version}, which this cache already accepted`;
     if (candidate.version === trusted.version)
-      return `it has version ${candidate.version}, which this cache already accepted with different content`;
+      return `its manifestVersion ${candidate.version} was already accepted with different content`;
     return undefined;
   }
   const was = Date.parse(trusted.updatedAt);

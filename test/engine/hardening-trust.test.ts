@@ -80,21 +80,21 @@ describe('rollback and freeze protection', () => {
     expect((await ensureVmCacheSynced(o)).downloaded).toEqual([key(1)]);
   });
 
-  it('`version` orders manifests when both carry one; the same version with other content is refused', async () => {
+  it('`manifestVersion` orders manifests when both carry one; the same version with other content is refused', async () => {
     const { s, release } = await twoReleases();
     const root = await tempRoot();
     const o = { root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' };
     // The dates say the opposite: version decides.
-    s.setManifest(release(1, { version: 7 }));
+    s.setManifest(release(1, { manifestVersion: 7 }));
     await ensureVmCacheSynced(o);
-    s.setManifest(release(2, { version: 6 }));
+    s.setManifest(release(2, { manifestVersion: 6 }));
     await expect(ensureVmCacheSynced(o)).rejects.toMatchObject({ code: 'ERR_ROLLBACK' });
-    s.setManifest(release(2, { version: 7 }));
+    s.setManifest(release(2, { manifestVersion: 7 }));
     await expect(ensureVmCacheSynced(o)).rejects.toMatchObject({
       code: 'ERR_ROLLBACK',
       message: expect.stringContaining('already accepted with different content'),
     });
-    s.setManifest(release(2, { version: 8 }));
+    s.setManifest(release(2, { manifestVersion: 8 }));
     await ensureVmCacheSynced(o);
   });
 
