@@ -3,14 +3,17 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ensureVmCacheSynced } from '../../main/engine/index.js';
 import { lockPath } from '../../main/engine/local-state.js';
+import { acquireLock } from '../../main/engine/lock.js';
 import { runTsChild, server, tempRoot } from '../helpers.js';
 
 const child = fileURLToPath(new URL('./fixtures/sync-child.ts', import.meta.url));
+const holder = fileURLToPath(new URL('./fixtures/lock-holder.ts', import.meta.url));
 
 describe('cross-process lock', () => {
   it('three processes, several calls each, on one root: each artifact downloaded once, all succeed', async () => {
@@ -45,13 +48,11 @@ describe('cross-process lock', () => {
   it('a lock left by a dead process is taken over', async () => {
     const s = await server({ artifacts: [{ agent: 'a', version: '1', arch: 'x64', sizeBytes: 10_000 }] });
     const root = await tempRoot();
-    const dead = spawn(process.execPath, ['-e', '0']);
-    await new Promise((r) => dead.on('close', r));
-    await mkdir(path.dirname(lockPath(root)), { recursive: true });
-    await writeFile(
-      lockPath(root),
-      JSON.stringify({ pid: dead.pid, host: (await import('node:os')).hostname(), token: 'x' }),
-    );
+    // A real owner that exits without releasing: its lock records everything
+    // a current owner does (pid, host, namespaces, liveness token).
+    const left = await runTsChild(holder, [lockPath(root), 'exit']).done;
+    expect(left.code, left.stderr).toBe(0);
+    expect(existsSync(lockPath(root))).toBe(true);
     const result = await ensureVmCacheSynced({
       root,
       manifestUrl: s.manifestUrl,
@@ -60,6 +61,20 @@ describe('cross-process lock', () => {
     });
     expect(result.downloaded).toHaveLength(1);
     expect(existsSync(lockPath(root))).toBe(false);
+  });
+
+  it('a lock that says too little to judge its owner (an older version) waits for its heartbeat to go stale', async () => {
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.on('close', r));
+    const root = await tempRoot();
+    await mkdir(path.dirname(lockPath(root)), { recursive: true });
+    await writeFile(lockPath(root), JSON.stringify({ pid: dead.pid, host: hostname(), token: 'x' }));
+    // Its pid could belong to another pid namespace, where that process may well live.
+    const started = Date.now();
+    const lock = await acquireLock(lockPath(root), { staleMs: 300, timeoutMs: 10_000 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(JSON.parse(await readFile(lockPath(root), 'utf8'))).toMatchObject({ pid: process.pid });
+    await lock.release();
   });
 
   it('a process killed while holding the lock does not block the next one', async () => {

@@ -33,7 +33,9 @@ export interface CacheReport {
   manifest: string | undefined;
 }
 
-const STATE_FILES = new Set(['sync.lock', 'last-sync.json']);
+// Our own records: the lock, the last sync, the newest manifest accepted per
+// source (rollback protection), the arches the cached manifest vouches for.
+const STATE_FILES = new Set(['sync.lock', 'last-sync.json', 'trusted-manifests.json', 'cached-manifest.json']);
 
 export async function inspectCache(root: string, exp: CacheExpectation): Promise<CacheReport> {
   const violations: string[] = [];
