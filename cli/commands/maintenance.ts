@@ -89,10 +89,13 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
 export async function clearCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse('clear', argv, BASE);
   const out = new Output(io, bool(values, 'json'));
+  // Ctrl-C while waiting for another process's lock ends the wait, as in sync and verify.
+  const cancel = cancelOnSignals();
   try {
     const root = rootOf(values) ?? defaultRoot();
     const { removedBytes } = await clearVmCache({
       root,
+      signal: cancel.signal,
       onWaitForLock: () => out.note('waiting for another process to finish with this cache…'),
     });
     if (out.json) out.line({ root, removedBytes });
@@ -100,5 +103,7 @@ export async function clearCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   } catch (err) {
     return out.fail(err);
+  } finally {
+    cancel.dispose();
   }
 }
