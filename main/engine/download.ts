@@ -131,6 +131,7 @@ async function requestRest(
 
 function open(ctx: DownloadContext, url: string, resume: ResumePoint | undefined) {
   // Tarballs must arrive byte for byte: no transfer compression, or ranges and hashes stop lining up.
+  // A server may encode anyway (object metadata saying gzip): `raw` keeps its bytes as sent.
   const headers: Record<string, string> = { 'accept-encoding': 'identity' };
   if (resume) {
     headers.range = `bytes=${resume.offset}-`;
@@ -141,6 +142,7 @@ function open(ctx: DownloadContext, url: string, resume: ResumePoint | undefined
     timeoutMs: ctx.timeoutMs,
     headers,
     allowInsecureHttp: ctx.allowInsecureHttp,
+    raw: true,
   });
 }
 

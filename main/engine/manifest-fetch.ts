@@ -7,8 +7,16 @@ import type { ProgressTracker } from './progress.js';
 import { parseRetryAfter, startRequest, watchStall } from './request.js';
 import { retryDelay, sleep } from './retry.js';
 
-/** One attempt; the request is issued before this returns. */
-export function fetchManifestOnce(opts: ResolvedOptions, url: string = opts.manifestUrl): Promise<Buffer> {
+/**
+ * One attempt; the request is issued before this returns. `maxBytes` caps the
+ * body (default: the manifest cap); a small document such as the `.sig` passes
+ * its own, so a hostile answer is refused after a few KiB, not 16 MiB.
+ */
+export function fetchManifestOnce(
+  opts: ResolvedOptions,
+  url: string = opts.manifestUrl,
+  maxBytes: number = opts.maxManifestBytes,
+): Promise<Buffer> {
   const { request, response } = startRequest(opts.transport, url, {
     signal: opts.signal,
     timeoutMs: opts.timeoutMs,
@@ -39,7 +47,7 @@ export function fetchManifestOnce(opts: ResolvedOptions, url: string = opts.mani
         });
       }
       const declared = Number(res.header('content-length'));
-      if (declared > opts.maxManifestBytes) throw tooLarge(url, opts.maxManifestBytes);
+      if (declared > maxBytes) throw tooLarge(url, maxBytes);
       const chunks: Uint8Array[] = [];
       let size = 0;
       const stall = watchStall(request, opts.stallTimeoutMs, () => {});
@@ -47,7 +55,7 @@ export function fetchManifestOnce(opts: ResolvedOptions, url: string = opts.mani
         for await (const chunk of res.body) {
           stall.tick();
           size += chunk.length;
-          if (size > opts.maxManifestBytes) throw tooLarge(url, opts.maxManifestBytes);
+          if (size > maxBytes) throw tooLarge(url, maxBytes);
           chunks.push(chunk);
         }
       } finally {
@@ -66,7 +74,7 @@ export function fetchManifestOnce(opts: ResolvedOptions, url: string = opts.mani
 
 function tooLarge(url: string, max: number): ManifestInvalidError {
   return new ManifestInvalidError(
-    `invalid manifest at ${url}: larger than ${max} bytes; the cache was left as it was`,
+    `refusing ${url}: it is larger than ${max} bytes, the most accepted for it; the cache was left as it was`,
   );
 }
 

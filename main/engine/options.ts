@@ -2,11 +2,12 @@
 import type { KeyObject } from 'node:crypto';
 import type { SyncProgress } from '../../contract/progress.js';
 import { manifestArchFor } from './arch.js';
-import { InsecureUrlError, ManifestFetchError } from './errors.js';
+import { ManifestFetchError } from './errors.js';
 import { defaultRoot, MAX_MANIFEST_BYTES } from './paths.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { parsePublicKey } from './signature.js';
 import { type FetchLike, fetchTransport, gotTransport, type Transport } from './transport.js';
+import { assertSecureUrl } from './url-policy.js';
 
 export interface VmCacheOptions {
   /** Cache root; `<root>/cache` mirrors the CDN. Default: VM_CACHE_ROOT, else the platform cache folder. */
@@ -88,30 +89,9 @@ export function resolveManifestUrl(option: string | undefined, env: NodeJS.Proce
   return url;
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-export function assertSecureUrl(url: string, allowInsecureHttp: boolean): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (cause) {
-    throw new ManifestFetchError(`manifest fetch failed: ${JSON.stringify(url)} is not a valid URL`, {
-      cause,
-    });
-  }
-  if (parsed.protocol === 'https:') return;
-  if (
-    parsed.protocol === 'http:' &&
-    (allowInsecureHttp || LOOPBACK.has(parsed.hostname) || parsed.hostname.startsWith('127.'))
-  )
-    return;
-  if (parsed.protocol !== 'http:') {
-    throw new ManifestFetchError(
-      `manifest fetch failed: unsupported URL scheme ${parsed.protocol} in ${url}; use https`,
-    );
-  }
-  throw new InsecureUrlError(url);
-}
+// The rule itself (loopback judged on the parsed host, every redirect hop
+// checked) lives in url-policy.ts; re-exported here for existing importers.
+export { assertSecureUrl, isLoopbackHost } from './url-policy.js';
 
 /** Resolves every default. Throws (synchronously) for a bad arch or URL: callers turn that into a rejection. */
 export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {

@@ -2,8 +2,8 @@
 // AbortSignal, a deadline for the response headers, a stall watchdog for the
 // body, and every failure turned into a coded error.
 import { CancelError, NetworkError, StalledError, TimeoutError, VmCacheError } from './errors.js';
-import { assertSecureUrl } from './options.js';
 import type { Transport, TransportResponse } from './transport.js';
+import { assertRedirectAllowed } from './url-policy.js';
 
 export interface RequestOptions {
   signal?: AbortSignal | undefined;
@@ -12,6 +12,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Accept a redirect to http: on a non-loopback host. */
   allowInsecureHttp?: boolean;
+  /** The body exactly as sent: no Content-Encoding decoding (tarballs are hashed and resumed by byte). */
+  raw?: boolean;
 }
 
 export class ActiveRequest {
@@ -55,10 +57,26 @@ export function startRequest(
   options: RequestOptions,
 ): { request: ActiveRequest; response: Promise<TransportResponse> } {
   const request = new ActiveRequest(url, options.signal);
+  const allowInsecureHttp = options.allowInsecureHttp ?? false;
+  // Every hop is judged before it is requested. The refusal also aborts the
+  // request, so it is what errorFor reports whatever the transport wraps it in.
+  const checkRedirect = (to: string, from: string) => {
+    try {
+      assertRedirectAllowed(from, to, allowInsecureHttp);
+    } catch (err) {
+      request.abort(err as VmCacheError);
+      throw err;
+    }
+  };
   const timer = setTimeout(() => request.abort(new TimeoutError(url, options.timeoutMs)), options.timeoutMs);
   let sent: Promise<TransportResponse>;
   try {
-    sent = transport(url, { headers: options.headers ?? {}, signal: request.controller.signal });
+    sent = transport(url, {
+      headers: options.headers ?? {},
+      signal: request.controller.signal,
+      raw: options.raw ?? false,
+      checkRedirect,
+    });
   } catch (err) {
     sent = Promise.reject(err);
   }
@@ -69,10 +87,11 @@ export function startRequest(
         res.cancel();
         throw request.errorFor(undefined);
       }
-      // The first URL was checked before the request; a redirect must not downgrade it.
+      // Where the chain ended is checked too: a fetchImpl may follow redirects
+      // on its own (Electron's net.fetch cannot hand them over, see transport.ts).
       if (res.url !== url) {
         try {
-          assertSecureUrl(res.url, options.allowInsecureHttp ?? false);
+          assertRedirectAllowed(url, res.url, allowInsecureHttp);
         } catch (err) {
           res.cancel();
           request.done();

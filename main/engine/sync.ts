@@ -7,7 +7,14 @@ import { statOrUndefined } from './atomic.js';
 import { commitManifest, installVerified } from './commit.js';
 import { assertDiskSpace, marginFor } from './diskspace.js';
 import { type DownloadOutcome, downloadArtifact } from './download.js';
-import { CancelError, fsError, IoError, SignatureError, VmCacheError } from './errors.js';
+import {
+  CancelError,
+  fsError,
+  IoError,
+  ManifestInvalidError,
+  SignatureError,
+  VmCacheError,
+} from './errors.js';
 import {
   type CachedManifest,
   lockRoot,
@@ -29,7 +36,7 @@ import { cacheDir, getCachedManifestPath, partialPath, stateDir } from './paths.
 import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 import { retryDelay, sleep } from './retry.js';
-import { signatureUrlOf, verifyManifestSignature } from './signature.js';
+import { SIGNATURE_MAX_BYTES, signatureUrlOf, verifyManifestSignature } from './signature.js';
 import {
   assertNotExpired,
   assertNotRollback,
@@ -290,18 +297,17 @@ async function checkSignature(
   const url = signatureUrlOf(opts.manifestUrl);
   let signature: Buffer;
   try {
-    signature = await fetchManifestWithRetries(opts, fetchManifestOnce(opts, url), progress, () =>
-      fetchManifestOnce(opts, url),
-    );
+    // A signature is 64 bytes in base64: a larger .sig is refused after a few KiB.
+    const once = () => fetchManifestOnce(opts, url, SIGNATURE_MAX_BYTES);
+    signature = await fetchManifestWithRetries(opts, once(), progress, once);
   } catch (err) {
     if (err instanceof CancelError) throw err;
     const detail = err instanceof Error ? err.message.replace(/^manifest fetch failed: /, '') : String(err);
-    throw new SignatureError(
-      `manifest signature missing: could not fetch ${url} (${detail}); nothing was changed`,
-      {
-        cause: err,
-      },
-    );
+    const what =
+      err instanceof ManifestInvalidError
+        ? `manifest signature refused: ${url} is too large for a signature`
+        : `manifest signature missing: could not fetch ${url}`;
+    throw new SignatureError(`${what} (${detail}); nothing was changed`, { cause: err });
   }
   verifyManifestSignature(bytes, signature, opts.publicKey!, opts.manifestUrl);
 }

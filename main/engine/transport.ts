@@ -9,6 +9,14 @@ export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
 export interface TransportRequest {
   headers: Record<string, string>;
   signal: AbortSignal;
+  /**
+   * The body exactly as sent, Content-Encoding left alone: a tarball is hashed
+   * and resumed by byte, and an object store that labels a .tar.gz
+   * `Content-Encoding: gzip` still means those gzip bytes (curl -o keeps them).
+   */
+  raw?: boolean;
+  /** Called before each redirect is followed, with the next URL; throws to refuse the hop. */
+  checkRedirect?: (to: string, from: string) => void;
 }
 
 export interface TransportResponse {
@@ -24,50 +32,8 @@ export interface TransportResponse {
 
 export type Transport = (url: string, request: TransportRequest) => Promise<TransportResponse>;
 
-export function fetchTransport(fetchImpl: FetchLike): Transport {
-  // async: fetchImpl runs synchronously inside the call, before any await,
-  // which the engine contract relies on for the manifest request.
-  return async (url, request) => {
-    const res = await fetchImpl(url, {
-      method: 'GET',
-      headers: request.headers,
-      signal: request.signal,
-      redirect: 'follow',
-    });
-    const stream = res.body;
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-    return {
-      status: res.status,
-      url: res.url || url,
-      header: (name) => res.headers.get(name) ?? undefined,
-      body: {
-        async *[Symbol.asyncIterator]() {
-          if (!stream) return;
-          reader = stream.getReader();
-          let finished = false;
-          try {
-            for (;;) {
-              const { done, value } = await reader.read();
-              if (done) {
-                finished = true;
-                return;
-              }
-              yield value;
-            }
-          } finally {
-            // Left early (an error, a cut-off): cancel, so the connection is let go.
-            if (!finished) await reader.cancel().catch(() => {});
-            reader.releaseLock();
-          }
-        },
-      },
-      cancel: () => {
-        const pending = stream?.locked ? reader?.cancel() : stream?.cancel();
-        pending?.catch(() => {});
-      },
-    };
-  };
-}
+// The fetch transport (redirects hop by hop, encoded tarballs refused) has a file of its own.
+export { ContentEncodingError, fetchTransport } from './fetch-transport.js';
 
 export interface GotTransportOptions {
   /** Connection must be established within this (ms). */
@@ -85,7 +51,15 @@ export function gotTransport(options: GotTransportOptions = {}): Transport {
         signal: request.signal,
         throwHttpErrors: false,
         retry: { limit: 0 },
-        followRedirect: true,
+        decompress: !request.raw,
+        // Judged here, before got builds the next request: by then got would
+        // already have refused a file: Location in its own words (a network error).
+        followRedirect: (response: { headers: Record<string, unknown>; url: string }) => {
+          // Decoded as got decodes it (UTF-8 bytes in a latin1 header), so the URL judged is the one requested.
+          const location = Buffer.from(String(response.headers.location), 'binary').toString();
+          request.checkRedirect?.(location, response.url || url);
+          return true;
+        },
         maxRedirects: 10,
         timeout: { connect: options.connectTimeoutMs ?? 30_000, socket: options.idleTimeoutMs ?? 120_000 },
       });
