@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { App, BrowserWindow, Menu } from 'electron';
 import type { VmCacheLogger } from '../main/controller.js';
+import { ensurePagesScheme } from '../main/electron/pages-scheme.js';
 import { setupVmCacheWith, type VmCacheSetup } from '../main/electron/setup.js';
 import type { ElectronParts } from '../main/electron/types.js';
 import { createSecureWindow } from '../main/electron/windows.js';
@@ -13,7 +14,7 @@ import { DEMO_THROTTLE_BYTES_PER_SEC, demoArtifacts, startArtifactServer } from 
 import { demoMenuTemplate } from './menu.js';
 
 export interface DemoElectronParts extends ElectronParts {
-  app: Pick<App, 'whenReady' | 'getPath' | 'getAppPath' | 'isPackaged' | 'on' | 'quit'>;
+  app: Pick<App, 'whenReady' | 'isReady' | 'getPath' | 'getAppPath' | 'isPackaged' | 'on' | 'quit'>;
   Menu: Pick<typeof Menu, 'buildFromTemplate' | 'setApplicationMenu'>;
 }
 
@@ -48,17 +49,29 @@ export async function startDemoApp(
 ): Promise<DemoApp> {
   const env = deps.env ?? process.env;
   const { app } = electron;
+  // Before the first await: Electron makes a scheme privileged only before
+  // 'ready', and starting the manifest source below takes a while.
+  ensurePagesScheme(electron.protocol, app);
   const source = await demoManifestSource(env);
   const fromEnv = env.VM_CACHE_ROOT?.trim();
   const root = fromEnv ? path.resolve(fromEnv) : path.join(app.getPath('userData'), 'vm-cache');
-  const vmCache = setupVmCacheWith(electron, {
-    root,
-    manifestUrl: source.manifestUrl,
-    ...(deps.logger ? { logger: deps.logger } : {}),
-    logPath: deps.logPath ?? null,
-    // `npm run dev`: the pages come from electron-vite's dev server (never in a packaged app).
-    ...(env.ELECTRON_RENDERER_URL ? { devServerUrl: env.ELECTRON_RENDERER_URL } : {}),
-  });
+  let vmCache: VmCacheSetup;
+  try {
+    vmCache = setupVmCacheWith(electron, {
+      root,
+      manifestUrl: source.manifestUrl,
+      ...(deps.logger ? { logger: deps.logger } : {}),
+      logPath: deps.logPath ?? null,
+      // `npm run dev`: the pages come from electron-vite's dev server. Only when
+      // unpackaged: in an installed app an environment variable must not choose
+      // what the windows with the plugin's preload load (setup checks it too).
+      ...(!app.isPackaged && env.ELECTRON_RENDERER_URL ? { devServerUrl: env.ELECTRON_RENDERER_URL } : {}),
+    });
+  } catch (err) {
+    // A refused setup (a remote dev server URL, a missing page) must not leave the artifact server running.
+    await source.close().catch(() => {});
+    throw err;
+  }
   deps.logger?.info(
     `demo: syncing ${source.manifestUrl}${source.local ? ' (local artifact server)' : ''} into ${root}`,
   );

@@ -17,6 +17,7 @@ import {
   verifyVmCache,
   watchSyncProgress,
 } from './engine/index.js';
+import { MaintenanceQueue } from './maintenance-queue.js';
 
 export interface VmCacheLogger {
   info(...args: unknown[]): void;
@@ -55,6 +56,8 @@ export class VmCacheController {
   private readonly logger: VmCacheLogger;
   private readonly syncOptions: VmCacheOptions;
   private inFlight: { promise: Promise<SyncResult>; abort: AbortController } | undefined;
+  /** Verify and clear: one at a time, identical requests merged (see maintenance-queue.ts). */
+  private readonly maintenance = new MaintenanceQueue<'verify' | 'clear'>();
 
   constructor(private readonly options: VmCacheControllerOptions) {
     this.root = options.root;
@@ -134,14 +137,37 @@ export class VmCacheController {
   async cancel(): Promise<{ cancelled: boolean }> {
     const flight = this.inFlight;
     if (!flight) return { cancelled: false };
-    this.logger.info('sync cancel requested');
-    flight.abort.abort();
+    // Repeated cancels while the sync winds down all wait for it; only the first says so in the log.
+    if (!flight.abort.signal.aborted) {
+      this.logger.info('sync cancel requested');
+      flight.abort.abort();
+    }
     await flight.promise.catch(() => {});
     return { cancelled: true };
   }
 
-  /** Re-hashes every cached tarball; a corrupt one is removed so the next sync fetches it again. */
-  async verify(): Promise<VerifyReport> {
+  /**
+   * Re-hashes every cached tarball; a corrupt one is removed so the next sync
+   * fetches it again. Calls made while a verify runs (or waits behind a
+   * clear) share its one re-hash and its report.
+   */
+  verify(): Promise<VerifyReport> {
+    return this.maintenance.run('verify', () => this.runVerify());
+  }
+
+  /**
+   * Cancels any sync first (it holds the lock), then removes the whole cache.
+   * A clear asked for while a verify runs waits for it (the verify's callers
+   * still get their report); calls made while a clear runs or waits share it.
+   */
+  clear(): Promise<{ removedBytes: number }> {
+    // Stop the sync now, not when the clear's turn comes: it holds the lock
+    // that a verify ahead of the clear would otherwise wait on to the end.
+    this.cancel().catch(() => {});
+    return this.maintenance.run('clear', () => this.runClear());
+  }
+
+  private async runVerify(): Promise<VerifyReport> {
     this.logger.info('verify started');
     try {
       const report = await verifyVmCache(this.maintenanceOptions());
@@ -158,8 +184,7 @@ export class VmCacheController {
     }
   }
 
-  /** Cancels any sync first (it holds the lock), then removes the whole cache. */
-  async clear(): Promise<{ removedBytes: number }> {
+  private async runClear(): Promise<{ removedBytes: number }> {
     await this.cancel();
     try {
       const result = await clearVmCache({ root: this.root });

@@ -7,6 +7,7 @@ import { INVOKE, type InvokeName, PROGRESS_CHANNEL, type Result } from '../contr
 import { ERROR_CODES, type ErrorCode } from '../contract/errors.js';
 import type { SyncProgress } from '../contract/progress.js';
 import type { VmCacheController, VmCacheLogger } from './controller.js';
+import { type LogLimitOptions, PerSenderLogLimit } from './ipc/log-limit.js';
 import type { SenderInfo } from './ipc/sender-policy.js';
 import { TrailingThrottle } from './ipc/throttle.js';
 
@@ -21,6 +22,8 @@ export interface VmCacheHubOptions {
   progressIntervalMs?: number;
   /** Refused requests are logged here (a page probing the API is worth knowing about). */
   logger?: Pick<VmCacheLogger, 'warn'>;
+  /** How many refusal lines one sender may cause per interval. Default 20 per minute. */
+  logLimit?: LogLimitOptions;
 }
 
 interface Subscription {
@@ -38,7 +41,7 @@ export class VmCacheHub {
   private readonly controller: VmCacheController;
   private readonly isAllowedSender: (sender: SenderInfo) => boolean;
   private readonly intervalMs: number;
-  private readonly logger: Pick<VmCacheLogger, 'warn'> | undefined;
+  private readonly refusals: PerSenderLogLimit | undefined;
   private readonly subscriptions = new Map<number, Subscription>();
   private disposed = false;
 
@@ -46,7 +49,8 @@ export class VmCacheHub {
     this.controller = options.controller;
     this.isAllowedSender = options.isAllowedSender;
     this.intervalMs = options.progressIntervalMs ?? 100;
-    this.logger = options.logger;
+    const logger = options.logger;
+    this.refusals = logger ? new PerSenderLogLimit((line) => logger.warn(line), options.logLimit) : undefined;
   }
 
   /** Sender ids with a live progress subscription. */
@@ -59,13 +63,18 @@ export class VmCacheHub {
     try {
       if (this.disposed) return failure('ERR_INTERNAL', 'the cache service has shut down');
       if (!this.senderAllowed(sender)) {
-        return this.refuse('ERR_FORBIDDEN_SENDER', `sender ${clip(safeUrlOf(sender))} may not use vm-cache`);
+        return this.refuse(
+          sender,
+          'ERR_FORBIDDEN_SENDER',
+          `sender ${clip(safeUrlOf(sender))} may not use vm-cache`,
+        );
       }
       const name = typeof channel === 'string' ? NAME_BY_CHANNEL.get(channel) : undefined;
-      if (name === undefined) return this.refuse('ERR_INVALID_REQUEST', `unknown channel ${clip(channel)}`);
+      if (name === undefined)
+        return this.refuse(sender, 'ERR_INVALID_REQUEST', `unknown channel ${clip(channel)}`);
       const spec = INVOKE[name];
       if (!spec.args.safeParse(args).success) {
-        return this.refuse('ERR_INVALID_REQUEST', `${spec.channel} takes no arguments`);
+        return this.refuse(sender, 'ERR_INVALID_REQUEST', `${spec.channel} takes no arguments`);
       }
       const value = await this.run(name, sender.id, send);
       // The answer crosses a process boundary: hold it to the contract here, not in every page.
@@ -87,6 +96,8 @@ export class VmCacheHub {
   dispose(): void {
     this.disposed = true;
     for (const id of [...this.subscriptions.keys()]) this.dropSender(id);
+    // What was held back is still said once, before the app goes.
+    this.refusals?.flush();
   }
 
   private async run(name: InvokeName, senderId: number, send: Send): Promise<unknown> {
@@ -158,8 +169,9 @@ export class VmCacheHub {
     }
   }
 
-  private refuse(code: ErrorCode, message: string): Result<never> {
-    this.logger?.warn(`refused IPC request: ${code}: ${message}`);
+  /** Every refusal is answered; only the first few per sender and minute are logged (see log-limit.ts). */
+  private refuse(sender: unknown, code: ErrorCode, message: string): Result<never> {
+    this.refusals?.log(senderKey(sender), `refused IPC request: ${code}: ${message}`);
     return failure(code, message);
   }
 }
@@ -176,6 +188,12 @@ function toFailure(err: unknown): Result<never> {
     typeof code === 'string' && KNOWN_CODES.has(code) ? (code as ErrorCode) : 'ERR_INTERNAL',
     message,
   );
+}
+
+/** The log budget's key: the sender's id, or one shared key for senders that do not even have one. */
+function senderKey(sender: unknown): number {
+  const id = typeof sender === 'object' && sender !== null ? (sender as { id?: unknown }).id : undefined;
+  return typeof id === 'number' && Number.isSafeInteger(id) ? id : -1;
 }
 
 function safeUrlOf(sender: unknown): unknown {

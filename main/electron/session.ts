@@ -1,17 +1,28 @@
 // The plugin's windows run in their own in-memory session, so its policy
-// (the CSP header, no remote requests, no permissions, no downloads) cannot
-// clash with the host app's handlers on the default session, and the host's
-// cookies and storage stay out of reach.
+// (its pages' scheme, the CSP header, no remote requests, no permissions, no
+// downloads) cannot clash with the host app's handlers on the default
+// session, and the host's cookies and storage stay out of reach.
 import type { Session } from 'electron';
 import { contentSecurityPolicy, installContentSecurityPolicy } from './csp.js';
 import { isPageResource, type PageSource } from './pages.js';
+import { pagesProtocolHandler } from './pages-protocol.js';
+import { PAGES_SCHEME } from './pages-scheme.js';
 import type { ElectronParts } from './types.js';
 
 export const SESSION_PARTITION = 'vm-cache';
 
 export function createPluginSession(electron: Pick<ElectronParts, 'session'>, source: PageSource): Session {
   const session = electron.session.fromPartition(SESSION_PARTITION);
-  installContentSecurityPolicy(session, contentSecurityPolicy(source.devServerUrl));
+  const policy = contentSecurityPolicy(source.devServerUrl);
+  if (source.scheme) {
+    // A protocol handler belongs to a session: the pages' scheme is served in
+    // this one only. A second setup (a dev reload) replaces the first's.
+    if (session.protocol.isProtocolHandled(PAGES_SCHEME)) session.protocol.unhandle(PAGES_SCHEME);
+    // The handler sets the CSP header itself: it holds for these responses
+    // whether or not webRequest's header hook runs for a custom scheme.
+    session.protocol.handle(PAGES_SCHEME, pagesProtocolHandler(source.rendererDir, policy));
+  }
+  installContentSecurityPolicy(session, policy);
   // Defence in depth under the CSP: a request for anything but the app's own pages never leaves.
   session.webRequest.onBeforeRequest((details, callback) => {
     callback({ cancel: !isPageResource(source, details.url) });

@@ -8,7 +8,8 @@ import { VmCacheController, type VmCacheControllerOptions, type VmCacheLogger } 
 import { defaultSenderPolicy, VmCacheHub } from '../hub.js';
 import { registerIpc } from './ipc.js';
 import { assertPluginFiles, installedPluginFiles, type PluginFiles } from './package-files.js';
-import { type PageName, type PageSource, pageLocation, pageOrigins } from './pages.js';
+import { assertLocalDevServer, type PageName, type PageSource, pageLocation, pageOrigins } from './pages.js';
+import { ensurePagesScheme, PAGES_SCHEME } from './pages-scheme.js';
 import { SenderRegistry } from './senders.js';
 import { createPluginSession } from './session.js';
 import type { ElectronParts } from './types.js';
@@ -33,7 +34,8 @@ export interface SetupVmCacheOptions {
   rendererDir?: string;
   /**
    * Load the plugin's pages from this dev server instead (for working on the plugin itself).
-   * Never used in a packaged app (`app.isPackaged`). Default: none.
+   * Never used in a packaged app (`app.isPackaged`); must be http(s) on localhost/127.x/[::1]
+   * (setup throws otherwise). Default: none.
    */
   devServerUrl?: string;
   /** The preload of the plugin's windows. Default: the installed package's `electron-vm-cache/preload`. */
@@ -75,9 +77,11 @@ const WINDOW_SIZES: Record<PageName, { title: string; width: number; height: num
 
 export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheOptions = {}): VmCacheSetup {
   // A dev server is for working on the plugin's pages; a packaged app only ever loads its own files.
-  const devServerUrl = electron.app.isPackaged ? undefined : options.devServerUrl;
+  const devServerUrl = electron.app.isPackaged ? undefined : options.devServerUrl || undefined;
   if (options.devServerUrl && electron.app.isPackaged)
     options.logger?.warn('devServerUrl is ignored in a packaged app: the pages load from the package');
+  // Before the preload goes to any window: a dev server is on this machine or not used at all.
+  if (devServerUrl !== undefined) assertLocalDevServer(devServerUrl);
   // Looked up once, and only for what the options leave out.
   let installed: PluginFiles | undefined;
   const fromPackage = () =>
@@ -90,7 +94,15 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
     rendererDir: options.rendererDir ?? fromPackage().rendererDir,
   };
   assertPluginFiles(files, devServerUrl === undefined);
-  const source: PageSource = { rendererDir: files.rendererDir, devServerUrl };
+  // The built pages load from the plugin's scheme when it could be made privileged (before 'ready').
+  const scheme = devServerUrl === undefined && ensurePagesScheme(electron.protocol, electron.app);
+  if (devServerUrl === undefined && !scheme)
+    options.logger?.warn(
+      `setupVmCache ran after the app was ready, so the ${PAGES_SCHEME}:// scheme could not be registered and ` +
+        "the plugin's pages load from file:// (which fails where the grantFileProtocolExtraPrivileges fuse is off); " +
+        'call setupVmCache, or registerVmCacheScheme(), before app.whenReady()',
+    );
+  const source: PageSource = { rendererDir: files.rendererDir, devServerUrl, scheme };
 
   const controllerOptions: VmCacheControllerOptions = {
     root: options.root ?? path.join(electron.app.getPath('userData'), 'vm-cache'),

@@ -24,7 +24,9 @@ for (const file of [PRELOAD, ...PAGE_FILES.map((name) => path.join(RENDERER_DIR,
   writeFileSync(file, '');
 }
 afterAll(() => rmSync(HOST_OUT, { recursive: true, force: true }));
-const pageUrl = (name: string) => pathToFileURL(path.join(RENDERER_DIR, name)).href;
+// Setup runs before the app is ready (as a host's main file calls it), so the pages load from the plugin's scheme.
+const pageUrl = (name: string) => `vm-cache://pages/${name}`;
+const fileUrl = (name: string) => pathToFileURL(path.join(RENDERER_DIR, name)).href;
 
 const setups: VmCacheSetup[] = [];
 afterEach(() => {
@@ -115,12 +117,12 @@ describe('setupVmCache (Electron stand-ins)', () => {
     expect(prefs.session).toBe(e.session);
     expect(e.partitions).toEqual(['vm-cache']);
     expect(win.options.show).toBe(false);
-    expect(win.loads).toEqual([`file ${path.join(RENDERER_DIR, 'first-run.html')}`]);
+    expect(win.loads).toEqual([`url ${pageUrl('first-run.html')}`]);
     win.emit('ready-to-show');
     expect(win.shown).toBe(true);
 
     const settings = vm.openSettingsWindow() as unknown as FakeBrowserWindow;
-    expect(settings.loads).toEqual([`file ${path.join(RENDERER_DIR, 'settings.html')}`]);
+    expect(settings.loads).toEqual([`url ${pageUrl('settings.html')}`]);
     expect(settings.options.webPreferences).toMatchObject(SECURE_WEB_PREFERENCES);
     // The session is set up once, for every window.
     expect(e.partitions).toEqual(['vm-cache']);
@@ -178,6 +180,9 @@ describe('setupVmCache (Electron stand-ins)', () => {
     expect(cancelled('https://cdn.example/script.js')).toBe(true);
     expect(cancelled('http://127.0.0.1:8080/')).toBe(true);
     expect(cancelled('file:///etc/passwd')).toBe(true);
+    // Served from the scheme, the pages need no file:// at all, not even their own folder.
+    expect(cancelled(fileUrl('first-run.html'))).toBe(true);
+    expect(cancelled('vm-cache://elsewhere/first-run.html')).toBe(true);
 
     let granted: unknown;
     e.session.permissionRequestHandler!({}, 'media', (ok: boolean) => {

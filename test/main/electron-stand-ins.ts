@@ -1,5 +1,5 @@
 // Stand-ins for Electron's own objects (ipcMain, BrowserWindow, webContents,
-// app, net, session, Menu), the only things these tests do not run for real.
+// app, net, protocol, session, Menu), the only things these tests do not run for real.
 // They record what the code under test asked of them and behave like the
 // real ones where that matters (handle() refuses a second handler, a closed
 // window destroys its webContents, whenReady resolves when the test says so).
@@ -89,6 +89,8 @@ export class FakeBrowserWindow extends EventEmitter {
   static created: FakeBrowserWindow[] = [];
   readonly webContents = new FakeWebContents();
   readonly loads: string[] = [];
+  /** What the session's protocol handler answered for each loadURL it served. */
+  readonly responses: Response[] = [];
   shown = false;
   focused = 0;
   private destroyed = false;
@@ -103,9 +105,18 @@ export class FakeBrowserWindow extends EventEmitter {
     this.webContents.navigate(`file://${file}`);
   }
 
+  /** As Electron: a URL whose scheme the window's session handles is answered by that handler, and a failed answer fails the load. */
   async loadURL(url: string): Promise<void> {
     this.loads.push(`url ${url}`);
+    // The frame's URL is set at once (as before): the tests read it right after opening a window.
     this.webContents.navigate(url);
+    const session = this.options.webPreferences?.session as FakeSession | undefined;
+    const handler = session?.protocol.handlers.get(new URL(url).protocol.slice(0, -1));
+    if (handler) {
+      const response = await handler(new Request(url));
+      this.responses.push(response);
+      if (!response.ok) throw new Error(`ERR_FILE_NOT_FOUND (${response.status}) loading '${url}'`);
+    }
   }
 
   show(): void {
@@ -129,7 +140,39 @@ export class FakeBrowserWindow extends EventEmitter {
   }
 }
 
+/** session.protocol: handle/unhandle as Electron's (handle throws for a scheme already handled). */
+export class FakeSessionProtocol {
+  readonly handlers = new Map<string, (request: Request) => Response | Promise<Response>>();
+
+  handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void {
+    if (this.handlers.has(scheme)) throw new Error(`Failed to register protocol: ${scheme}`);
+    this.handlers.set(scheme, handler);
+  }
+
+  unhandle(scheme: string): void {
+    this.handlers.delete(scheme);
+  }
+
+  isProtocolHandled(scheme: string): boolean {
+    return this.handlers.has(scheme);
+  }
+}
+
+/** The protocol module's before-ready half: Electron throws once the app is ready. */
+export class FakeProtocol {
+  readonly privileged: unknown[][] = [];
+
+  constructor(private readonly app: FakeApp) {}
+
+  registerSchemesAsPrivileged(schemes: unknown[]): void {
+    if (this.app.isReady())
+      throw new Error('protocol.registerSchemesAsPrivileged should be called before app is ready');
+    this.privileged.push(schemes);
+  }
+}
+
 export class FakeSession extends EventEmitter {
+  readonly protocol = new FakeSessionProtocol();
   headersListener: ((details: unknown, callback: (response: unknown) => void) => void) | undefined;
   beforeRequestListener: ((details: unknown, callback: (response: unknown) => void) => void) | undefined;
   permissionRequestHandler: ((...args: unknown[]) => void) | undefined;
@@ -159,6 +202,7 @@ export class FakeApp extends EventEmitter {
   /** What getAppPath() answers; a test points it at a host's folder. */
   appPath = process.cwd();
   whenReadyCalls = 0;
+  private isReadyNow = false;
   private ready!: () => void;
   private readonly readyPromise = new Promise<void>((resolve) => {
     this.ready = resolve;
@@ -173,8 +217,13 @@ export class FakeApp extends EventEmitter {
     return this.readyPromise;
   }
 
+  isReady(): boolean {
+    return this.isReadyNow;
+  }
+
   /** The test decides when Electron is ready. */
   becomeReady(): void {
+    this.isReadyNow = true;
     this.ready();
   }
 
@@ -196,6 +245,7 @@ export class FakeApp extends EventEmitter {
 export interface StandIns {
   app: FakeApp;
   ipcMain: FakeIpcMain;
+  protocol: FakeProtocol;
   session: FakeSession;
   partitions: string[];
   fetchCalls: string[];
@@ -209,6 +259,7 @@ export function electronStandIns(userData: string): StandIns {
   FakeBrowserWindow.created = [];
   const app = new FakeApp(userData);
   const ipcMain = new FakeIpcMain();
+  const protocol = new FakeProtocol(app);
   const session = new FakeSession();
   const partitions: string[] = [];
   const fetchCalls: string[] = [];
@@ -216,6 +267,7 @@ export function electronStandIns(userData: string): StandIns {
   const parts = {
     app,
     ipcMain,
+    protocol,
     BrowserWindow: FakeBrowserWindow,
     // net.fetch: the system's network stack in Electron, the global fetch here.
     net: {
@@ -238,6 +290,7 @@ export function electronStandIns(userData: string): StandIns {
   return {
     app,
     ipcMain,
+    protocol,
     session,
     partitions,
     fetchCalls,

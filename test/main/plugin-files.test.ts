@@ -3,7 +3,7 @@
 // host's bundle) nor the host's dev server. These run against this
 // repository's dist/ (npm test builds it first) and against a package laid
 // out in a host's node_modules.
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.j
 import { SECURE_WEB_PREFERENCES } from '../../main/electron/windows.js';
 import { tempRoot } from '../helpers.js';
 import { electronStandIns, type FakeBrowserWindow } from './electron-stand-ins.js';
-import { recordingLogger } from './support.js';
+import { recordingLogger, servedBody } from './support.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const DIST_PRELOAD = path.join(REPO, 'dist', 'preload', 'index.cjs');
@@ -54,10 +54,12 @@ describe('the plugin’s own files', () => {
     const { vm } = await setup({ prefetchOnReady: false });
     expect(vm.preloadPath).toBe(DIST_PRELOAD);
     const first = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
-    expect(first.loads).toEqual([`file ${path.join(DIST_PAGES, 'first-run.html')}`]);
+    expect(first.loads).toEqual(['url vm-cache://pages/first-run.html']);
+    expect(await servedBody(first)).toBe(readFileSync(path.join(DIST_PAGES, 'first-run.html'), 'utf8'));
     expect(first.options.webPreferences?.preload).toBe(DIST_PRELOAD);
     const settings = vm.openSettingsWindow() as unknown as FakeBrowserWindow;
-    expect(settings.loads).toEqual([`file ${path.join(DIST_PAGES, 'settings.html')}`]);
+    expect(settings.loads).toEqual(['url vm-cache://pages/settings.html']);
+    expect(await servedBody(settings)).toBe(readFileSync(path.join(DIST_PAGES, 'settings.html'), 'utf8'));
 
     expect(vm.webPreferences()).toEqual({ ...SECURE_WEB_PREFERENCES, preload: DIST_PRELOAD });
     expect(vm.webPreferences({ spellcheck: false })).toMatchObject({ sandbox: true, spellcheck: false });
@@ -81,8 +83,11 @@ describe('the plugin’s own files', () => {
     setups.push(vm);
     const installed = path.join(host, 'node_modules', 'electron-vm-cache');
     expect(vm.preloadPath).toBe(path.join(installed, 'dist', 'preload', 'index.cjs'));
+    // Served from the installed package's pages (the host's copy, not this repository's).
+    writeFileSync(path.join(installed, 'dist', 'pages', 'first-run.html'), '<!-- the installed copy -->');
     const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
-    expect(win.loads).toEqual([`file ${path.join(installed, 'dist', 'pages', 'first-run.html')}`]);
+    expect(win.loads).toEqual(['url vm-cache://pages/first-run.html']);
+    expect(await servedBody(win)).toBe('<!-- the installed copy -->');
   });
 
   it('a host without the package installed gets an error that says what to do', async () => {
@@ -113,7 +118,7 @@ describe('the plugin’s own files', () => {
     try {
       const { vm } = await setup({ prefetchOnReady: false });
       const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
-      expect(win.loads).toEqual([`file ${path.join(DIST_PAGES, 'first-run.html')}`]);
+      expect(win.loads).toEqual(['url vm-cache://pages/first-run.html']);
     } finally {
       if (before === undefined) delete process.env.ELECTRON_RENDERER_URL;
       else process.env.ELECTRON_RENDERER_URL = before;
@@ -127,7 +132,7 @@ describe('the plugin’s own files', () => {
       true,
     );
     const win = packaged.vm.openSettingsWindow() as unknown as FakeBrowserWindow;
-    expect(win.loads).toEqual([`file ${path.join(DIST_PAGES, 'settings.html')}`]);
+    expect(win.loads).toEqual(['url vm-cache://pages/settings.html']);
     expect(logger.lines).toContainEqual({
       level: 'warn',
       text: 'devServerUrl is ignored in a packaged app: the pages load from the package',

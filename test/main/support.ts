@@ -63,3 +63,11 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = '
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What the pages scheme answered for a window's page (the stand-in's loadURL asks the session's handler). */
+export async function servedBody(win: { responses: Response[] }): Promise<string> {
+  await waitFor(() => win.responses.length > 0, 5_000, 'the page’s response');
+  const response = win.responses[0]!;
+  if (!response.ok) throw new Error(`the page was answered ${response.status}`);
+  return response.clone().text();
+}

@@ -22,8 +22,8 @@ const fakes = vi.hoisted(() => ({
 vi.mock('electron', async () => {
   const { electronStandIns } = await import('./electron-stand-ins.js');
   fakes.standIns = electronStandIns(mkdtempSync(path.join(os.tmpdir(), 'vm-cache-userdata-')));
-  const { app, ipcMain, BrowserWindow, net, session, Menu } = fakes.standIns.parts;
-  return { app, ipcMain, BrowserWindow, net, session, Menu };
+  const { app, ipcMain, BrowserWindow, net, protocol, session, Menu } = fakes.standIns.parts;
+  return { app, ipcMain, BrowserWindow, net, protocol, session, Menu };
 });
 
 vi.mock('electron-log/main', () => {
