@@ -11,7 +11,10 @@
 // replaces the earlier call's secure and fetch lists for the renderers). So
 // the registration is done once, here: by setupVmCache when it runs before
 // 'ready', or by the host calling registerVmCacheScheme(...itsOwnSchemes)
-// at the top of its main file, which makes the one call for both.
+// at the top of its main file, which makes the one call for both. A host call
+// to registerSchemesAsPrivileged after ours is made to include our scheme (as
+// Sentry's SDK does for its own); one made before ours cannot be seen, which
+// is why hosts with schemes of their own pass them to registerVmCacheScheme.
 import type { App, CustomScheme, Protocol } from 'electron';
 
 export const PAGES_SCHEME = 'vm-cache';
@@ -57,11 +60,13 @@ export function registerPagesScheme(
         'call it at the top of your main file, before app.whenReady()',
     );
   }
-  protocol.registerSchemesAsPrivileged([
-    ...hostSchemes.filter((s) => s.scheme !== PAGES_SCHEME),
-    PAGES_SCHEME_PRIVILEGES,
-  ]);
+  const register = protocol.registerSchemesAsPrivileged.bind(protocol);
+  register([...hostSchemes.filter((s) => s.scheme !== PAGES_SCHEME), PAGES_SCHEME_PRIVILEGES]);
   registered.add(protocol);
+  // A later call by the host (or another library) would replace ours and
+  // leave the plugin's windows blank: such a call keeps our scheme in it.
+  protocol.registerSchemesAsPrivileged = (schemes: CustomScheme[]) =>
+    register([...schemes.filter((s) => s.scheme !== PAGES_SCHEME), PAGES_SCHEME_PRIVILEGES]);
 }
 
 /**

@@ -460,6 +460,11 @@ describe('16: Electron’s security checklist', () => {
       expect(() => registerPagesScheme(e.protocol, e.app, [{ scheme: 'other' }])).toThrow(
         'pass your schemes to the first registerVmCacheScheme() call',
       );
+      // A later direct call (the host's, another library's) replaces the earlier one in Electron:
+      // it is made to keep the plugin's scheme, or the plugin's windows would load nothing.
+      const later = { scheme: 'late', privileges: { standard: true } };
+      e.protocol.registerSchemesAsPrivileged([later]);
+      expect(e.protocol.privileged.at(-1)).toEqual([later, PAGES_SCHEME_PRIVILEGES]);
 
       const late = electronStandIns(await tempRoot());
       late.app.becomeReady();

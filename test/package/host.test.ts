@@ -332,6 +332,9 @@ interface WindowEvent {
   preload?: string | null;
   file?: string;
   url?: string;
+  /** For a page served by a protocol handler: its status and body (base64). */
+  status?: number;
+  body?: string;
 }
 
 describe('the example’s main process, with stand-ins for Electron’s objects', () => {
@@ -357,6 +360,13 @@ describe('the example’s main process, with stand-ins for Electron’s objects'
       VM_CACHE_MANIFEST_URL: server.manifestUrl,
     });
     const events = readJsonLines<WindowEvent>(log);
+    // A page from the plugin's scheme must be the package's own file, byte for byte.
+    for (const e of events) {
+      if (e.url?.startsWith('vm-cache://pages/')) {
+        expect(e.status).toBe(200);
+        expect(Buffer.from(e.body!, 'base64')).toEqual(readFileSync(pluginPage(path.posix.basename(e.url))));
+      }
+    }
     return {
       loaded,
       preloads: events.filter((e) => e.event === 'window').map((e) => e.preload),
@@ -367,6 +377,8 @@ describe('the example’s main process, with stand-ins for Electron’s objects'
 
   const pluginPreload = () => path.join(host.installed, 'dist', 'preload', 'index.cjs');
   const pluginPage = (name: string) => path.join(host.installed, 'dist', 'pages', name);
+  /** Where the plugin's window loads a page from: its own scheme, served from pluginPage(name). */
+  const schemePage = (name: string) => `vm-cache://pages/${name}`;
 
   for (const variant of ['external', 'bundled', 'commonjs'] as const) {
     it(`(${variant}) opens its window with its own preload and the plugin’s first-run window from the package, then syncs`, async () => {
@@ -374,11 +386,11 @@ describe('the example’s main process, with stand-ins for Electron’s objects'
       // The app's own files are beside its main's out folder (only `out` has them: the variants build main only).
       const out = path.join(host.dir, path.dirname(path.dirname(MAINS[variant])));
       expect(r.preloads).toEqual([path.join(out, 'preload', 'index.cjs'), pluginPreload()]);
-      expect(r.loads).toEqual([path.join(out, 'renderer', 'index.html'), pluginPage('first-run.html')]);
+      expect(r.loads).toEqual([path.join(out, 'renderer', 'index.html'), schemePage('first-run.html')]);
       // Every file asked for exists; the app's own too where its build made them (the default one).
       const made =
         variant === 'external'
-          ? [...r.preloads, ...r.loads]
+          ? [...r.preloads, r.loads[0], pluginPage('first-run.html')]
           : [pluginPreload(), pluginPage('first-run.html')];
       for (const file of made) expect(existsSync(file!)).toBe(true);
       // The launch sync ran to the end through the stand-in's net.fetch (the real fetch).
@@ -389,13 +401,13 @@ describe('the example’s main process, with stand-ins for Electron’s objects'
 
   it('unpackaged under electron-vite dev: the app’s page comes from its dev server, the plugin’s from the package', async () => {
     const r = await runMain(MAINS.external, 'dev', false);
-    expect(r.loads).toEqual(['http://127.0.0.1:9/', pluginPage('first-run.html')]);
+    expect(r.loads).toEqual(['http://127.0.0.1:9/', schemePage('first-run.html')]);
   });
 
   it('bundled by esbuild to CommonJS (import.meta.url undefined), the settings window still comes from the package', async () => {
     const r = await runMain(MAINS.esbuild, 'esbuild');
     expect(r.preloads).toEqual([pluginPreload()]);
-    expect(r.loads).toEqual([pluginPage('settings.html')]);
+    expect(r.loads).toEqual([schemePage('settings.html')]);
   });
 
   it('setupVmCache opens the plugin’s settings window from the package’s page, with or without devServerUrl', async () => {
@@ -415,9 +427,17 @@ describe('the example’s main process, with stand-ins for Electron’s objects'
       }),
       'openSettingsWindow',
     );
-    expect(readJsonLines<WindowEvent>(log)).toEqual([
+    expect(readJsonLines<WindowEvent | { event: 'schemes'; schemes: string[] }>(log)).toEqual([
+      // Set up before the app was ready: the plugin's scheme was made privileged, in one call.
+      { event: 'schemes', schemes: ['vm-cache'] },
       { event: 'window', index: 0, preload: pluginPreload() },
-      { event: 'load', index: 0, file: pluginPage('settings.html') },
+      {
+        event: 'load',
+        index: 0,
+        url: schemePage('settings.html'),
+        status: 200,
+        body: readFileSync(pluginPage('settings.html')).toString('base64'),
+      },
     ]);
   });
 });
