@@ -8,6 +8,7 @@ export { installVerified } from '../main/engine/commit.js';
 export { assertDiskSpace } from '../main/engine/diskspace.js';
 export { resolveKeyPath } from '../main/engine/keys.js';
 export { lockRoot, readCachedManifestFile, vouchedArches } from '../main/engine/local-state.js';
+export { claimCacheDir } from '../main/engine/ownership.js';
 export { PartialWriter } from '../main/engine/partial-writer.js';
 export { cacheDir, partialMetaPath, partialPath } from '../main/engine/paths.js';
 export { planArtifacts } from '../main/engine/plan.js';

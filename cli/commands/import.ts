@@ -29,6 +29,7 @@ import {
   assertDiskSpace,
   assertNotExpired,
   cacheDir,
+  claimCacheDir,
   installVerified,
   lockRoot,
   PartialWriter,
@@ -178,6 +179,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       onWait: () => out.note('waiting for another process to finish with this cache…'),
     });
     try {
+      await claimCacheDir(root);
       const arches = allArches ? '*' : [manifestArchFor(process.arch)];
       const result = await install(root, source, doc, manifest, artifacts, arches, cancel.signal, out, from);
       if (out.json) out.line({ type: 'result', ...result });

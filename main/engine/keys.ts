@@ -1,6 +1,6 @@
 // A manifest key becomes a path on disk and a URL, so it is hostile input until
 // proven otherwise. Rules are strict enough for every OS we ship to, so a key
-// accepted on Linux is also safe on Windows.
+// accepted on Linux is also safe on Windows and macOS.
 import path from 'node:path';
 import { UnsafeKeyError } from './errors.js';
 import { MANIFEST_KEY } from './paths.js';
@@ -8,13 +8,29 @@ import { MANIFEST_KEY } from './paths.js';
 const MAX_KEY_LENGTH = 1024;
 const MAX_SEGMENT_LENGTH = 255;
 // Windows device names are unsafe in any folder, with or without an extension.
-const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+// Windows also takes the superscript digits ¹ ² ³ as the port number (COM¹ is COM1).
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(\..*)?$/i;
 // Control characters and the characters Windows forbids in names.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f<>:"|?*\\]/;
-// Our own bookkeeping lives beside the tarballs; a key must never overwrite it.
+// Our own bookkeeping lives beside the tarballs (`<key>.partial`, its
+// `.partial.json` sidecar, atomic writes' `.tmp`). No segment may carry these
+// suffixes, or a key could be another key's partial, or a folder where one must go.
 const RESERVED_SUFFIXES = ['.partial', '.partial.json', '.tmp'];
-const RESERVED_KEYS = new Set([MANIFEST_KEY, `${MANIFEST_KEY}.sig`]);
+const MANIFEST_FOLDER = MANIFEST_KEY.slice(0, MANIFEST_KEY.lastIndexOf('/'));
+/** Files the engine writes in the cache itself; a key may neither be one nor lie under one. */
+const RESERVED_FILES = [MANIFEST_KEY, `${MANIFEST_KEY}.sig`];
+
+/**
+ * The one name a key has on every disk we ship to: macOS and Windows ignore
+ * case and treat NFC and NFD spellings as one file, so `IMG/A`, `img/a` and
+ * `img/ä` in either normal form must compare as the same file. Upper then
+ * lower case also folds what lower case alone misses (ς and σ, ß and ss):
+ * treating more names as one only refuses or keeps more, never deletes a file.
+ */
+export function keyIdentity(key: string): string {
+  return key.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+}
 
 /** Returns why `key` is unsafe, or undefined when it is fine. */
 export function unsafeKeyReason(key: unknown): string | undefined {
@@ -28,8 +44,10 @@ export function unsafeKeyReason(key: unknown): string | undefined {
   if (/^[a-zA-Z]:/.test(key)) return 'starts with a drive letter';
   if (key.startsWith('/')) return 'is an absolute path';
   if (FORBIDDEN_CHARS.test(key)) return 'contains a control or reserved character';
-  if (RESERVED_KEYS.has(key.toLowerCase())) return 'names the manifest itself';
-  if (RESERVED_SUFFIXES.some((s) => key.toLowerCase().endsWith(s))) return 'ends with a reserved suffix';
+  const id = keyIdentity(key);
+  if (RESERVED_FILES.includes(id)) return 'names the manifest itself';
+  if (id === MANIFEST_FOLDER) return `names the folder that holds the manifest (${MANIFEST_FOLDER}/)`;
+  if (RESERVED_FILES.some((f) => id.startsWith(`${f}/`))) return 'lies under the manifest file';
   for (const segment of key.split('/')) {
     if (segment === '') return 'has an empty path segment';
     if (segment === '.' || segment === '..') return `has a "${segment}" segment`;
@@ -37,6 +55,44 @@ export function unsafeKeyReason(key: unknown): string | undefined {
       return `has a segment longer than ${MAX_SEGMENT_LENGTH} characters`;
     if (/[. ]$/.test(segment)) return 'has a segment ending in a dot or space';
     if (WINDOWS_DEVICE.test(segment)) return 'names a Windows device';
+    const folded = keyIdentity(segment);
+    const suffix = RESERVED_SUFFIXES.find((s) => folded.endsWith(s));
+    if (suffix) return `has a segment ending with the reserved suffix ${suffix}`;
+  }
+  return undefined;
+}
+
+/**
+ * The first key of one manifest that cannot live in the same cache as the
+ * others, and why; undefined when they all can. Each key must be its own
+ * file: no key may be a folder of another (`img/a` and `img/a/b`), and no two
+ * spellings may name the same file on a case- or normalization-insensitive
+ * disk (`IMG/A` and `img/a`). The same key twice is fine (two entries may
+ * share bytes). Keys that unsafeKeyReason refuses are left out: they are
+ * refused, or never used, on their own.
+ */
+export function findKeyCollision(keys: Iterable<unknown>): { key: string; reason: string } | undefined {
+  const byIdentity = new Map<string, string>();
+  for (const key of keys) {
+    if (typeof key !== 'string' || unsafeKeyReason(key)) continue;
+    const id = keyIdentity(key);
+    const seen = byIdentity.get(id);
+    if (seen !== undefined && seen !== key) {
+      return {
+        key,
+        reason: `names the same file as key ${JSON.stringify(seen)} on macOS and Windows (they differ only in case or Unicode normalization)`,
+      };
+    }
+    byIdentity.set(id, key);
+  }
+  for (const [id, key] of byIdentity) {
+    // Every folder on the way to this key must not be a key itself.
+    for (let cut = id.indexOf('/'); cut !== -1; cut = id.indexOf('/', cut + 1)) {
+      const file = byIdentity.get(id.slice(0, cut));
+      if (file !== undefined) {
+        return { key, reason: `needs ${JSON.stringify(file)}, another key's file, to be a folder` };
+      }
+    }
   }
   return undefined;
 }

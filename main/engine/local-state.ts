@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { keyIdentity } from './keys.js';
 import { acquireLock, type HeldLock, type LockOptions, removeDeadLockAttempts } from './lock.js';
 import { type VmManifest, VmManifestSchema } from './manifest.js';
 import { getCachedManifestPath, stateDir } from './paths.js';
@@ -101,10 +102,10 @@ export function vouchesFor(
   if (!cached) return false;
   if (arches !== '*' && !arches.has(artifact.arch)) return false;
   let matched = false;
-  const id = artifact.key.normalize('NFC').toLowerCase();
+  const id = keyIdentity(artifact.key);
   for (const agent of Object.values(cached.agents)) {
     for (const [arch, tarball] of Object.entries(agent.tarballs)) {
-      if (tarball.key.normalize('NFC').toLowerCase() !== id) continue;
+      if (keyIdentity(tarball.key) !== id) continue;
       const same =
         tarball.sha256.toLowerCase() === artifact.sha256 && tarball.sizeBytes === artifact.sizeBytes;
       if (!same) return false;

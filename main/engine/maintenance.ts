@@ -5,15 +5,17 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { CacheStatus, VerifyReport } from '../../contract/status.js';
 import { manifestArchFor } from './arch.js';
-import { statOrUndefined } from './atomic.js';
+import { lstatOrUndefined, statOrUndefined } from './atomic.js';
 import { fsError } from './errors.js';
 import { getSyncProgress } from './inflight.js';
 import { resolveKeyPath, unsafeKeyReason } from './keys.js';
 import { lockRoot, readCachedManifest, readLastSync } from './local-state.js';
 import type { LockOptions } from './lock.js';
 import { selectArtifacts } from './manifest.js';
-import { cacheDir, defaultRoot, getCachedManifestPath, stateDir } from './paths.js';
+import { assertCacheOwned } from './ownership.js';
+import { cacheDir, cacheMarkerPath, defaultRoot, getCachedManifestPath, stateDir } from './paths.js';
 import { sha256File } from './plan.js';
+import { type CacheEntry, walkCache } from './walk.js';
 
 export interface MaintenanceOptions {
   root?: string;
@@ -37,8 +39,10 @@ async function withLock<T>(root: string, options: MaintenanceOptions, work: () =
 
 /**
  * Re-hashes every cached tarball this host uses against the cached manifest.
- * A corrupt tarball is removed, and so is the manifest when anything is wrong,
- * so the next sync (and ensureVmCacheAvailable) repairs the cache.
+ * The first tarball found missing or corrupt takes the manifest with it,
+ * before that tarball is removed: the manifest never names a tarball known
+ * to be bad or gone, and the next sync (and ensureVmCacheAvailable) repairs
+ * the cache.
  */
 export async function verifyVmCache(options: MaintenanceOptions = {}): Promise<VerifyReport> {
   const root = options.root ?? defaultRoot();
@@ -48,42 +52,64 @@ export async function verifyVmCache(options: MaintenanceOptions = {}): Promise<V
     if (!manifest) return { ok: false, entries: [] };
     const dir = cacheDir(root);
     const entries: VerifyReport['entries'] = [];
-    for (const artifact of selectArtifacts(
-      manifest,
-      getCachedManifestPath(root),
-      arch,
-      options.allArches ?? false,
-    )) {
+    const manifestPath = getCachedManifestPath(root);
+    // The manifest vouches for every tarball it names; one that no longer can
+    // would let the warm path and ensureVmCacheAvailable trust a broken cache.
+    // It goes as soon as one fails, before that tarball and before hashing
+    // the rest (an abort in between must not leave it vouching for them).
+    // Without it, the next sync re-checks what is left and fetches the rest.
+    const distrust = () => fs.rm(manifestPath, { force: true });
+    for (const artifact of selectArtifacts(manifest, manifestPath, arch, options.allArches ?? false)) {
       const file = resolveKeyPath(dir, artifact.key);
       const st = await statOrUndefined(file);
       if (!st?.isFile()) {
+        await distrust();
         entries.push({ key: artifact.key, state: 'missing' });
         continue;
       }
       const ok =
         st.size === artifact.sizeBytes && (await sha256File(file, options.signal)) === artifact.sha256;
-      if (!ok) await fs.rm(file, { force: true });
+      if (!ok) {
+        await distrust();
+        await fs.rm(file, { force: true });
+      }
       entries.push({ key: artifact.key, state: ok ? 'ok' : 'corrupt' });
     }
     const ok = entries.every((e) => e.state === 'ok');
-    // The manifest vouches for every tarball it names; one that no longer can
-    // would let the warm path and ensureVmCacheAvailable trust a broken cache.
-    // Without it, the next sync re-checks what is left and fetches the rest.
-    if (!ok) await fs.rm(getCachedManifestPath(root), { force: true });
     return { ok, entries };
   });
 }
 
-/** Removes the whole cache: the manifest first, so a half-cleared cache never looks complete. */
+/**
+ * Removes the whole cache: the manifest first, so a half-cleared cache never
+ * looks complete. Files under a linked folder are removed (their bytes are
+ * the cache's) but the links stay: they are the user's. Refuses, deleting
+ * nothing, a cache folder the engine did not make (CacheLayoutError).
+ * `removedBytes` counts the files actually removed.
+ */
 export async function clearVmCache(options: MaintenanceOptions = {}): Promise<{ removedBytes: number }> {
   const root = options.root ?? defaultRoot();
   return withLock(root, options, async () => {
     const dir = cacheDir(root);
-    const removedBytes = await sizeOnDisk(dir);
+    let removedBytes = 0;
     try {
-      await fs.rm(getCachedManifestPath(root), { force: true });
-      await fs.rm(dir, { recursive: true, force: true });
+      if (await assertCacheOwned(root, 'clear')) {
+        const counted = new Set<string>();
+        const manifest = await lstatOrUndefined(getCachedManifestPath(root));
+        await fs.rm(getCachedManifestPath(root), { force: true });
+        if (manifest?.isFile()) {
+          counted.add(`${manifest.dev}:${manifest.ino}`);
+          removedBytes += manifest.size;
+        }
+        removedBytes += await removeFilesUnder(dir, counted);
+      }
+      // What described the cache goes with it; what the cache learnt about the
+      // server (the newest manifest accepted, trusted-manifests.json) stays, so
+      // a clear is no way back to an older manifest.
       await fs.rm(path.join(stateDir(root), 'last-sync.json'), { force: true });
+      await fs.rm(path.join(stateDir(root), 'cached-manifest.json'), { force: true });
+      // Last: a clear cut short leaves the folder still known as ours.
+      await fs.rm(cacheMarkerPath(root), { force: true });
     } catch (err) {
       throw fsError(`cannot clear ${dir}`, dir, err);
     }
@@ -91,19 +117,40 @@ export async function clearVmCache(options: MaintenanceOptions = {}): Promise<{ 
   });
 }
 
+/** Removes every file under `dir` and the folders left empty, keeping links to folders; returns the bytes freed. */
+async function removeFilesUnder(dir: string, counted: Set<string>): Promise<number> {
+  let freed = 0;
+  const dirs: string[] = [];
+  for await (const entry of walkCache(dir)) {
+    if (entry.kind === 'dir-link') continue;
+    if (entry.kind === 'dir') {
+      dirs.push(entry.abs);
+      continue;
+    }
+    await fs.rm(entry.abs, { force: true });
+    freed += fileBytes(entry, counted);
+  }
+  dirs.sort((a, b) => b.length - a.length);
+  for (const sub of dirs) await fs.rmdir(sub).catch(() => {});
+  // The cache folder itself goes only when it is a real folder left empty; a link to one is the user's.
+  if ((await lstatOrUndefined(dir))?.isDirectory()) await fs.rmdir(dir).catch(() => {});
+  return freed;
+}
+
+/** The bytes a regular file holds, once per file however many paths reach it; links count nothing. */
+function fileBytes(entry: CacheEntry, counted: Set<string>): number {
+  if (entry.kind !== 'file') return 0;
+  const id = `${entry.lstat.dev}:${entry.lstat.ino}`;
+  if (counted.has(id)) return 0;
+  counted.add(id);
+  return entry.lstat.size;
+}
+
+/** What Clear would free: the regular files under `dir`, linked folders included, each counted once. */
 export async function sizeOnDisk(dir: string): Promise<number> {
+  const counted = new Set<string>();
   let total = 0;
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const st = await statOrUndefined(path.join(entry.parentPath, entry.name)).catch(() => undefined);
-    total += st?.size ?? 0;
-  }
+  for await (const entry of walkCache(dir)) total += fileBytes(entry, counted);
   return total;
 }
 

@@ -3,7 +3,7 @@
 // arch's placeholder ("sha256": "unused") never fails a sync that ignores it.
 import { z } from 'zod';
 import { ManifestInvalidError, UnsafeKeyError } from './errors.js';
-import { unsafeKeyReason } from './keys.js';
+import { findKeyCollision, keyIdentity, unsafeKeyReason } from './keys.js';
 
 export const SCHEMA_VERSION = 2;
 /** A sane ceiling for one artifact: 1 TiB. Anything above is a broken or hostile manifest. */
@@ -157,6 +157,11 @@ export function selectArtifacts(
   arch: string,
   allArches: boolean,
 ): PlannedArtifact[] {
+  // Keys of any arch that would be one file, or a file and a folder, on disk.
+  const collision = findKeyCollision(
+    Object.values(manifest.agents).flatMap((a) => Object.values(a.tarballs).map((t) => t.key)),
+  );
+  if (collision) throw new UnsafeKeyError(collision.key, `${collision.reason} (in ${url})`);
   const out: PlannedArtifact[] = [];
   const byKey = new Map<string, PlannedArtifact>();
   for (const [agent, entry] of Object.entries(manifest.agents)) {
@@ -188,7 +193,7 @@ export function selectArtifacts(
         sizeBytes: tarball.sizeBytes,
       };
       // Two entries may share a key only if they name the same bytes.
-      const seen = byKey.get(artifact.key.toLowerCase());
+      const seen = byKey.get(keyIdentity(artifact.key));
       if (seen) {
         if (seen.sha256 !== artifact.sha256 || seen.sizeBytes !== artifact.sizeBytes) {
           throw new ManifestInvalidError(
@@ -197,7 +202,7 @@ export function selectArtifacts(
         }
         continue;
       }
-      byKey.set(artifact.key.toLowerCase(), artifact);
+      byKey.set(keyIdentity(artifact.key), artifact);
       out.push(artifact);
     }
   }

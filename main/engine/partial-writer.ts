@@ -10,6 +10,8 @@
 import * as fsCb from 'node:fs';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { O_NOFOLLOW, O_NONBLOCK } from './atomic.js';
+import { CacheLayoutError } from './errors.js';
 import { ThreadKeeper } from './thread-keeper.js';
 import {
   SLOT,
@@ -112,11 +114,30 @@ export class PartialWriter {
     });
   }
 
-  /** Opens `file` keeping its first `offset` bytes, which the thread hashes first. */
+  /**
+   * Opens `file` keeping its first `offset` bytes, which the thread hashes
+   * first. The open never writes through a name to something else: a link is
+   * not followed (O_NOFOLLOW), a FIFO or socket cannot block it (O_NONBLOCK)
+   * and is refused, and so is a file with other names (a hard link to a file
+   * outside the cache), before a byte of it is cut or written.
+   */
   static async open(file: string, offset: number): Promise<PartialWriter> {
-    const fd = await openFd(file, offset > 0 ? 'r+' : 'w');
+    const { O_RDWR, O_WRONLY, O_CREAT } = fsCb.constants;
+    const fd = await openFd(
+      file,
+      (offset > 0 ? O_RDWR : O_WRONLY | O_CREAT) | O_NOFOLLOW | O_NONBLOCK,
+      0o666,
+    );
     try {
-      if (offset > 0) await ftruncate(fd, offset);
+      // Checked on the open file itself: the path may have changed since anyone looked at it.
+      const st = await fstat(fd);
+      if (st.isFIFO() || st.isSocket() || (st.isFile() && st.nlink > 1)) {
+        throw new CacheLayoutError(
+          `${file} is ${st.isFile() ? 'a file with other names (a hard link)' : 'a FIFO or socket'}, not a partial download of the cache's own; it was left as it was: remove it and retry`,
+        );
+      }
+      // Only a regular file has a length to cut (O_TRUNC would have cut a hard link's bytes before the check).
+      if (st.isFile()) await ftruncate(fd, offset);
       return new PartialWriter(fd, offset);
     } catch (err) {
       await closeFd(fd).catch(() => {});
@@ -271,6 +292,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
 }
 
 const openFd = promisify(fsCb.open);
+const fstat = promisify(fsCb.fstat);
 const ftruncate = promisify(fsCb.ftruncate);
 const fsync = promisify(fsCb.fsync);
 const fdatasync = promisify(fsCb.fdatasync);

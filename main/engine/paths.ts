@@ -1,6 +1,6 @@
 // Where things live. The cache mirrors the CDN (`<root>/cache/<key>`); our own
-// bookkeeping (lock, last-sync record) lives in `<root>/state`, never in the
-// manifest.
+// bookkeeping (lock, last-sync record, the cache's owner marker) lives in
+// `<root>/state`, never in the manifest.
 import os from 'node:os';
 import path from 'node:path';
 
@@ -16,8 +16,22 @@ export function cacheDir(root: string): string {
   return path.join(root, 'cache');
 }
 
+/** The root a cache folder belongs to: the inverse of cacheDir(). */
+export function rootOfCacheDir(dir: string): string {
+  return path.dirname(dir);
+}
+
 export function stateDir(root: string): string {
   return path.join(root, 'state');
+}
+
+/**
+ * Says that `<root>/cache` is the engine's to prune and clear. It lives in the
+ * state folder, beside our other bookkeeping, so the cache keeps mirroring the
+ * CDN file for file.
+ */
+export function cacheMarkerPath(root: string): string {
+  return path.join(stateDir(root), 'cache-owner.json');
 }
 
 export function getCachedManifestPath(root: string = defaultRoot()): string {

@@ -32,6 +32,7 @@ import {
 } from './manifest.js';
 import { fetchManifestOnce, fetchManifestWithRetries } from './manifest-fetch.js';
 import type { ResolvedOptions } from './options.js';
+import { claimCacheDir } from './ownership.js';
 import { cacheDir, getCachedManifestPath, partialPath, stateDir } from './paths.js';
 import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
@@ -69,6 +70,8 @@ async function runSync(
     const lock = await lockRootUnlessReadOnly(opts, progress);
     if (lock) release = () => lock.release();
     progress.setPhase('checking');
+    // Only a folder the engine made (or clearly an earlier version's cache) is ever written or pruned.
+    if (lock) await claimCacheDir(opts.root);
 
     // Checked under the lock: two processes may have fetched different
     // manifests, and the older must not commit after the newer.

@@ -34,8 +34,15 @@ export interface CacheReport {
 }
 
 // Our own records: the lock, the last sync, the newest manifest accepted per
-// source (rollback protection), the arches the cached manifest vouches for.
-const STATE_FILES = new Set(['sync.lock', 'last-sync.json', 'trusted-manifests.json', 'cached-manifest.json']);
+// source (rollback protection), the arches the cached manifest vouches for,
+// and the marker that says the engine made the cache folder.
+const STATE_FILES = new Set([
+  'sync.lock',
+  'last-sync.json',
+  'trusted-manifests.json',
+  'cached-manifest.json',
+  'cache-owner.json',
+]);
 
 export async function inspectCache(root: string, exp: CacheExpectation): Promise<CacheReport> {
   const violations: string[] = [];

@@ -1,0 +1,166 @@
+// Prune and Clear delete what they find under `<root>/cache`, so they must
+// only ever run on a folder the engine made: with `--root /var` they would
+// otherwise empty /var/cache. A marker in `<root>/state` records the claim.
+// Caches made by versions without the marker are adopted only when they are
+// clearly ours; anything else is refused, naming the folder.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { lstatOrUndefined, readSmallRegularFile, writeFileAtomic } from './atomic.js';
+import { CacheLayoutError, fsError } from './errors.js';
+import { keyIdentity } from './keys.js';
+import { VmManifestSchema } from './manifest.js';
+import { cacheDir, cacheMarkerPath, MANIFEST_KEY, MAX_MANIFEST_BYTES, stateDir } from './paths.js';
+import { walkCache } from './walk.js';
+
+const MANAGED_BY = 'electron-vm-cache';
+const SMALL_FILE_BYTES = 64 << 10;
+// writeFileAtomic's temp files: `.<name>.<pid>.<8 hex>.tmp`.
+const TEMP_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+export type CacheOwnership =
+  /** No `<root>/cache` at all. */
+  | { state: 'absent' }
+  /** Something other than a folder (or a link to one) is there. */
+  | { state: 'not-a-folder'; detail: string }
+  /** Our marker says it is ours. */
+  | { state: 'marked' }
+  /** A folder (or link to one) holding no files, only empty folders. */
+  | { state: 'empty' }
+  /** No marker, but an earlier version's cache: ours to adopt. */
+  | { state: 'adoptable' }
+  /** Holds at least this file, which we did not put there. */
+  | { state: 'foreign'; example: string };
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function hasMarker(root: string): Promise<boolean> {
+  const doc = parseJson(await readSmallRegularFile(cacheMarkerPath(root), SMALL_FILE_BYTES));
+  return (doc as { managedBy?: unknown } | undefined)?.managedBy === MANAGED_BY;
+}
+
+/** An earlier version recorded a completed sync of this root: its cache folder is ours. */
+async function hasLastSyncRecord(root: string): Promise<boolean> {
+  const text = await readSmallRegularFile(path.join(stateDir(root), 'last-sync.json'), SMALL_FILE_BYTES);
+  const doc = parseJson(text) as { at?: unknown; manifestUrl?: unknown; downloaded?: unknown } | undefined;
+  return typeof doc?.at === 'string' && typeof doc.manifestUrl === 'string' && Array.isArray(doc.downloaded);
+}
+
+/** The keys (folded) of the cached manifest, or undefined when there is none that parses as ours. */
+async function cachedKeys(dir: string): Promise<Set<string> | undefined> {
+  const text = await readSmallRegularFile(path.join(dir, ...MANIFEST_KEY.split('/')), MAX_MANIFEST_BYTES);
+  const parsed = VmManifestSchema.safeParse(parseJson(text));
+  if (!parsed.success) return undefined;
+  const keys = new Set<string>();
+  for (const agent of Object.values(parsed.data.agents)) {
+    for (const tarball of Object.values(agent.tarballs)) keys.add(keyIdentity(tarball.key));
+  }
+  return keys;
+}
+
+async function isOurSidecar(file: string): Promise<boolean> {
+  const doc = parseJson(await readSmallRegularFile(file, SMALL_FILE_BYTES)) as
+    | { sha256?: unknown; sizeBytes?: unknown }
+    | undefined;
+  return typeof doc?.sha256 === 'string' && typeof doc.sizeBytes === 'number';
+}
+
+/**
+ * Whether `<root>/cache` is the engine's. Without the marker, a folder is
+ * adopted when `<root>/state/last-sync.json` is our record, or when every
+ * file in it is ours: the cached manifest (parsing as ours), its signature,
+ * tarballs it names, partials beside a sidecar of ours, atomic-write temp
+ * files. Stops at the first file that is not.
+ */
+export async function inspectCacheOwnership(root: string): Promise<CacheOwnership> {
+  const dir = cacheDir(root);
+  const own = await lstatOrUndefined(dir);
+  if (!own) return { state: 'absent' };
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (!st?.isDirectory())
+    return { state: 'not-a-folder', detail: own.isSymbolicLink() ? 'a link to no folder' : 'a file' };
+  if (await hasMarker(root)) return { state: 'marked' };
+  const legacy = await hasLastSyncRecord(root);
+  let keys: Promise<Set<string> | undefined> | undefined;
+  let files = 0;
+  for await (const entry of walkCache(dir)) {
+    if (entry.kind === 'dir' || entry.kind === 'dir-link') continue;
+    files++;
+    if (legacy) break;
+    keys ??= cachedKeys(dir);
+    if (!(await isOurs(dir, entry.rel, await keys))) return { state: 'foreign', example: entry.abs };
+  }
+  if (files === 0) return { state: 'empty' };
+  return { state: 'adoptable' };
+}
+
+async function isOurs(dir: string, rel: string, keys: Set<string> | undefined): Promise<boolean> {
+  const id = keyIdentity(rel);
+  if (keys && (id === MANIFEST_KEY || id === `${MANIFEST_KEY}.sig` || keys.has(id))) return true;
+  if (TEMP_NAME.test(path.posix.basename(rel))) return true;
+  const abs = path.join(dir, ...rel.split('/'));
+  if (id.endsWith('.partial.json')) return isOurSidecar(abs);
+  if (id.endsWith('.partial')) return isOurSidecar(`${abs}.json`);
+  return false;
+}
+
+function refusal(dir: string, verdict: CacheOwnership, action: string, outcome: string): CacheLayoutError {
+  if (verdict.state === 'not-a-folder') {
+    return new CacheLayoutError(
+      `cannot ${action} ${dir}: it is ${verdict.detail}, not a folder; ${outcome}. Remove or rename it, or choose another root`,
+    );
+  }
+  const example = verdict.state === 'foreign' ? verdict.example : dir;
+  return new CacheLayoutError(
+    `refusing to ${action} ${dir}: it holds ${example}, which electron-vm-cache did not put there; ${outcome}. Choose a root of the cache's own (--root, the root option or VM_CACHE_ROOT), or move those files out of ${dir}`,
+  );
+}
+
+/**
+ * Makes `<root>/cache` the engine's before a sync or an import touches it
+ * (call under the root's lock): creates it with its marker when absent or
+ * empty, adopts an earlier version's cache, and throws CacheLayoutError
+ * naming the folder for anything else, before anything is written there.
+ */
+export async function claimCacheDir(root: string): Promise<void> {
+  const dir = cacheDir(root);
+  let verdict: CacheOwnership;
+  try {
+    verdict = await inspectCacheOwnership(root);
+  } catch (err) {
+    throw fsError(`cannot read ${dir}`, dir, err);
+  }
+  if (verdict.state === 'marked') return;
+  if (verdict.state === 'not-a-folder' || verdict.state === 'foreign') {
+    throw refusal(dir, verdict, 'use as the VM cache', 'nothing was downloaded or changed');
+  }
+  try {
+    if (verdict.state === 'absent') await fs.mkdir(dir, { recursive: true });
+    await writeFileAtomic(
+      cacheMarkerPath(root),
+      `${JSON.stringify({ managedBy: MANAGED_BY, cacheDir: dir, claimedAt: new Date().toISOString() }, null, 2)}\n`,
+    );
+  } catch (err) {
+    throw fsError(`cannot set up ${dir}`, dir, err);
+  }
+}
+
+/**
+ * For Prune and Clear: true when `<root>/cache` is ours to delete from
+ * (marked, empty, or an earlier version's), false when there is none.
+ * Throws CacheLayoutError naming the folder otherwise. Writes nothing.
+ */
+export async function assertCacheOwned(root: string, action: 'prune' | 'clear'): Promise<boolean> {
+  const verdict = await inspectCacheOwnership(root);
+  if (verdict.state === 'absent') return false;
+  if (verdict.state === 'not-a-folder' || verdict.state === 'foreign') {
+    throw refusal(cacheDir(root), verdict, action, 'nothing was deleted');
+  }
+  return true;
+}
