@@ -13,6 +13,7 @@ import { recordedArches, writeLastSync, writeVouchRecord } from './local-state.j
 import type { VmManifest } from './manifest.js';
 import { cacheDir, getCachedManifestPath } from './paths.js';
 import { pruneCache, referencedKeys } from './prune.js';
+import { rememberAccepted, type TrustedManifest } from './trust.js';
 
 /**
  * Renames verified `<key>.partial` files into place. When any of them
@@ -50,6 +51,8 @@ export interface CommitOptions {
   arches: string[] | '*';
   /** Where the manifest came from (URL, or file URL of an import). */
   source: string;
+  /** For a sync: what rollback protection remembers for `source` from now on. */
+  accepted?: TrustedManifest;
   prune: boolean;
 }
 
@@ -66,6 +69,8 @@ export async function commitManifest(options: CommitOptions): Promise<string> {
         ? '*'
         : [...new Set([...options.arches, ...(before ?? [])])].sort();
     await writeVouchRecord(options.root, { manifestSha256, arches });
+    // Before the manifest: once it is on disk, nothing older may replace it.
+    if (options.accepted) await rememberAccepted(options.root, options.source, options.accepted);
     // A cache that is already current needs no rewrite (nor its fsyncs).
     if (!(await holds(manifestPath, text))) await writeFileAtomic(manifestPath, text);
   } catch (err) {

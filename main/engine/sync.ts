@@ -33,7 +33,7 @@ import {
 import { fetchManifestOnce, fetchManifestWithRetries } from './manifest-fetch.js';
 import type { ResolvedOptions } from './options.js';
 import { claimCacheDir } from './ownership.js';
-import { cacheDir, getCachedManifestPath, partialPath, stateDir } from './paths.js';
+import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
 import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 import { retryDelay, sleep } from './retry.js';
@@ -44,7 +44,7 @@ import {
   describeManifest,
   readTrusted,
   sourceId,
-  writeTrusted,
+  type TrustedManifest,
 } from './trust.js';
 
 /** Starts a sync. The manifest request is issued before this returns. */
@@ -76,7 +76,7 @@ async function runSync(
     // Checked under the lock: two processes may have fetched different
     // manifests, and the older must not commit after the newer.
     const cached = await readCachedManifestFile(opts.root);
-    await checkNotRollback(opts, manifest, bytes, cached, lock !== undefined);
+    const accepted = await checkNotRollback(opts, manifest, bytes, cached);
 
     // Planned under the lock: another process may have just done the work.
     const dir = cacheDir(opts.root);
@@ -115,6 +115,7 @@ async function runSync(
       installed: keys,
       arches: opts.allArches ? '*' : [opts.arch],
       source: opts.manifestUrl,
+      accepted,
       prune: opts.prune,
     });
     progress.finish('done');
@@ -156,16 +157,16 @@ async function lockRootUnlessReadOnly(
 
 /**
  * Refuses a manifest older than the newest this cache accepted from the same
- * source, then remembers this one. A cache from before this record existed
- * starts from its cached manifest, when the last sync came from this source.
+ * source; the commit remembers this one. A cache from before this record
+ * existed starts from its cached manifest, when the last sync came from this
+ * source. Reads only: a sync that fails later leaves no trace of it.
  */
 async function checkNotRollback(
   opts: ResolvedOptions,
   manifest: VmManifest,
   bytes: Buffer,
   cached: CachedManifest | undefined,
-  writable: boolean,
-): Promise<void> {
+): Promise<TrustedManifest> {
   const candidate = describeManifest(manifest, bytes);
   let trusted = await readTrusted(opts.root, opts.manifestUrl);
   if (!trusted && cached) {
@@ -174,12 +175,7 @@ async function checkNotRollback(
       trusted = describeManifest(cached.manifest, cached.bytes);
   }
   assertNotRollback(candidate, trusted, opts.manifestUrl);
-  if (!writable || trusted?.sha256 === candidate.sha256) return;
-  try {
-    await writeTrusted(opts.root, opts.manifestUrl, candidate);
-  } catch (err) {
-    throw fsError(`cannot record the accepted manifest in ${stateDir(opts.root)}`, stateDir(opts.root), err);
-  }
+  return candidate;
 }
 
 /** Cached entries are trusted; unvouched files of the right size are hashed once. Returns what must be downloaded. */

@@ -77,14 +77,15 @@ export async function readTrusted(root: string, manifestUrl: string): Promise<Tr
     : undefined;
 }
 
-/** Remembers `accepted` for `manifestUrl`. Called under the root's lock. */
-export async function writeTrusted(
+/** Remembers `accepted` for `manifestUrl` (no write when it is what is remembered). Called under the root's lock. */
+export async function rememberAccepted(
   root: string,
   manifestUrl: string,
   accepted: TrustedManifest,
 ): Promise<void> {
   const file = await readTrustFile(root);
   const id = sourceId(manifestUrl);
+  if (file.sources[id]?.sha256 === accepted.sha256) return;
   delete file.sources[id];
   file.sources[id] = accepted;
   const ids = Object.keys(file.sources);
