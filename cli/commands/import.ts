@@ -261,6 +261,7 @@ async function install(
     installed: imported,
     arches,
     source: pathToFileURL(from).href,
+    previous: cached?.manifest,
     prune: true,
   });
   return { imported, skipped, manifestPath };

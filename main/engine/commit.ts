@@ -51,6 +51,8 @@ export interface CommitOptions {
   arches: string[] | '*';
   /** Where the manifest came from (URL, or file URL of an import). */
   source: string;
+  /** The manifest the cache held before this run: its keys are ours to prune even behind a folder link. */
+  previous?: VmManifest | undefined;
   /** For a sync: what rollback protection remembers for `source` from now on. */
   accepted?: TrustedManifest;
   prune: boolean;
@@ -79,7 +81,8 @@ export async function commitManifest(options: CommitOptions): Promise<string> {
   // The cache is complete from here on; pruning and the record are best effort.
   if (options.prune) {
     const keep = referencedKeys(options.manifest);
-    await pruneCache(cacheDir(options.root), keep, keep).catch(() => {});
+    const ours = new Set([...keep, ...(options.previous ? referencedKeys(options.previous) : [])]);
+    await pruneCache(cacheDir(options.root), keep, keep, ours).catch(() => {});
   }
   await writeLastSync(options.root, {
     at: new Date().toISOString(),

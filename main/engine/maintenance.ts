@@ -8,13 +8,14 @@ import { manifestArchFor } from './arch.js';
 import { lstatOrUndefined, statOrUndefined } from './atomic.js';
 import { fsError } from './errors.js';
 import { getSyncProgress } from './inflight.js';
-import { resolveKeyPath, unsafeKeyReason } from './keys.js';
+import { keyIdentity, resolveKeyPath, unsafeKeyReason } from './keys.js';
 import { lockRoot, readCachedManifest, readLastSync } from './local-state.js';
 import type { LockOptions } from './lock.js';
 import { selectArtifacts } from './manifest.js';
 import { assertCacheOwned } from './ownership.js';
 import { cacheDir, cacheMarkerPath, defaultRoot, getCachedManifestPath, stateDir } from './paths.js';
 import { sha256File } from './plan.js';
+import { isOurs, referencedKeys } from './prune.js';
 import { type CacheEntry, walkCache } from './walk.js';
 
 export interface MaintenanceOptions {
@@ -95,13 +96,16 @@ export async function clearVmCache(options: MaintenanceOptions = {}): Promise<{ 
     try {
       if (await assertCacheOwned(root, 'clear')) {
         const counted = new Set<string>();
+        // Behind a folder link only the keys the manifest names (and our partials) are ours to remove.
+        const cached = await readCachedManifest(root);
+        const ours = new Set(cached ? [...referencedKeys(cached)].map(keyIdentity) : []);
         const manifest = await lstatOrUndefined(getCachedManifestPath(root));
         await fs.rm(getCachedManifestPath(root), { force: true });
         if (manifest?.isFile()) {
           counted.add(`${manifest.dev}:${manifest.ino}`);
           removedBytes += manifest.size;
         }
-        removedBytes += await removeFilesUnder(dir, counted);
+        removedBytes += await removeFilesUnder(dir, counted, ours);
       }
       // What described the cache goes with it; what the cache learnt about the
       // server (the newest manifest accepted, trusted-manifests.json) stays, so
@@ -118,7 +122,7 @@ export async function clearVmCache(options: MaintenanceOptions = {}): Promise<{ 
 }
 
 /** Removes every file under `dir` and the folders left empty, keeping links to folders; returns the bytes freed. */
-async function removeFilesUnder(dir: string, counted: Set<string>): Promise<number> {
+async function removeFilesUnder(dir: string, counted: Set<string>, ours: Set<string>): Promise<number> {
   let freed = 0;
   const dirs: string[] = [];
   for await (const entry of walkCache(dir)) {
@@ -127,6 +131,7 @@ async function removeFilesUnder(dir: string, counted: Set<string>): Promise<numb
       dirs.push(entry.abs);
       continue;
     }
+    if (entry.linked && !isOurs(keyIdentity(entry.rel), ours)) continue;
     await fs.rm(entry.abs, { force: true });
     freed += fileBytes(entry, counted);
   }
@@ -147,10 +152,14 @@ function fileBytes(entry: CacheEntry, counted: Set<string>): number {
 }
 
 /** What Clear would free: the regular files under `dir`, linked folders included, each counted once. */
-export async function sizeOnDisk(dir: string): Promise<number> {
+export async function sizeOnDisk(dir: string, ours: Set<string> = new Set()): Promise<number> {
   const counted = new Set<string>();
   let total = 0;
-  for await (const entry of walkCache(dir)) total += fileBytes(entry, counted);
+  for await (const entry of walkCache(dir)) {
+    // The user's own files behind a folder link are not the cache's (Clear leaves them).
+    if (entry.linked && !isOurs(keyIdentity(entry.rel), ours)) continue;
+    total += fileBytes(entry, counted);
+  }
   return total;
 }
 
@@ -187,7 +196,10 @@ export async function getVmCacheStatus(
     root,
     manifestUrl: options.manifestUrl ?? '',
     cached,
-    sizeOnDiskBytes: await sizeOnDisk(dir),
+    sizeOnDiskBytes: await sizeOnDisk(
+      dir,
+      new Set(manifest ? [...referencedKeys(manifest)].map(keyIdentity) : []),
+    ),
     lastSync: last ? { at: last.at, downloaded: last.downloaded } : null,
     progress: getSyncProgress(root) ?? null,
     logPath: options.logPath ?? null,

@@ -24,6 +24,13 @@ export function referencedKeys(manifest: VmManifest): Set<string> {
 }
 
 /** The key a `.partial` or `.partial.json` belongs to (folded), or undefined. */
+/** A name only the engine makes: a key it put there, a partial or its sidecar, a temp file of an atomic write. */
+export function isOurs(id: string, ourIds: Set<string>): boolean {
+  if (ourIds.has(id) || partialOf(id) !== undefined) return true;
+  const base = id.slice(id.lastIndexOf('/') + 1);
+  return base.startsWith('.') && base.endsWith('.tmp');
+}
+
 function partialOf(id: string): string | undefined {
   if (id.endsWith('.partial.json')) return id.slice(0, -'.partial.json'.length);
   if (id.endsWith('.partial')) return id.slice(0, -'.partial'.length);
@@ -60,11 +67,14 @@ export async function pruneCache(
   cacheDir: string,
   keep: Set<string>,
   keepPartials: Set<string>,
+  /** Keys the engine put here (the previous manifest's): behind a folder link, only these and our own temp names go. */
+  ours: Set<string> = new Set(),
 ): Promise<string[]> {
   const removed: string[] = [];
   if (!(await assertCacheOwned(rootOfCacheDir(cacheDir), 'prune'))) return removed;
   const keepIds = new Set([...ALWAYS_KEEP, ...keep].map(keyIdentity));
   const partialIds = new Set([...keepPartials].map(keyIdentity));
+  const ourIds = new Set([...ours].map(keyIdentity));
   const keptReal = await keptRealPaths(cacheDir, keep, keepPartials);
   const dirs: string[] = [];
   for await (const entry of walkCache(cacheDir)) {
@@ -77,6 +87,7 @@ export async function pruneCache(
     if (keepIds.has(id)) continue;
     const of = partialOf(id);
     if (of !== undefined && partialIds.has(of)) continue;
+    if (entry.linked && !isOurs(id, ourIds)) continue;
     const real = await fs.realpath(entry.abs).catch(() => undefined);
     if (real !== undefined && keptReal.has(real)) continue;
     // fs.rm removes a link itself, never what it points to.

@@ -115,6 +115,7 @@ async function runSync(
       installed: keys,
       arches: opts.allArches ? '*' : [opts.arch],
       source: opts.manifestUrl,
+      previous: cached?.manifest,
       accepted,
       prune: opts.prune,
     });

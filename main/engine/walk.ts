@@ -24,6 +24,12 @@ export interface CacheEntry {
   kind: CacheEntryKind;
   /** lstat of the entry itself (for a 'dir-link', of the link). */
   lstat: Stats;
+  /**
+   * Reached through a link to a folder: that folder is the user's (another
+   * disk) and may hold their own files, so only what is provably ours is
+   * ever removed from it.
+   */
+  linked: boolean;
 }
 
 function identity(st: Stats): string {
@@ -44,10 +50,15 @@ export async function* walkCache(dir: string): AsyncGenerator<CacheEntry> {
   }
   if (!top.isDirectory()) return;
   const entered = new Set<string>([identity(top)]);
-  yield* walkInto(dir, dir, entered);
+  yield* walkInto(dir, dir, entered, false);
 }
 
-async function* walkInto(start: string, dir: string, entered: Set<string>): AsyncGenerator<CacheEntry> {
+async function* walkInto(
+  start: string,
+  dir: string,
+  entered: Set<string>,
+  linked: boolean,
+): AsyncGenerator<CacheEntry> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -65,24 +76,24 @@ async function* walkInto(start: string, dir: string, entered: Set<string>): Asyn
       continue; // gone meanwhile
     }
     if (lstat.isDirectory()) {
-      yield { abs, rel, kind: 'dir', lstat };
+      yield { abs, rel, kind: 'dir', lstat, linked };
       if (!entered.has(identity(lstat))) {
         entered.add(identity(lstat));
-        yield* walkInto(start, abs, entered);
+        yield* walkInto(start, abs, entered, linked);
       }
     } else if (lstat.isSymbolicLink()) {
       const target = await fs.stat(abs).catch(() => undefined);
       if (target?.isDirectory()) {
-        yield { abs, rel, kind: 'dir-link', lstat };
+        yield { abs, rel, kind: 'dir-link', lstat, linked };
         if (!entered.has(identity(target))) {
           entered.add(identity(target));
-          yield* walkInto(start, abs, entered);
+          yield* walkInto(start, abs, entered, true);
         }
       } else {
-        yield { abs, rel, kind: 'other', lstat };
+        yield { abs, rel, kind: 'other', lstat, linked };
       }
     } else {
-      yield { abs, rel, kind: lstat.isFile() ? 'file' : 'other', lstat };
+      yield { abs, rel, kind: lstat.isFile() ? 'file' : 'other', lstat, linked };
     }
   }
 }

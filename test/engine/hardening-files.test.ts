@@ -182,6 +182,24 @@ describe('folders linked to another disk', () => {
     expect(await listFiles(moved)).toEqual([path.basename(keyOf(s, 'a'))]);
   });
 
+  it('the user’s own files behind the link survive prune and clear; only the cache’s files go', async () => {
+    const { s, root, moved } = await linkedImages();
+    await writeFile(path.join(moved, 'thesis.docx'), 'not the cache’s');
+    await mkdir(path.join(moved, 'photos'));
+    await writeFile(path.join(moved, 'photos', 'a.jpg'), 'nor this');
+    const doc = structuredClone(s.manifest) as { agents: Record<string, unknown> };
+    delete doc.agents.b;
+    s.setManifest(doc);
+    await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
+    // b's old tarball was the cache's: pruned. The rest is the user's.
+    expect(await listFiles(moved)).toEqual([path.basename(keyOf(s, 'a')), 'photos/a.jpg', 'thesis.docx']);
+    const status = await getVmCacheStatus({ root });
+    const manifestSize = (await readFile(getCachedManifestPath(root))).length;
+    expect(status.sizeOnDiskBytes).toBe(100_000 + manifestSize);
+    expect(await clearVmCache({ root })).toEqual({ removedBytes: status.sizeOnDiskBytes });
+    expect(await listFiles(moved)).toEqual(['photos/a.jpg', 'thesis.docx']);
+  });
+
   it('a link back to an ancestor neither loops nor is removed', async () => {
     const { s, root, moved } = await linkedImages();
     const loop = path.join(moved, 'loop');
