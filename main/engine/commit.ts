@@ -9,7 +9,7 @@ import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { promote } from './download.js';
 import { fsError } from './errors.js';
-import { recordedArches, writeLastSync, writeVouchRecord } from './local-state.js';
+import { distrustCachedManifest, recordedArches, writeLastSync, writeVouchRecord } from './local-state.js';
 import type { VmManifest } from './manifest.js';
 import { cacheDir, getCachedManifestPath } from './paths.js';
 import { pruneCache, referencedKeys } from './prune.js';
@@ -23,7 +23,6 @@ import { rememberAccepted, type TrustedManifest } from './trust.js';
  * manifest names other bytes.
  */
 export async function installVerified(root: string, finalPaths: string[]): Promise<void> {
-  const manifestPath = getCachedManifestPath(root);
   try {
     const replacing = await Promise.all(
       finalPaths.map((p) =>
@@ -33,7 +32,7 @@ export async function installVerified(root: string, finalPaths: string[]): Promi
         ),
       ),
     );
-    if (replacing.some(Boolean)) await fs.rm(manifestPath, { force: true });
+    if (replacing.some(Boolean)) await distrustCachedManifest(root);
     for (const finalPath of finalPaths) await promote(finalPath);
   } catch (err) {
     throw fsError(`cannot replace files in ${cacheDir(root)}`, cacheDir(root), err);
@@ -64,8 +63,11 @@ export async function commitManifest(options: CommitOptions): Promise<string> {
   const text = `${JSON.stringify(options.doc, null, 2)}\n`;
   try {
     const manifestSha256 = sha256(text);
-    // The same manifest synced for one arch after all of them still vouches for all of them.
-    const before = await recordedArches(options.root, manifestSha256);
+    // The same manifest synced for one arch after all of them still vouches
+    // for all of them, if it is still the one on disk (nothing replaced since).
+    const before = (await holds(manifestPath, text))
+      ? await recordedArches(options.root, manifestSha256)
+      : undefined;
     const arches =
       options.arches === '*' || before === '*'
         ? '*'

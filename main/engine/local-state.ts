@@ -53,6 +53,16 @@ function vouchPath(root: string): string {
   return path.join(stateDir(root), 'cached-manifest.json');
 }
 
+/**
+ * Removes the cached manifest and the record of what it vouches for, in that
+ * order: whenever a file the manifest may name is about to change (a
+ * replacement, a corrupt file found), neither may outlive the change.
+ */
+export async function distrustCachedManifest(root: string): Promise<void> {
+  await fs.rm(getCachedManifestPath(root), { force: true });
+  await fs.rm(vouchPath(root), { force: true });
+}
+
 /** Written just before the manifest it describes (both under the lock). */
 export async function writeVouchRecord(root: string, record: VouchRecord): Promise<void> {
   await writeFileAtomic(vouchPath(root), `${JSON.stringify(record)}\n`);

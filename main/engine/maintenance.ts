@@ -9,7 +9,7 @@ import { lstatOrUndefined, statOrUndefined } from './atomic.js';
 import { fsError } from './errors.js';
 import { getSyncProgress } from './inflight.js';
 import { keyIdentity, resolveKeyPath, unsafeKeyReason } from './keys.js';
-import { lockRoot, readCachedManifest, readLastSync } from './local-state.js';
+import { distrustCachedManifest, lockRoot, readCachedManifest, readLastSync } from './local-state.js';
 import type { LockOptions } from './lock.js';
 import { selectArtifacts } from './manifest.js';
 import { assertCacheOwned } from './ownership.js';
@@ -59,7 +59,7 @@ export async function verifyVmCache(options: MaintenanceOptions = {}): Promise<V
     // It goes as soon as one fails, before that tarball and before hashing
     // the rest (an abort in between must not leave it vouching for them).
     // Without it, the next sync re-checks what is left and fetches the rest.
-    const distrust = () => fs.rm(manifestPath, { force: true });
+    const distrust = () => distrustCachedManifest(root);
     for (const artifact of selectArtifacts(manifest, manifestPath, arch, options.allArches ?? false)) {
       const file = resolveKeyPath(dir, artifact.key);
       const st = await statOrUndefined(file);

@@ -7,6 +7,7 @@ import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:cryp
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { installVerified } from '../../main/engine/commit.js';
 import {
   ensureVmCacheAvailable,
   ensureVmCacheSynced,
@@ -211,6 +212,31 @@ describe('the warm path vouches only with the entry for the same key, arch and s
         .skipped,
     ).toBe(true);
     expect(s.requests.length).toBe(requests + 1);
+  });
+});
+
+describe('what the cached manifest vouches for does not outlive a replacement', () => {
+  it('a file replaced under the manifest (which goes first) is not vouched for again when the same manifest returns', async () => {
+    const s = await server({
+      artifacts: [
+        { agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: 20_000 },
+        { agent: 'openclaw', version: '1', arch: 'arm64', sizeBytes: 25_000 },
+      ],
+    });
+    const arm = (s.manifest.agents as Agents).openclaw!.tarballs.arm64!;
+    const root = await tempRoot();
+    const o = { root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' };
+    await ensureVmCacheSynced({ ...o, allArches: true });
+    // Another manifest's verified bytes of the same size replace the arm64 file
+    // (an import or a sync of it, cut short after the swap).
+    const file = path.join(root, 'cache', ...arm.key.split('/'));
+    await writeFile(`${file}.partial`, Buffer.alloc(arm.sizeBytes, 3));
+    await installVerified(root, [file]);
+    // The first manifest returns, synced for the host arch only...
+    await ensureVmCacheSynced(o);
+    // ...and an all-arches sync must not trust the replaced arm64 file.
+    expect((await ensureVmCacheSynced({ ...o, allArches: true })).downloaded).toEqual([arm.key]);
+    expect(sha256(await readFile(file))).toBe(arm.sha256);
   });
 });
 
