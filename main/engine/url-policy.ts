@@ -69,6 +69,17 @@ export function assertRedirectAllowed(from: string, to: string, allowInsecureHtt
   } catch {
     throw new RedirectRefusedError(from, JSON.stringify(to), 'the Location is not a valid URL');
   }
+  // A remote server must not make the app call a service on this machine
+  // (request forgery: the request itself is the harm, whatever the bytes).
+  // Only a chain that is already on this machine may stay on it.
+  const fromParsed = new URL(from);
+  if (
+    (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
+    isLoopbackHost(parsed.hostname) &&
+    !isLoopbackHost(fromParsed.hostname)
+  ) {
+    throw new RedirectRefusedError(from, parsed.href, 'a remote server may not redirect to this machine');
+  }
   if (allowedHttp(parsed, allowInsecureHttp)) return;
   if (parsed.protocol !== 'http:') {
     throw new RedirectRefusedError(

@@ -194,6 +194,36 @@ describe.each(TRANSPORTS)('every redirect hop is checked before it is requested 
     if (transport === 'fetch') expect(urls.some((u) => u.includes('attacker'))).toBe(false);
   });
 
+  it('a remote server may not redirect to this machine (request forgery); a chain already on it may stay', async () => {
+    // The chain starts on 0.0.0.0 (not loopback by the rule, so it stands for a
+    // remote host here, with allowInsecureHttp) and is sent to 127.0.0.1.
+    const s = await serve({
+      '/vm/manifest.json': redirect((b) => `${b}/admin/manifest.json`),
+      '/admin/manifest.json': bytes(manifestFor(tarball)),
+      [`/${KEY}`]: bytes(tarball),
+    });
+    const urls: string[] = [];
+    const err = await ensureVmCacheSynced({
+      root: await tempRoot(),
+      manifestUrl: `${s.base.replace('127.0.0.1', '0.0.0.0')}/vm/manifest.json`,
+      allowInsecureHttp: true,
+      rawHostArch: 'x64',
+      ...quickRetries,
+      ...transportOptions(transport, urls),
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_INSECURE_URL', transient: false });
+    expect((err as Error).message).toContain('a remote server may not redirect to this machine');
+    expect(s.seen.map((r) => r.path)).toEqual(['/vm/manifest.json']);
+    // Loopback to loopback is how the tests' own servers and a local mirror work.
+    const local = await ensureVmCacheSynced({
+      root: await tempRoot(),
+      manifestUrl: `${s.base}/vm/manifest.json`,
+      rawHostArch: 'x64',
+      ...transportOptions(transport, []),
+    });
+    expect(local.downloaded).toEqual([KEY]);
+  });
+
   it('a redirect to file:// names the scheme and is not retried as a network fault', async () => {
     for (const target of ['manifest', 'tarball'] as const) {
       const routes: Record<string, Handler> = {
