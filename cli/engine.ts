@@ -13,4 +13,4 @@ export { PartialWriter } from '../main/engine/partial-writer.js';
 export { cacheDir, partialMetaPath, partialPath } from '../main/engine/paths.js';
 export { planArtifacts } from '../main/engine/plan.js';
 export { parsePublicKey, verifyManifestSignature } from '../main/engine/signature.js';
-export { assertNotExpired } from '../main/engine/trust.js';
+export { assertNotExpired, assertNotOlderThanCached } from '../main/engine/trust.js';

@@ -28,6 +28,7 @@ import { bool, COMMON, keyText, parse, rootOf, str } from '../args.js';
 import {
   assertDiskSpace,
   assertNotExpired,
+  assertNotOlderThanCached,
   cacheDir,
   claimCacheDir,
   installVerified,
@@ -215,6 +216,9 @@ async function install(
 ): Promise<{ imported: string[]; skipped: string[]; manifestPath: string }> {
   const dir = cacheDir(root);
   const cached = await readCachedManifestFile(root);
+  // An import never takes the cache back to an older manifest (a stale copy
+  // of the mirror); to go back on purpose, clear the cache first.
+  if (cached) assertNotOlderThanCached(manifest, doc, cached, `${from} (import)`);
   // The sync's own planning: a file is skipped only when the cached manifest's
   // entry for it (same key, arch, sha256 and size) vouches for it.
   const plans = await planArtifacts(

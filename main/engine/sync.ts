@@ -40,6 +40,7 @@ import { retryDelay, sleep } from './retry.js';
 import { SIGNATURE_MAX_BYTES, signatureUrlOf, verifyManifestSignature } from './signature.js';
 import {
   assertNotExpired,
+  assertNotOlderThanCached,
   assertNotRollback,
   describeManifest,
   readTrusted,
@@ -76,7 +77,7 @@ async function runSync(
     // Checked under the lock: two processes may have fetched different
     // manifests, and the older must not commit after the newer.
     const cached = await readCachedManifestFile(opts.root);
-    const accepted = await checkNotRollback(opts, manifest, bytes, cached);
+    const accepted = await checkNotRollback(opts, manifest, doc, bytes, cached);
 
     // Planned under the lock: another process may have just done the work.
     const dir = cacheDir(opts.root);
@@ -165,17 +166,18 @@ async function lockRootUnlessReadOnly(
 async function checkNotRollback(
   opts: ResolvedOptions,
   manifest: VmManifest,
+  doc: Record<string, unknown>,
   bytes: Buffer,
   cached: CachedManifest | undefined,
 ): Promise<TrustedManifest> {
   const candidate = describeManifest(manifest, bytes);
-  let trusted = await readTrusted(opts.root, opts.manifestUrl);
-  if (!trusted && cached) {
+  const trusted = await readTrusted(opts.root, opts.manifestUrl);
+  if (trusted) assertNotRollback(candidate, trusted, opts.manifestUrl);
+  else if (cached) {
     const last = await readLastSync(opts.root);
     if (last && sourceId(last.manifestUrl) === sourceId(opts.manifestUrl))
-      trusted = describeManifest(cached.manifest, cached.bytes);
+      assertNotOlderThanCached(manifest, doc, cached, opts.manifestUrl);
   }
-  assertNotRollback(candidate, trusted, opts.manifestUrl);
   return candidate;
 }
 

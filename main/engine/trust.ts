@@ -139,3 +139,23 @@ export function assertNotExpired(manifest: VmManifest, url: string, now = Date.n
     );
   }
 }
+
+/**
+ * Refuses a manifest older than the cached one. Both sides are compared as
+ * the cache stores a manifest (the document pretty-printed), so the same
+ * document in another layout is the same manifest. For a cache that has no
+ * record yet (made by an earlier version), and for `vm-cache import`, whose
+ * sources (a folder, a USB stick) have no identity to remember.
+ */
+export function assertNotOlderThanCached(
+  manifest: VmManifest,
+  doc: Record<string, unknown>,
+  cached: { manifest: VmManifest; bytes: Buffer },
+  label: string,
+): void {
+  assertNotRollback(
+    describeManifest(manifest, `${JSON.stringify(doc, null, 2)}\n`),
+    describeManifest(cached.manifest, cached.bytes),
+    label,
+  );
+}

@@ -36,7 +36,12 @@ afterAll(async () => {
   if (PUB) await rm(path.dirname(PUB), { recursive: true, force: true });
 });
 
+// Mirrors are releases in the order they are made (a later one is newer: an
+// import never goes back to an older manifest), even when made side by side.
+let releases = 0;
+
 async function mirror(specs: TarballSpec[]): Promise<{ dir: string; hashes: Record<string, string> }> {
+  const updatedAt = new Date(Date.UTC(2026, 5, 1) + ++releases * 60_000).toISOString();
   const dir = await tempRoot();
   const hashes = await writeTarballs(dir, specs);
   const agents: Record<string, { image: string; version: string; tarballs: Record<string, unknown> }> = {};
@@ -50,7 +55,7 @@ async function mirror(specs: TarballSpec[]): Promise<{ dir: string; hashes: Reco
     agents[spec.agent]!.tarballs[spec.arch] = { key, sha256: hashes[key], sizeBytes: spec.size };
   }
   const bytes = Buffer.from(
-    `${JSON.stringify({ schemaVersion: 2, updatedAt: new Date().toISOString(), agents }, null, 2)}\n`,
+    `${JSON.stringify({ schemaVersion: 2, updatedAt, agents }, null, 2)}\n`,
   );
   await writeFile(path.join(dir, 'vm', 'manifest.json'), bytes);
   await writeFile(

@@ -99,6 +99,21 @@ describe('rollback and freeze protection', () => {
     await ensureVmCacheSynced(o);
   });
 
+  it('a cache from before the record (none yet) compares the same document in another layout as the same', async () => {
+    const { s, release } = await twoReleases();
+    const root = await tempRoot();
+    const o = { root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' };
+    // Served compact: the cache stores it pretty-printed, so the bytes differ.
+    s.setManifest(JSON.stringify(release(2, { manifestVersion: 5 })));
+    await ensureVmCacheSynced(o);
+    await rm(path.join(root, 'state', 'trusted-manifests.json'));
+    expect((await ensureVmCacheSynced(o)).skipped).toBe(true);
+    // And the cached manifest still guards it: an older one is refused.
+    await rm(path.join(root, 'state', 'trusted-manifests.json'));
+    s.setManifest(release(1, { manifestVersion: 4 }));
+    await expect(ensureVmCacheSynced(o)).rejects.toMatchObject({ code: 'ERR_ROLLBACK' });
+  });
+
   it('a second process that fetched an older manifest before waiting for the lock does not commit after the newer one', async () => {
     const { s, release, key } = await twoReleases();
     const root = await tempRoot();

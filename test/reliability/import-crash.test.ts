@@ -40,6 +40,23 @@ async function vouchedSha(root: string): Promise<string | undefined> {
   return doc.agents.agent?.tarballs[HOST_ARCH]?.sha256;
 }
 
+describe('import of an older manifest', () => {
+  it('is refused (ERR_ROLLBACK, exit 4) with the newer cache unchanged; after a clear it is accepted', async () => {
+    const root = await tempRoot();
+    const newer = await mirror('2', '2026-11-01T00:00:00.000Z');
+    expectCode(await runCli(['import', newer.dir, '--root', root]), 0);
+    const older = await mirror('1', '2026-10-01T00:00:00.000Z');
+    const refused = await runCli(['import', older.dir, '--root', root, '--json']);
+    expectCode(refused, 4);
+    expect(refused.stdout + refused.stderr).toContain('ERR_ROLLBACK');
+    expect(await vouchedSha(root)).toBe(newer.sha);
+    expect(sha256(await readFile(path.join(root, 'cache', KEY)))).toBe(newer.sha);
+    expectCode(await runCli(['clear', '--root', root]), 0);
+    expectCode(await runCli(['import', older.dir, '--root', root]), 0);
+    expect(await vouchedSha(root)).toBe(older.sha);
+  });
+});
+
 describe('import over a key the cache already holds', () => {
   it('killed as the new tarball lands: the manifest vouches only for bytes that verify, and a re-run completes', async () => {
     const root = await tempRoot();
