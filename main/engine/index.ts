@@ -1,15 +1,14 @@
 // The engine's public API: the contract host apps rely on (see docs/ and the
 // brief), plus the maintenance actions and progress observation.
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import type { SyncResult } from '../../contract/status.js';
 import { manifestArchFor } from './arch.js';
 import { findFlight, flightKey, flightsForRoot, registerFlight } from './inflight.js';
-import { resolveKeyPath } from './keys.js';
-import { readCachedManifest } from './local-state.js';
+import { readCachedManifestFile, vouchedArches } from './local-state.js';
 import { selectArtifacts } from './manifest.js';
 import { type ResolvedOptions, resolveOptions, type VmCacheOptions } from './options.js';
 import { cacheDir, defaultRoot, getCachedManifestPath } from './paths.js';
+import { planArtifacts } from './plan.js';
 import { ProgressTracker } from './progress.js';
 import { startSync } from './sync.js';
 
@@ -126,26 +125,31 @@ export async function ensureVmCacheAvailable(options: VmCacheOptions = {}): Prom
   return ensureVmCacheSynced(options);
 }
 
-/** A cached manifest whose tarballs for this host are all present at their declared size. */
+/**
+ * The warm path's own rule: every tarball this host uses is present at its
+ * size and vouched for by the cached manifest (its own entry, in an arch the
+ * last sync checked). One stat per tarball, no hashing, no request.
+ */
 async function isComplete(root: string, options: VmCacheOptions): Promise<boolean> {
   try {
-    const manifest = await readCachedManifest(root);
-    if (!manifest) return false;
+    const cached = await readCachedManifestFile(root);
+    if (!cached) return false;
     const arch = manifestArchFor(options.rawHostArch ?? process.arch);
-    const dir = cacheDir(root);
     const artifacts = selectArtifacts(
-      manifest,
+      cached.manifest,
       getCachedManifestPath(root),
       arch,
       options.allArches ?? false,
     );
-    for (const artifact of artifacts) {
-      const st = await fs.stat(resolveKeyPath(dir, artifact.key));
-      if (!st.isFile() || st.size !== artifact.sizeBytes) return false;
-    }
-    return true;
+    const plans = await planArtifacts(
+      cacheDir(root),
+      artifacts,
+      cached.manifest,
+      await vouchedArches(root, cached, arch),
+    );
+    return plans.every((p) => p.action === 'cached');
   } catch {
-    // Missing files, a manifest this version refuses, an unsupported arch: the sync says what is wrong.
+    // A manifest this version refuses, an unsupported arch, an unreadable folder: the sync says what is wrong.
     return false;
   }
 }

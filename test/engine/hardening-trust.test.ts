@@ -268,6 +268,25 @@ describe('ready means the tarballs are there', () => {
     expect((await ensureVmCacheAvailable(o)).skipped).toBe(true);
     expect(s.requests.length).toBe(requests);
   });
+
+  it('ensureVmCacheAvailable does not call an arch ready that the cached manifest does not vouch for', async () => {
+    const s = await server({
+      artifacts: [
+        { agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: 20_000 },
+        { agent: 'openclaw', version: '1', arch: 'arm64', sizeBytes: 25_000 },
+      ],
+    });
+    const arm = (s.manifest.agents as Agents).openclaw!.tarballs.arm64!;
+    const root = await tempRoot();
+    await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
+    // Bytes of the right size that no sync of arm64 ever checked.
+    const file = path.join(root, 'cache', ...arm.key.split('/'));
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, Buffer.alloc(arm.sizeBytes, 9));
+    const ready = await ensureVmCacheAvailable({ root, manifestUrl: s.manifestUrl, rawHostArch: 'arm64' });
+    expect(ready.downloaded).toEqual([arm.key]);
+    expect(sha256(await readFile(file))).toBe(arm.sha256);
+  });
 });
 
 describe('a read-only cache', () => {
