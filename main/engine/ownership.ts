@@ -1,6 +1,8 @@
 // Prune and Clear delete what they find under `<root>/cache`, so they must
 // only ever run on a folder the engine made: with `--root /var` they would
-// otherwise empty /var/cache. A marker in `<root>/state` records the claim.
+// otherwise empty /var/cache. A marker in `<root>/state` records the claim,
+// tied to the folder's identity (device and inode), so a `<root>/cache` link
+// re-pointed at another folder is judged afresh.
 // Caches made by versions without the marker are adopted only when they are
 // clearly ours; anything else is refused, naming the folder.
 import { promises as fs } from 'node:fs';
@@ -40,9 +42,23 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-async function hasMarker(root: string): Promise<boolean> {
-  const doc = parseJson(await readSmallRegularFile(cacheMarkerPath(root), SMALL_FILE_BYTES));
-  return (doc as { managedBy?: unknown } | undefined)?.managedBy === MANAGED_BY;
+/** The folder's identity on disk: a marker holds only for the folder it was written for. */
+async function folderIdentity(dir: string): Promise<string> {
+  const st = await fs.stat(dir, { bigint: true });
+  return `${st.dev}:${st.ino}`;
+}
+
+/**
+ * 'match' when our marker names this very folder; 'mismatch' when it names
+ * another (`<root>/cache` is a link that now points elsewhere, or the folder
+ * was replaced), which proves nothing about what is there now.
+ */
+async function markerFor(root: string): Promise<'match' | 'mismatch' | 'none'> {
+  const doc = parseJson(await readSmallRegularFile(cacheMarkerPath(root), SMALL_FILE_BYTES)) as
+    | { managedBy?: unknown; folder?: unknown }
+    | undefined;
+  if (doc?.managedBy !== MANAGED_BY) return 'none';
+  return doc.folder === (await folderIdentity(cacheDir(root))) ? 'match' : 'mismatch';
 }
 
 /** An earlier version recorded a completed sync of this root: its cache folder is ours. */
@@ -85,8 +101,11 @@ export async function inspectCacheOwnership(root: string): Promise<CacheOwnershi
   const st = await fs.stat(dir).catch(() => undefined);
   if (!st?.isDirectory())
     return { state: 'not-a-folder', detail: own.isSymbolicLink() ? 'a link to no folder' : 'a file' };
-  if (await hasMarker(root)) return { state: 'marked' };
-  const legacy = await hasLastSyncRecord(root);
+  const marker = await markerFor(root);
+  if (marker === 'match') return { state: 'marked' };
+  // Our record of a sync vouches for the folder of an earlier version (no
+  // marker at all), never for one the marker says is another folder.
+  const legacy = marker === 'none' && (await hasLastSyncRecord(root));
   let keys: Promise<Set<string> | undefined> | undefined;
   let files = 0;
   for await (const entry of walkCache(dir)) {
@@ -144,7 +163,16 @@ export async function claimCacheDir(root: string): Promise<void> {
     if (verdict.state === 'absent') await fs.mkdir(dir, { recursive: true });
     await writeFileAtomic(
       cacheMarkerPath(root),
-      `${JSON.stringify({ managedBy: MANAGED_BY, cacheDir: dir, claimedAt: new Date().toISOString() }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          managedBy: MANAGED_BY,
+          cacheDir: dir,
+          folder: await folderIdentity(dir),
+          claimedAt: new Date().toISOString(),
+        },
+        null,
+        2,
+      )}\n`,
     );
   } catch (err) {
     throw fsError(`cannot set up ${dir}`, dir, err);

@@ -254,6 +254,28 @@ async function foreignRoot() {
 }
 
 describe('a cache folder the engine did not make', () => {
+  it('a <root>/cache link re-pointed at another folder is judged afresh: sync and clear refuse, the files stay', async () => {
+    const s = await oneArtifactServer();
+    const root = await tempRoot();
+    const first = path.join(await tempRoot(), 'cache');
+    await mkdir(first);
+    await symlink(first, path.join(root, 'cache'), 'dir');
+    const o = { root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' };
+    await ensureVmCacheSynced(o);
+    // The link now points at a folder of the user's.
+    const other = await tempRoot();
+    await writeFile(path.join(other, 'user-file.txt'), 'mine');
+    await rm(path.join(root, 'cache'));
+    await symlink(other, path.join(root, 'cache'), 'dir');
+    await expect(ensureVmCacheSynced(o)).rejects.toMatchObject({ code: 'ERR_CACHE_LAYOUT' });
+    await expect(clearVmCache({ root })).rejects.toMatchObject({ code: 'ERR_CACHE_LAYOUT' });
+    expect(await listFiles(other)).toEqual(['user-file.txt']);
+    // Pointed back at the cache's own folder, all is well again.
+    await rm(path.join(root, 'cache'));
+    await symlink(first, path.join(root, 'cache'), 'dir');
+    expect((await ensureVmCacheSynced(o)).skipped).toBe(true);
+  });
+
   it('clear refuses, naming the folder, and deletes nothing', async () => {
     const { root, cache, expected } = await foreignRoot();
     await expect(clearVmCache({ root })).rejects.toMatchObject({
