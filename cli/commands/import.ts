@@ -33,12 +33,14 @@ import {
   claimCacheDir,
   installVerified,
   lockRoot,
+  makeWayFor,
   PartialWriter,
   parsePublicKey,
   partialMetaPath,
   partialPath,
   planArtifacts,
   readCachedManifestFile,
+  referencedKeys,
   resolveKeyPath,
   statOrUndefined,
   verifyManifestSignature,
@@ -237,6 +239,12 @@ async function install(
       toCopy.push({ artifact: plan.artifact, dest: plan.path });
     }
   }
+  await makeWayFor(
+    root,
+    dir,
+    toCopy.map((c) => c.dest),
+    cached ? referencedKeys(cached.manifest) : new Set(),
+  );
   await assertDiskSpace(
     dir,
     toCopy.reduce((n, c) => n + c.artifact.sizeBytes, 0),

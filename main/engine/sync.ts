@@ -23,6 +23,7 @@ import {
   vouchedArches,
 } from './local-state.js';
 import type { HeldLock } from './lock.js';
+import { makeWayFor } from './make-way.js';
 import {
   artifactRootOf,
   type PlannedArtifact,
@@ -36,6 +37,7 @@ import { claimCacheDir } from './ownership.js';
 import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
 import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
+import { referencedKeys } from './prune.js';
 import { retryDelay, sleep } from './retry.js';
 import { SIGNATURE_MAX_BYTES, signatureUrlOf, verifyManifestSignature } from './signature.js';
 import {
@@ -96,6 +98,13 @@ async function runSync(
         undefined,
       );
     }
+    // An old key's file where a new key needs a folder (or the reverse) goes first.
+    await makeWayFor(
+      opts.root,
+      dir,
+      toDownload.map((p) => p.path),
+      cached ? referencedKeys(cached.manifest) : new Set(),
+    );
     await checkDiskSpace(dir, toDownload, opts);
 
     const downloaded = new Set<string>();

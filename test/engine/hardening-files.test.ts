@@ -2,6 +2,7 @@
 // layout or with each other, folders linked to another disk, a cache folder
 // the engine did not make, bookkeeping files that are links, and Verify's
 // order of removal.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
   link,
@@ -402,5 +403,51 @@ describe('verify', () => {
     cancel.abort();
     await verifying;
     expect(manifestThere).toBe(false);
+  });
+});
+
+/** A folder laid out like the CDN with one tarball at `key`, served on 127.0.0.1. */
+async function mirrorOf(key: string, updatedAt: string) {
+  const dir = await tempRoot();
+  const body = Buffer.from(`tarball at ${key}\n`.repeat(100));
+  await mkdir(path.dirname(path.join(dir, key)), { recursive: true });
+  await writeFile(path.join(dir, key), body);
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  const doc = {
+    schemaVersion: 2,
+    updatedAt,
+    agents: { a: { version: '1', tarballs: { x64: { key, sha256, sizeBytes: body.length } } } },
+  };
+  await writeFile(path.join(dir, 'vm', 'manifest.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  return server({ dir });
+}
+
+describe('a new manifest that turns an old key’s file into a folder, or back', () => {
+  it('the old file or folder is cleared out of the way (it was the cache’s), both ways', async () => {
+    const root = await tempRoot();
+    const file = await mirrorOf('vm/images/a', '2026-10-01T00:00:00.000Z');
+    const folder = await mirrorOf('vm/images/a/b.tar.gz', '2026-10-02T00:00:00.000Z');
+    const sync = (s: ArtifactServer) =>
+      ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
+    await sync(file);
+    expect((await sync(folder)).downloaded).toEqual(['vm/images/a/b.tar.gz']);
+    expect((await sync(file)).downloaded).toEqual(['vm/images/a']);
+    expect(await listFiles(path.join(root, 'cache'))).toEqual(['vm/images/a', 'vm/manifest.json']);
+  });
+
+  it('something in the way that the cache did not put there is refused, named, and kept', async () => {
+    const root = await tempRoot();
+    const folder = await mirrorOf('vm/images/a/b.tar.gz', '2026-10-02T00:00:00.000Z');
+    // The cache is the engine's; then a file of the user's lands where a folder must go.
+    await claimCacheDir(root);
+    await mkdir(path.join(root, 'cache', 'vm', 'images'), { recursive: true });
+    await writeFile(path.join(root, 'cache', 'vm', 'images', 'a'), 'a file of the user’s');
+    await expect(
+      ensureVmCacheSynced({ root, manifestUrl: folder.manifestUrl, rawHostArch: 'x64' }),
+    ).rejects.toMatchObject({ code: 'ERR_CACHE_LAYOUT', message: expect.stringContaining('is in the way') });
+    expect(await readFile(path.join(root, 'cache', 'vm', 'images', 'a'), 'utf8')).toBe(
+      'a file of the user’s',
+    );
+    expect(folder.requests.map((r) => r.path)).toEqual(['vm/manifest.json']);
   });
 });
