@@ -30,7 +30,7 @@ export interface VmCacheControllerOptions {
   root: string;
   /** Default: VM_CACHE_MANIFEST_URL, else the engine's configured default. */
   manifestUrl?: string;
-  /** Electron passes net.fetch (system proxy, OS certificate store). Default: the engine's got transport. */
+  /** Electron passes one on net.request (system proxy, OS certificate store). Default: the engine's got transport. */
   fetchImpl?: FetchLike;
   /** Extra attempts for transient failures. Default 5. */
   retries?: number;

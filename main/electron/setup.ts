@@ -7,6 +7,7 @@ import type { BrowserWindow, Session, WebContents, WebPreferences } from 'electr
 import { VmCacheController, type VmCacheControllerOptions, type VmCacheLogger } from '../controller.js';
 import { defaultSenderPolicy, VmCacheHub } from '../hub.js';
 import { registerIpc } from './ipc.js';
+import { netRequestFetch } from './net-request-fetch.js';
 import { assertPluginFiles, installedPluginFiles, type PluginFiles } from './package-files.js';
 import { assertLocalDevServer, type PageName, type PageSource, pageLocation, pageOrigins } from './pages.js';
 import { ensurePagesScheme, PAGES_SCHEME } from './pages-scheme.js';
@@ -106,8 +107,9 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
 
   const controllerOptions: VmCacheControllerOptions = {
     root: options.root ?? path.join(electron.app.getPath('userData'), 'vm-cache'),
-    // Electron's network stack: the system proxy (PAC, auth) and the OS certificate store apply.
-    fetchImpl: (url, init) => electron.net.fetch(url, init),
+    // Electron's network stack: the system proxy (PAC, auth) and the OS certificate store apply;
+    // each redirect hop comes back to the engine to judge.
+    fetchImpl: netRequestFetch(electron.net),
     logPath: options.logPath ?? null,
   };
   if (options.manifestUrl !== undefined) controllerOptions.manifestUrl = options.manifestUrl;

@@ -15,7 +15,8 @@ export interface ElectronParts {
   app: Pick<App, 'whenReady' | 'isReady' | 'getPath' | 'getAppPath' | 'isPackaged'>;
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
   BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindow;
-  net: Pick<Net, 'fetch'>;
+  /** Downloads go through net.request (see net-request-fetch.ts). */
+  net: Pick<Net, 'request'>;
   /** Only for making the pages' scheme privileged before 'ready'; each session serves it (session.protocol). */
   protocol: Pick<Protocol, 'registerSchemesAsPrivileged'>;
   session: { fromPartition(partition: string): Session };

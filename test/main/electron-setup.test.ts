@@ -1,6 +1,9 @@
 // setupVmCache's wiring with stand-ins for Electron's own objects only: the
 // controller, hub, engine and artifact server are real.
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -73,7 +76,7 @@ describe('setupVmCache (Electron stand-ins)', () => {
     expect(e.ipcMain.handlers.size).toBe(0);
   });
 
-  it('starts the prefetch on whenReady, through net.fetch, without making setup wait', async () => {
+  it('starts the prefetch on whenReady, through net.request, without making setup wait', async () => {
     const { e, vm, s, userData } = await start();
     // setup returned synchronously; nothing has gone out before Electron is ready.
     expect(e.app.whenReadyCalls).toBe(1);
@@ -308,5 +311,57 @@ describe('setupVmCache (Electron stand-ins)', () => {
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.every((m) => m.channel === PROGRESS_CHANNEL)).toBe(true);
     expect((sent.at(-1)!.payload as { phase: string }).phase).toBe('done');
+  });
+});
+
+describe('downloads through net.request, every redirect hop judged by the engine', () => {
+  it('a redirect chain is followed hop by hop; a cleartext hop to another host is refused before it is requested', async () => {
+    const s = await oneArtifactServer();
+    const e = electronStandIns(await tempRoot());
+    const manifestUrl = `${s.url}/moved/vm/manifest.json`;
+    // A same-origin 301 in front of the real manifest: followed through the engine.
+    const moved = http.createServer((req, res) => {
+      res.writeHead(301, { location: `${s.url}${req.url!.replace('/moved', '')}` }).end();
+    });
+    moved.listen(0, '127.0.0.1');
+    await once(moved, 'listening');
+    const front = `http://127.0.0.1:${(moved.address() as AddressInfo).port}`;
+    try {
+      const vm = setupVmCacheWith(e.parts, {
+        prefetchOnReady: false,
+        manifestUrl: manifestUrl.replace(s.url, front),
+        rendererDir: RENDERER_DIR,
+        preloadPath: PRELOAD,
+      });
+      setups.push(vm);
+      await vm.controller.sync();
+      expect(await vm.controller.hasCompleteCache()).toBe(true);
+      // Each hop was its own request: the engine saw, judged and asked for it.
+      expect(e.fetchCalls.slice(0, 2)).toEqual([
+        manifestUrl.replace(s.url, front),
+        `${s.url}/vm/manifest.json`,
+      ]);
+
+      // A hop to 0.0.0.0 (reaches this machine, yet is not loopback by the rule) in cleartext.
+      const evil = http.createServer((req, res) => {
+        res.writeHead(302, { location: `${front.replace('127.0.0.1', '0.0.0.0')}${req.url}` }).end();
+      });
+      evil.listen(0, '127.0.0.1');
+      await once(evil, 'listening');
+      const start = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/vm/manifest.json`;
+      const e2 = electronStandIns(await tempRoot());
+      const vm2 = setupVmCacheWith(e2.parts, {
+        prefetchOnReady: false,
+        manifestUrl: start,
+        rendererDir: RENDERER_DIR,
+        preloadPath: PRELOAD,
+      });
+      setups.push(vm2);
+      await expect(vm2.controller.sync()).rejects.toMatchObject({ code: 'ERR_INSECURE_URL' });
+      expect(e2.fetchCalls).toEqual([start]);
+      evil.close();
+    } finally {
+      moved.close();
+    }
   });
 });

@@ -4,6 +4,7 @@
 // real ones where that matters (handle() refuses a second handler, a closed
 // window destroys its webContents, whenReady resolves when the test says so).
 import { EventEmitter } from 'node:events';
+import http from 'node:http';
 import type { DemoElectronParts } from '../../demo/app.js';
 
 export class FakeIpcMain {
@@ -255,6 +256,79 @@ export interface StandIns {
   parts: DemoElectronParts;
 }
 
+/**
+ * net.request's ClientRequest over node:http, with Electron's redirect rules:
+ * in 'manual' mode a 3xx emits 'redirect', and unless the listener calls
+ * followRedirect() synchronously the request is cancelled ("Redirect was
+ * cancelled"); the 'response' is a Readable with status and headers, as
+ * Electron's IncomingMessage is at run time.
+ */
+export class FakeClientRequest extends EventEmitter {
+  private readonly headers: Record<string, string> = {};
+  private current: http.ClientRequest | undefined;
+  private aborted = false;
+  private follow = false;
+
+  constructor(
+    private readonly options: { url?: string; method?: string; redirect?: string },
+    private readonly urls: string[],
+  ) {
+    super();
+  }
+
+  setHeader(name: string, value: string): void {
+    this.headers[name] = value;
+  }
+
+  followRedirect(): void {
+    this.follow = true;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.current?.destroy();
+    this.emit('abort');
+  }
+
+  end(): void {
+    this.go(this.options.url!);
+  }
+
+  private go(url: string): void {
+    this.urls.push(url);
+    const req = http.request(url, { method: this.options.method ?? 'GET', headers: this.headers }, (res) => {
+      if (this.aborted) {
+        res.destroy();
+        return;
+      }
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (status >= 300 && status < 400 && location) {
+        res.resume();
+        const next = new URL(location, url).href;
+        if (this.options.redirect === 'manual') {
+          this.follow = false;
+          this.emit('redirect', status, this.options.method ?? 'GET', next, res.headers);
+          if (this.aborted) return;
+          if (!this.follow) {
+            this.emit('error', new Error('Redirect was cancelled'));
+            return;
+          }
+        }
+        this.go(next);
+        return;
+      }
+      this.emit('response', res);
+    });
+    req.on('error', (err) => {
+      if (!this.aborted) this.emit('error', err);
+    });
+    this.current = req;
+    req.end();
+  }
+}
+
 export function electronStandIns(userData: string): StandIns {
   FakeBrowserWindow.created = [];
   const app = new FakeApp(userData);
@@ -269,12 +343,10 @@ export function electronStandIns(userData: string): StandIns {
     ipcMain,
     protocol,
     BrowserWindow: FakeBrowserWindow,
-    // net.fetch: the system's network stack in Electron, the global fetch here.
+    // net.request: the system's network stack in Electron, node:http here.
     net: {
-      fetch: (url: string, init?: RequestInit) => {
-        fetchCalls.push(url);
-        return fetch(url, init);
-      },
+      request: (options: { url?: string; method?: string; redirect?: string }) =>
+        new FakeClientRequest(options, fetchCalls),
     },
     session: {
       fromPartition: (partition: string) => {
