@@ -54,9 +54,7 @@ async function mirror(specs: TarballSpec[]): Promise<{ dir: string; hashes: Reco
     };
     agents[spec.agent]!.tarballs[spec.arch] = { key, sha256: hashes[key], sizeBytes: spec.size };
   }
-  const bytes = Buffer.from(
-    `${JSON.stringify({ schemaVersion: 2, updatedAt, agents }, null, 2)}\n`,
-  );
+  const bytes = Buffer.from(`${JSON.stringify({ schemaVersion: 2, updatedAt, agents }, null, 2)}\n`);
   await writeFile(path.join(dir, 'vm', 'manifest.json'), bytes);
   await writeFile(
     path.join(dir, 'vm', 'manifest.json.sig'),
