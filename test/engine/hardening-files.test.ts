@@ -289,8 +289,10 @@ describe('a cache folder the engine did not make', () => {
   it('a sync into it deletes none of its files', async () => {
     const { root, cache, expected } = await foreignRoot();
     const s = await oneArtifactServer();
-    await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' }).catch(() => {});
-    for (const rel of expected) expect(await listFiles(cache)).toContain(rel);
+    await expect(
+      ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' }),
+    ).rejects.toMatchObject({ code: 'ERR_CACHE_LAYOUT' });
+    expect(await listFiles(cache)).toEqual(expected);
   });
 
   // Needs claimCacheDir called in sync.ts under the lock, before planning.
