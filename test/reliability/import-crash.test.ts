@@ -1,6 +1,7 @@
 // `vm-cache import` of new bytes under a key the cache already holds, killed
 // the instant the new tarball is renamed into place: the manifest on disk must
 // never vouch for bytes that do not verify against it (the sync's guarantee).
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, watch } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -86,6 +87,48 @@ describe('import over a key the cache already holds', () => {
     const vouched = await vouchedSha(root);
     if (vouched !== undefined) expect(vouched).toBe(onDisk);
 
+    expectCode(await runCli(['import', second.dir, '--root', root]), 0);
+    expect(await vouchedSha(root)).toBe(second.sha);
+  });
+});
+
+/** Root only: `cache/vm` read-only (the manifest cannot be written) while `cache/vm/images` stays writable. */
+function manifestFolderReadOnly(root: string): (() => void) | undefined {
+  if (process.getuid?.() !== 0) {
+    if (process.env.CI) throw new Error('this test needs root to bind-mount, and CI runs as root');
+    return undefined;
+  }
+  const vm = path.join(root, 'cache', 'vm');
+  const images = path.join(vm, 'images');
+  execFileSync('mount', ['--bind', vm, vm]);
+  execFileSync('mount', ['-o', 'remount,bind,ro', vm]);
+  execFileSync('mount', ['--bind', images, images]);
+  execFileSync('mount', ['-o', 'remount,bind,rw', images]);
+  return () => {
+    execFileSync('umount', [images]);
+    execFileSync('umount', [vm]);
+  };
+}
+
+describe('import over a key the cache already holds, when the manifest cannot be written', () => {
+  it('fails with the old manifest still vouching only for bytes that verify', async () => {
+    const root = await tempRoot();
+    const first = await mirror('1', '2026-10-01T00:00:00.000Z');
+    expectCode(await runCli(['import', first.dir, '--root', root]), 0);
+    const second = await mirror('2', '2026-11-01T00:00:00.000Z');
+    const restore = manifestFolderReadOnly(root);
+    if (!restore) return;
+    let result: Awaited<ReturnType<typeof runCli>>;
+    try {
+      result = await runCli(['import', second.dir, '--root', root]);
+    } finally {
+      restore();
+    }
+    expect(result.code).not.toBe(0);
+    const onDisk = sha256(await readFile(path.join(root, 'cache', KEY)));
+    const vouched = await vouchedSha(root);
+    if (vouched !== undefined) expect(vouched).toBe(onDisk);
+    // Writable again, the same import completes.
     expectCode(await runCli(['import', second.dir, '--root', root]), 0);
     expect(await vouchedSha(root)).toBe(second.sha);
   });
