@@ -33,14 +33,13 @@ import {
   claimCacheDir,
   installVerified,
   lockRoot,
-  makeWayFor,
   PartialWriter,
   parsePublicKey,
   partialMetaPath,
   partialPath,
   planArtifacts,
+  prepareToInstall,
   readCachedManifestFile,
-  referencedKeys,
   resolveKeyPath,
   statOrUndefined,
   verifyManifestSignature,
@@ -239,15 +238,15 @@ async function install(
       toCopy.push({ artifact: plan.artifact, dest: plan.path });
     }
   }
-  await makeWayFor(
-    root,
-    dir,
-    toCopy.map((c) => c.dest),
-    cached ? referencedKeys(cached.manifest) : new Set(),
-  );
   await assertDiskSpace(
     dir,
     toCopy.reduce((n, c) => n + c.artifact.sizeBytes, 0),
+  );
+  await prepareToInstall(
+    root,
+    dir,
+    toCopy.map((c) => ({ key: c.artifact.key, path: c.dest })),
+    cached?.manifest,
   );
 
   // Stage and check everything first; the cache changes only once all of it

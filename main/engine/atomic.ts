@@ -22,6 +22,9 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** The names of writeFileAtomic's temp files: `.<name>.<pid>.<8 hex>.tmp` (lockRoot clears them). */
+export const ATOMIC_TEMP_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
+
 /** `mode` applies from the first byte (a private key is never briefly world-readable). */
 export async function writeFileAtomic(
   file: string,

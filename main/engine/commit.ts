@@ -9,7 +9,14 @@ import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { promote } from './download.js';
 import { fsError } from './errors.js';
-import { distrustCachedManifest, recordedArches, writeLastSync, writeVouchRecord } from './local-state.js';
+import {
+  distrustCachedManifest,
+  readInstalledKeys,
+  recordedArches,
+  writeInstalledKeys,
+  writeLastSync,
+  writeVouchRecord,
+} from './local-state.js';
 import type { VmManifest } from './manifest.js';
 import { cacheDir, getCachedManifestPath } from './paths.js';
 import { pruneCache, referencedKeys } from './prune.js';
@@ -81,10 +88,18 @@ export async function commitManifest(options: CommitOptions): Promise<string> {
     throw fsError(`cannot write ${manifestPath}`, path.dirname(manifestPath), err);
   }
   // The cache is complete from here on; pruning and the record are best effort.
+  const keep = referencedKeys(options.manifest);
+  const ledger = await readInstalledKeys(options.root);
   if (options.prune) {
-    const keep = referencedKeys(options.manifest);
-    const ours = new Set([...keep, ...(options.previous ? referencedKeys(options.previous) : [])]);
-    await pruneCache(cacheDir(options.root), keep, keep, ours).catch(() => {});
+    const ours = new Set([...keep, ...ledger, ...(options.previous ? referencedKeys(options.previous) : [])]);
+    // After a prune, what the cache holds of its own is what the manifest names.
+    const pruned = await pruneCache(cacheDir(options.root), keep, keep, ours).then(
+      () => true,
+      () => false,
+    );
+    if (pruned) await writeInstalledKeys(options.root, keep).catch(() => {});
+  } else {
+    await writeInstalledKeys(options.root, [...ledger, ...keep]).catch(() => {});
   }
   await writeLastSync(options.root, {
     at: new Date().toISOString(),

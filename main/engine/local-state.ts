@@ -125,6 +125,39 @@ export function vouchesFor(
   return matched;
 }
 
+/**
+ * Every key the engine has put (or is about to put) in the cache and not yet
+ * pruned: what is provably its own even where the cached manifest no longer
+ * says so (verify removed it, a crash before a commit), so prune, clear and
+ * size on disk can tell its files from a user's behind a folder link.
+ */
+function ledgerPath(root: string): string {
+  return path.join(stateDir(root), 'installed-keys.json');
+}
+
+export async function readInstalledKeys(root: string): Promise<Set<string>> {
+  try {
+    const doc = JSON.parse(await fs.readFile(ledgerPath(root), 'utf8')) as { keys?: unknown };
+    if (Array.isArray(doc.keys)) return new Set(doc.keys.filter((k): k is string => typeof k === 'string'));
+  } catch {
+    // Absent (a cache from an earlier version) or unreadable: nothing recorded.
+  }
+  return new Set();
+}
+
+/** Writes the ledger as `keys` (under the lock). No write when it already says exactly that. */
+export async function writeInstalledKeys(root: string, keys: Iterable<string>): Promise<void> {
+  const sorted = [...new Set(keys)].sort();
+  const before = [...(await readInstalledKeys(root))].sort();
+  if (sorted.length === before.length && sorted.every((k, i) => k === before[i])) return;
+  await writeFileAtomic(ledgerPath(root), `${JSON.stringify({ keys: sorted })}\n`);
+}
+
+/** Adds `keys` to the ledger before any of their bytes reach the disk. */
+export async function recordInstalling(root: string, keys: Iterable<string>): Promise<void> {
+  await writeInstalledKeys(root, [...(await readInstalledKeys(root)), ...keys]);
+}
+
 export interface LastSync {
   at: string;
   manifestUrl: string;

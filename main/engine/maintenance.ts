@@ -9,9 +9,15 @@ import { lstatOrUndefined, statOrUndefined } from './atomic.js';
 import { fsError } from './errors.js';
 import { getSyncProgress } from './inflight.js';
 import { keyIdentity, resolveKeyPath, unsafeKeyReason } from './keys.js';
-import { distrustCachedManifest, lockRoot, readCachedManifest, readLastSync } from './local-state.js';
+import {
+  distrustCachedManifest,
+  lockRoot,
+  readCachedManifest,
+  readInstalledKeys,
+  readLastSync,
+} from './local-state.js';
 import type { LockOptions } from './lock.js';
-import { selectArtifacts } from './manifest.js';
+import { selectArtifacts, type VmManifest } from './manifest.js';
 import { assertCacheOwned } from './ownership.js';
 import { cacheDir, cacheMarkerPath, defaultRoot, getCachedManifestPath, stateDir } from './paths.js';
 import { sha256File } from './plan.js';
@@ -98,7 +104,7 @@ export async function clearVmCache(options: MaintenanceOptions = {}): Promise<{ 
         const counted = new Set<string>();
         // Behind a folder link only the keys the manifest names (and our partials) are ours to remove.
         const cached = await readCachedManifest(root);
-        const ours = new Set(cached ? [...referencedKeys(cached)].map(keyIdentity) : []);
+        const ours = await ourKeyIds(root, cached);
         const manifest = await lstatOrUndefined(getCachedManifestPath(root));
         await fs.rm(getCachedManifestPath(root), { force: true });
         if (manifest?.isFile()) {
@@ -112,6 +118,7 @@ export async function clearVmCache(options: MaintenanceOptions = {}): Promise<{ 
       // a clear is no way back to an older manifest.
       await fs.rm(path.join(stateDir(root), 'last-sync.json'), { force: true });
       await fs.rm(path.join(stateDir(root), 'cached-manifest.json'), { force: true });
+      await fs.rm(path.join(stateDir(root), 'installed-keys.json'), { force: true });
       // Last: a clear cut short leaves the folder still known as ours.
       await fs.rm(cacheMarkerPath(root), { force: true });
     } catch (err) {
@@ -152,6 +159,12 @@ function fileBytes(entry: CacheEntry, counted: Set<string>): number {
 }
 
 /** What Clear would free: the regular files under `dir`, linked folders included, each counted once. */
+/** The cache's own keys (folded): the cached manifest's and every key the engine recorded putting there. */
+async function ourKeyIds(root: string, cached: VmManifest | undefined): Promise<Set<string>> {
+  const keys = [...(cached ? referencedKeys(cached) : []), ...(await readInstalledKeys(root))];
+  return new Set(keys.map(keyIdentity));
+}
+
 export async function sizeOnDisk(dir: string, ours: Set<string> = new Set()): Promise<number> {
   const counted = new Set<string>();
   let total = 0;
@@ -196,10 +209,7 @@ export async function getVmCacheStatus(
     root,
     manifestUrl: options.manifestUrl ?? '',
     cached,
-    sizeOnDiskBytes: await sizeOnDisk(
-      dir,
-      new Set(manifest ? [...referencedKeys(manifest)].map(keyIdentity) : []),
-    ),
+    sizeOnDiskBytes: await sizeOnDisk(dir, await ourKeyIds(root, manifest)),
     lastSync: last ? { at: last.at, downloaded: last.downloaded } : null,
     progress: getSyncProgress(root) ?? null,
     logPath: options.logPath ?? null,

@@ -1,13 +1,13 @@
 // Prune and Clear delete what they find under `<root>/cache`, so they must
 // only ever run on a folder the engine made: with `--root /var` they would
 // otherwise empty /var/cache. A marker in `<root>/state` records the claim,
-// tied to the folder's identity (device and inode), so a `<root>/cache` link
-// re-pointed at another folder is judged afresh.
+// tied to where a `<root>/cache` link points, so one re-pointed at another
+// folder is judged afresh.
 // Caches made by versions without the marker are adopted only when they are
 // clearly ours; anything else is refused, naming the folder.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { lstatOrUndefined, readSmallRegularFile, writeFileAtomic } from './atomic.js';
+import { ATOMIC_TEMP_NAME, lstatOrUndefined, readSmallRegularFile, writeFileAtomic } from './atomic.js';
 import { CacheLayoutError, fsError } from './errors.js';
 import { keyIdentity } from './keys.js';
 import { VmManifestSchema } from './manifest.js';
@@ -16,8 +16,6 @@ import { walkCache } from './walk.js';
 
 const MANAGED_BY = 'electron-vm-cache';
 const SMALL_FILE_BYTES = 64 << 10;
-// writeFileAtomic's temp files: `.<name>.<pid>.<8 hex>.tmp`.
-const TEMP_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
 
 export type CacheOwnership =
   /** No `<root>/cache` at all. */
@@ -42,10 +40,15 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-/** The folder's identity on disk: a marker holds only for the folder it was written for. */
+/**
+ * What the marker is tied to: where a `<root>/cache` link points, so one
+ * re-pointed at another folder is judged afresh. A real folder needs nothing
+ * more: a root copied or restored elsewhere (a new disk, a backup) is still
+ * the cache's own.
+ */
 async function folderIdentity(dir: string): Promise<string> {
-  const st = await fs.stat(dir, { bigint: true });
-  return `${st.dev}:${st.ino}`;
+  const st = await fs.lstat(dir);
+  return st.isSymbolicLink() ? `link to ${await fs.readlink(dir)}` : 'folder';
 }
 
 /**
@@ -122,7 +125,7 @@ export async function inspectCacheOwnership(root: string): Promise<CacheOwnershi
 async function isOurs(dir: string, rel: string, keys: Set<string> | undefined): Promise<boolean> {
   const id = keyIdentity(rel);
   if (keys && (id === MANIFEST_KEY || id === `${MANIFEST_KEY}.sig` || keys.has(id))) return true;
-  if (TEMP_NAME.test(path.posix.basename(rel))) return true;
+  if (ATOMIC_TEMP_NAME.test(path.posix.basename(rel))) return true;
   const abs = path.join(dir, ...rel.split('/'));
   if (id.endsWith('.partial.json')) return isOurSidecar(abs);
   if (id.endsWith('.partial')) return isOurSidecar(`${abs}.json`);

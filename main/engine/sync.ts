@@ -23,7 +23,7 @@ import {
   vouchedArches,
 } from './local-state.js';
 import type { HeldLock } from './lock.js';
-import { makeWayFor } from './make-way.js';
+import { prepareToInstall } from './make-way.js';
 import {
   artifactRootOf,
   type PlannedArtifact,
@@ -37,7 +37,6 @@ import { claimCacheDir } from './ownership.js';
 import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
 import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
-import { referencedKeys } from './prune.js';
 import { retryDelay, sleep } from './retry.js';
 import { SIGNATURE_MAX_BYTES, signatureUrlOf, verifyManifestSignature } from './signature.js';
 import {
@@ -98,14 +97,14 @@ async function runSync(
         undefined,
       );
     }
+    await checkDiskSpace(dir, toDownload, opts);
     // An old key's file where a new key needs a folder (or the reverse) goes first.
-    await makeWayFor(
+    await prepareToInstall(
       opts.root,
       dir,
-      toDownload.map((p) => p.path),
-      cached ? referencedKeys(cached.manifest) : new Set(),
+      toDownload.map((p) => ({ key: p.artifact.key, path: p.path })),
+      cached?.manifest,
     );
-    await checkDiskSpace(dir, toDownload, opts);
 
     const downloaded = new Set<string>();
     let staged: string[] = [];

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
+  cp,
   link,
   lstat,
   mkdir,
@@ -201,6 +202,31 @@ describe('folders linked to another disk', () => {
     expect(await listFiles(moved)).toEqual(['photos/a.jpg', 'thesis.docx']);
   });
 
+  it('the cache’s tarballs behind the link stay its own after verify removed the manifest: counted, and cleared', async () => {
+    const { s, root, moved } = await linkedImages();
+    await writeFile(path.join(moved, 'thesis.docx'), 'the user’s');
+    // A corrupt tarball: verify removes it and the manifest.
+    await writeFile(path.join(moved, path.basename(keyOf(s, 'b'))), Buffer.alloc(120_000, 1));
+    expect((await verifyVmCache({ root, rawHostArch: 'x64' })).ok).toBe(false);
+    expect(existsSync(getCachedManifestPath(root))).toBe(false);
+    expect((await getVmCacheStatus({ root })).sizeOnDiskBytes).toBe(100_000);
+    expect(await clearVmCache({ root })).toEqual({ removedBytes: 100_000 });
+    expect(await listFiles(moved)).toEqual(['thesis.docx']);
+  });
+
+  it('a user’s own `.partial` and temp-looking files behind the link are theirs, not the cache’s', async () => {
+    const { s, root, moved } = await linkedImages();
+    const theirs = ['holiday.mkv.partial', 'holiday.mkv.partial.json', '.thesis.docx.tmp'];
+    for (const name of theirs) await writeFile(path.join(moved, name), 'the user’s');
+    const doc = structuredClone(s.manifest) as { agents: Record<string, unknown> };
+    delete doc.agents.b;
+    s.setManifest(doc);
+    await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
+    expect(await listFiles(moved)).toEqual([path.basename(keyOf(s, 'a')), ...theirs].sort());
+    await clearVmCache({ root });
+    expect(await listFiles(moved)).toEqual([...theirs].sort());
+  });
+
   it('a link back to an ancestor neither loops nor is removed', async () => {
     const { s, root, moved } = await linkedImages();
     const loop = path.join(moved, 'loop');
@@ -255,6 +281,19 @@ async function foreignRoot() {
 }
 
 describe('a cache folder the engine did not make', () => {
+  it('a root copied elsewhere (a new disk, a restored backup) is still the cache’s own', async () => {
+    const s = await oneArtifactServer();
+    const root = await tempRoot();
+    await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
+    const copy = path.join(await tempRoot(), 'copied-root');
+    await cp(root, copy, { recursive: true });
+    await writeFile(path.join(copy, 'cache', '.DS_Store'), 'finder was here');
+    expect(
+      (await ensureVmCacheSynced({ root: copy, manifestUrl: s.manifestUrl, rawHostArch: 'x64' })).skipped,
+    ).toBe(true);
+    expect((await clearVmCache({ root: copy })).removedBytes).toBeGreaterThan(0);
+  });
+
   it('a <root>/cache link re-pointed at another folder is judged afresh: sync and clear refuse, the files stay', async () => {
     const s = await oneArtifactServer();
     const root = await tempRoot();
@@ -437,13 +476,26 @@ describe('a new manifest that turns an old key’s file into a folder, or back',
     expect(await listFiles(path.join(root, 'cache'))).toEqual(['vm/images/a', 'vm/manifest.json']);
   });
 
-  it('something in the way that the cache did not put there is refused, named, and kept', async () => {
+  it('without the cached manifest (verify removed it), the cache’s own file in the way is still cleared', async () => {
+    const root = await tempRoot();
+    const file = await mirrorOf('vm/images/a', '2026-10-01T00:00:00.000Z');
+    const folder = await mirrorOf('vm/images/a/b.tar.gz', '2026-10-02T00:00:00.000Z');
+    await ensureVmCacheSynced({ root, manifestUrl: file.manifestUrl, rawHostArch: 'x64' });
+    await rm(getCachedManifestPath(root));
+    expect(
+      (await ensureVmCacheSynced({ root, manifestUrl: folder.manifestUrl, rawHostArch: 'x64' })).downloaded,
+    ).toEqual(['vm/images/a/b.tar.gz']);
+  });
+
+  it('behind a folder link, something in the way that the cache did not put there is refused, named, and kept', async () => {
     const root = await tempRoot();
     const folder = await mirrorOf('vm/images/a/b.tar.gz', '2026-10-02T00:00:00.000Z');
-    // The cache is the engine's; then a file of the user's lands where a folder must go.
+    // The images live on another disk, where the user keeps a file named `a`.
     await claimCacheDir(root);
-    await mkdir(path.join(root, 'cache', 'vm', 'images'), { recursive: true });
-    await writeFile(path.join(root, 'cache', 'vm', 'images', 'a'), 'a file of the user’s');
+    const otherDisk = await tempRoot();
+    await writeFile(path.join(otherDisk, 'a'), 'a file of the user’s');
+    await mkdir(path.join(root, 'cache', 'vm'), { recursive: true });
+    await symlink(otherDisk, path.join(root, 'cache', 'vm', 'images'), 'dir');
     await expect(
       ensureVmCacheSynced({ root, manifestUrl: folder.manifestUrl, rawHostArch: 'x64' }),
     ).rejects.toMatchObject({ code: 'ERR_CACHE_LAYOUT', message: expect.stringContaining('is in the way') });

@@ -35,13 +35,15 @@ export interface CacheReport {
 
 // Our own records: the lock, the last sync, the newest manifest accepted per
 // source (rollback protection), the arches the cached manifest vouches for,
-// and the marker that says the engine made the cache folder.
+// the marker that says the engine made the cache folder, and the ledger of
+// the keys it put there.
 const STATE_FILES = new Set([
   'sync.lock',
   'last-sync.json',
   'trusted-manifests.json',
   'cached-manifest.json',
   'cache-owner.json',
+  'installed-keys.json',
 ]);
 
 export async function inspectCache(root: string, exp: CacheExpectation): Promise<CacheReport> {
