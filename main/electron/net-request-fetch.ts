@@ -17,59 +17,96 @@ export type NetRequest = Pick<Net, 'request'>;
 export function netRequestFetch(net: NetRequest): FetchLike {
   return (url, init = {}) =>
     new Promise<Response>((resolve, reject) => {
+      const manual = init.redirect !== 'follow';
       const options: ClientRequestConstructorOptions = {
         url,
         method: init.method ?? 'GET',
-        // 'follow' only for a caller that asks for it; the engine asks for 'manual'.
-        redirect: init.redirect === 'follow' ? 'follow' : 'manual',
+        redirect: manual ? 'manual' : 'follow',
       };
       const request = net.request(options);
-      for (const [name, value] of new Headers(init.headers).entries()) request.setHeader(name, value);
       const signal = init.signal ?? undefined;
+      // Until a Response exists, every way out settles the promise exactly once.
       let settled = false;
-      const fail = (err: unknown) => {
+      const settle = (outcome: () => void) => {
         if (settled) return;
         settled = true;
-        reject(err);
+        signal?.removeEventListener('abort', onAbort);
+        outcome();
       };
+      const fail = (err: unknown) => settle(() => reject(err));
       const onAbort = () => {
-        request.abort();
         fail(signal?.reason ?? new DOMException('The operation was aborted', 'AbortError'));
+        request.abort();
       };
       if (signal?.aborted) {
         onAbort();
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      request.on('redirect', (status, _method, location) => {
-        // Not followed: without a synchronous followRedirect() Chromium cancels
-        // the request, and the engine gets the hop to judge and request itself.
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
+      try {
+        for (const [name, value] of new Headers(init.headers).entries()) request.setHeader(name, value);
+      } catch (err) {
+        fail(err);
         request.abort();
-        resolve(new Response(null, { status, headers: { location } }));
+        return;
+      }
+      request.on('redirect', (status, _method, location) => {
+        // Electron emits this in 'follow' mode too, where it follows on its own.
+        if (!manual) return;
+        // Not followed: without a synchronous followRedirect() Chromium cancels
+        // the request; the engine gets the hop to judge and request itself.
+        settle(() => resolve(new Response(null, { status, headers: { location } })));
+        request.abort();
       });
       request.on('response', (res: IncomingMessage) => {
-        if (settled) return;
-        settled = true;
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(res.headers)) {
-          for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+        try {
+          const response = toResponse(res, options.method === 'HEAD', () => request.abort(), signal);
+          settle(() => resolve(response));
+        } catch (err) {
+          // A status or header the Fetch API cannot hold: a clear failure, never a hang.
+          fail(err);
+          request.abort();
         }
-        // Electron's IncomingMessage is a Readable at run time (its .d.ts
-        // names only the events): toWeb keeps backpressure, so a slow disk
-        // slows the socket instead of filling memory.
-        const body = Readable.toWeb(res as unknown as Readable) as ReadableStream<Uint8Array>;
-        const empty = res.statusCode === 204 || res.statusCode === 304 || options.method === 'HEAD';
-        if (signal) {
-          const stop = () => request.abort();
-          signal.removeEventListener('abort', onAbort);
-          signal.addEventListener('abort', stop, { once: true });
-          res.on('end', () => signal.removeEventListener('abort', stop));
-        }
-        resolve(new Response(empty ? null : body, { status: res.statusCode, headers }));
       });
       request.on('error', fail);
+      request.on('abort', () => fail(new DOMException('The request was aborted', 'AbortError')));
       request.end();
     });
+}
+
+/**
+ * The response as a fetch Response. Its body cancelled (the engine stops
+ * reading: an error status, a refused encoding, a cut-off) aborts the
+ * request, or Chromium would keep the loader, and its connection, paused.
+ */
+function toResponse(
+  res: IncomingMessage,
+  head: boolean,
+  abort: () => void,
+  signal: AbortSignal | undefined,
+): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      // A value with characters beyond Latin-1 (a raw UTF-8 metadata header)
+      // cannot be a Fetch header; none the engine reads is like that.
+      try {
+        headers.append(name, v);
+      } catch {}
+    }
+  }
+  const empty = head || res.statusCode === 204 || res.statusCode === 304;
+  // Electron's IncomingMessage is a Readable at run time (its .d.ts names only
+  // the events): toWeb keeps backpressure, so a slow disk slows the socket
+  // instead of filling memory.
+  const stream = res as unknown as Readable;
+  const body = empty ? null : (Readable.toWeb(stream) as ReadableStream<Uint8Array>);
+  const response = new Response(body, { status: res.statusCode, headers });
+  const stop = () => abort();
+  signal?.addEventListener('abort', stop, { once: true });
+  stream.once('close', () => {
+    signal?.removeEventListener('abort', stop);
+    if (!stream.readableEnded) abort();
+  });
+  return response;
 }

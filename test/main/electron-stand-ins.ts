@@ -258,15 +258,16 @@ export interface StandIns {
 
 /**
  * net.request's ClientRequest over node:http, with Electron's redirect rules:
- * in 'manual' mode a 3xx emits 'redirect', and unless the listener calls
- * followRedirect() synchronously the request is cancelled ("Redirect was
- * cancelled"); the 'response' is a Readable with status and headers, as
- * Electron's IncomingMessage is at run time.
+ * a 3xx emits 'redirect' (in 'follow' mode too), and in 'manual' mode the
+ * request is cancelled ("Redirect was cancelled") unless the listener calls
+ * followRedirect() synchronously; the 'response' is a Readable with status
+ * and headers, as Electron's IncomingMessage is at run time, its header values
+ * decoded as UTF-8 (the worst case for a Fetch Headers object).
  */
 export class FakeClientRequest extends EventEmitter {
   private readonly headers: Record<string, string> = {};
   private current: http.ClientRequest | undefined;
-  private aborted = false;
+  aborted = false;
   private follow = false;
 
   constructor(
@@ -307,17 +308,18 @@ export class FakeClientRequest extends EventEmitter {
       if (status >= 300 && status < 400 && location) {
         res.resume();
         const next = new URL(location, url).href;
-        if (this.options.redirect === 'manual') {
-          this.follow = false;
-          this.emit('redirect', status, this.options.method ?? 'GET', next, res.headers);
-          if (this.aborted) return;
-          if (!this.follow) {
-            this.emit('error', new Error('Redirect was cancelled'));
-            return;
-          }
+        this.follow = this.options.redirect !== 'manual';
+        this.emit('redirect', status, this.options.method ?? 'GET', next, res.headers);
+        if (this.aborted) return;
+        if (!this.follow) {
+          this.emit('error', new Error('Redirect was cancelled'));
+          return;
         }
         this.go(next);
         return;
+      }
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (typeof value === 'string') res.headers[name] = Buffer.from(value, 'latin1').toString('utf8');
       }
       this.emit('response', res);
     });
