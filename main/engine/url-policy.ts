@@ -22,6 +22,23 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_ADDRESSES.check(bare, family === 6 ? 'ipv6' : 'ipv4');
 }
 
+// What a request can reach on this machine beyond loopback: the unspecified
+// address (0.0.0.0 and :: connect to local services on Linux and macOS) and
+// the names resolvers map to loopback (`localhost.`, `*.localhost`).
+const THIS_MACHINE = new BlockList();
+THIS_MACHINE.addSubnet('0.0.0.0', 8, 'ipv4');
+THIS_MACHINE.addAddress('::', 'ipv6');
+
+/** True for any host that reaches this machine: loopback, the unspecified address, `*.localhost`. */
+export function reachesThisMachine(hostname: string): boolean {
+  if (isLoopbackHost(hostname)) return true;
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  const bare = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
+  const family = isIP(bare);
+  return family !== 0 && THIS_MACHINE.check(bare, family === 6 ? 'ipv6' : 'ipv4');
+}
+
 function allowedHttp(parsed: URL, allowInsecureHttp: boolean): boolean {
   return (
     parsed.protocol === 'https:' ||
@@ -75,8 +92,8 @@ export function assertRedirectAllowed(from: string, to: string, allowInsecureHtt
   const fromParsed = new URL(from);
   if (
     (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
-    isLoopbackHost(parsed.hostname) &&
-    !isLoopbackHost(fromParsed.hostname)
+    reachesThisMachine(parsed.hostname) &&
+    !reachesThisMachine(fromParsed.hostname)
   ) {
     throw new RedirectRefusedError(from, parsed.href, 'a remote server may not redirect to this machine');
   }

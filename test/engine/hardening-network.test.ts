@@ -16,6 +16,7 @@ import { ensureVmCacheSynced, getCachedManifestPath } from '../../main/engine/in
 import { fetchManifestOnce } from '../../main/engine/manifest-fetch.js';
 import { isLoopbackHost, resolveOptions } from '../../main/engine/options.js';
 import { SIGNATURE_MAX_BYTES } from '../../main/engine/signature.js';
+import { assertRedirectAllowed } from '../../main/engine/url-policy.js';
 import { listFiles, tempRoot } from '../helpers.js';
 
 // ---- a small server whose every answer the test chooses ----
@@ -194,36 +195,6 @@ describe.each(TRANSPORTS)('every redirect hop is checked before it is requested 
     if (transport === 'fetch') expect(urls.some((u) => u.includes('attacker'))).toBe(false);
   });
 
-  it('a remote server may not redirect to this machine (request forgery); a chain already on it may stay', async () => {
-    // The chain starts on 0.0.0.0 (not loopback by the rule, so it stands for a
-    // remote host here, with allowInsecureHttp) and is sent to 127.0.0.1.
-    const s = await serve({
-      '/vm/manifest.json': redirect((b) => `${b}/admin/manifest.json`),
-      '/admin/manifest.json': bytes(manifestFor(tarball)),
-      [`/${KEY}`]: bytes(tarball),
-    });
-    const urls: string[] = [];
-    const err = await ensureVmCacheSynced({
-      root: await tempRoot(),
-      manifestUrl: `${s.base.replace('127.0.0.1', '0.0.0.0')}/vm/manifest.json`,
-      allowInsecureHttp: true,
-      rawHostArch: 'x64',
-      ...quickRetries,
-      ...transportOptions(transport, urls),
-    }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'ERR_INSECURE_URL', transient: false });
-    expect((err as Error).message).toContain('a remote server may not redirect to this machine');
-    expect(s.seen.map((r) => r.path)).toEqual(['/vm/manifest.json']);
-    // Loopback to loopback is how the tests' own servers and a local mirror work.
-    const local = await ensureVmCacheSynced({
-      root: await tempRoot(),
-      manifestUrl: `${s.base}/vm/manifest.json`,
-      rawHostArch: 'x64',
-      ...transportOptions(transport, []),
-    });
-    expect(local.downloaded).toEqual([KEY]);
-  });
-
   it('a redirect to file:// names the scheme and is not retried as a network fault', async () => {
     for (const target of ['manifest', 'tarball'] as const) {
       const routes: Record<string, Handler> = {
@@ -247,6 +218,54 @@ describe.each(TRANSPORTS)('every redirect hop is checked before it is requested 
       expect(s.seen.filter((r) => r.path === refused)).toHaveLength(1);
       expect(await cacheFiles(root)).toEqual([]);
     }
+  });
+});
+
+describe('a remote server may not redirect to this machine (request forgery)', () => {
+  it('the rule: any host that reaches this machine, from one that does not; a chain already here may stay', () => {
+    const remote = 'https://cdn.example.com/vm/manifest.json';
+    for (const local of [
+      'http://127.0.0.1:8080/admin',
+      'http://localhost/admin',
+      'http://localhost./admin',
+      'http://router.localhost/admin',
+      'http://0.0.0.0:8080/admin',
+      'http://[::]:8080/admin',
+      'http://[::1]/admin',
+      'https://127.0.0.2/admin',
+    ]) {
+      expect(() => assertRedirectAllowed(remote, local, true), local).toThrow(
+        'a remote server may not redirect to this machine',
+      );
+    }
+    expect(() => assertRedirectAllowed('http://127.0.0.1:9/a', 'http://localhost:9/b', false)).not.toThrow();
+    expect(() => assertRedirectAllowed(remote, 'https://mirror.example.org/x', false)).not.toThrow();
+  });
+
+  it('through the fetch transport: the hop to 127.0.0.1 is refused before it is requested', async () => {
+    const tarball = randomBytes(1000);
+    const s = await serve({
+      '/vm/manifest.json': redirect((b) => `${b}/admin/manifest.json`),
+      '/admin/manifest.json': bytes(manifestFor(tarball)),
+    });
+    // A stand-in for DNS: remote.test is a host elsewhere that this server plays.
+    const port = new URL(s.base).port;
+    const requested: string[] = [];
+    const fetchImpl = (url: string, init?: RequestInit) => {
+      requested.push(url);
+      return fetch(url.replace(`remote.test:${port}`, `127.0.0.1:${port}`), init);
+    };
+    const err = await ensureVmCacheSynced({
+      root: await tempRoot(),
+      manifestUrl: `http://remote.test:${port}/vm/manifest.json`,
+      allowInsecureHttp: true,
+      rawHostArch: 'x64',
+      fetchImpl,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_INSECURE_URL', transient: false });
+    expect((err as Error).message).toContain('a remote server may not redirect to this machine');
+    expect(requested).toEqual([`http://remote.test:${port}/vm/manifest.json`]);
+    expect(s.seen.map((r) => r.path)).toEqual(['/vm/manifest.json']);
   });
 });
 
