@@ -65,7 +65,10 @@ export async function distrustCachedManifest(root: string): Promise<void> {
 
 /** Written just before the manifest it describes (both under the lock). */
 export async function writeVouchRecord(root: string, record: VouchRecord): Promise<void> {
-  await writeFileAtomic(vouchPath(root), `${JSON.stringify(record)}\n`);
+  const text = `${JSON.stringify(record)}\n`;
+  // Unchanged on every warm launch: no write, and no fsync on the launch path.
+  const current = await fs.readFile(vouchPath(root), 'utf8').catch(() => undefined);
+  if (current !== text) await writeFileAtomic(vouchPath(root), text);
 }
 
 /**
