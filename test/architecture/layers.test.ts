@@ -1,0 +1,73 @@
+// The layers of docs/architecture.md are enforced by Biome's
+// noRestrictedImports (biome.json, one override per folder), so `npm test`
+// (whose lint step runs it) fails on an import that goes the wrong way.
+// Each case writes a probe file into the layer's folder, lints it with the
+// repository's own configuration, and removes it again.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const BIOME = path.join(REPO, 'node_modules', '.bin', 'biome');
+
+/** Lints one import written in `folder`; resolves to the rule's message, or undefined when allowed. */
+async function lintImport(folder: string, specifier: string): Promise<string | undefined> {
+  const file = path.join(REPO, folder, `layer-probe-${randomBytes(4).toString('hex')}.ts`);
+  await writeFile(file, `import * as probe from '${specifier}';\n\nexport const used = probe;\n`);
+  try {
+    await promisify(execFile)(BIOME, ['lint', '--only=style/noRestrictedImports', file], { cwd: REPO });
+    return undefined;
+  } catch (err) {
+    const out = `${(err as { stdout?: string }).stdout ?? ''}${(err as { stderr?: string }).stderr ?? ''}`;
+    const line = out.split('\n').find((l) => l.includes('×') && !l.includes('Some errors'));
+    return line?.replace(/^\s*×\s*/, '') ?? out;
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+// [folder of the importing file, specifier, allowed]
+const CASES: Array<[string, string, boolean]> = [
+  ['contract', 'zod', true],
+  ['contract', '../main/engine/index.js', false],
+  ['contract', 'node:fs', false],
+  ['main/engine', '../../contract/api.js', true],
+  ['main/engine', 'electron', false],
+  ['main/engine', '../controller.js', false],
+  ['main/engine', '../electron/setup.js', false],
+  ['main/engine', '../../cli/engine.js', false],
+  ['main', './engine/index.js', true],
+  ['main', '../contract/api.js', true],
+  ['main', 'electron', false],
+  ['main', './electron/setup.js', false],
+  ['main', '../demo/app.js', false],
+  ['main/ipc', '../engine/index.js', true],
+  ['main/ipc', '../electron/ipc.js', false],
+  ['main/electron', 'electron', true],
+  ['main/electron', '../controller.js', true],
+  ['main/electron', '../../contract/api.js', true],
+  ['main/electron', '../../preload/expose.js', false],
+  ['main/electron', '../../server/index.js', false],
+  ['preload', 'electron', true],
+  ['preload', '../contract/api.js', true],
+  ['preload', '../main/engine/index.js', false],
+  ['preload', 'node:fs', false],
+  ['renderer', 'lit', true],
+  ['renderer', '../contract/api.js', true],
+  ['renderer', 'electron', false],
+  ['renderer/panel', '../../contract/api.js', true],
+  ['renderer/panel', '../../main/engine/index.js', false],
+  ['renderer/panel', 'node:path', false],
+];
+
+describe('the layers are enforced by the linter', () => {
+  it.each(CASES)('in %s/, importing %s: allowed %s', async (folder, specifier, allowed) => {
+    const verdict = await lintImport(folder, specifier);
+    if (allowed) expect(verdict).toBeUndefined();
+    else expect(verdict).toMatch(/docs\/architecture\.md/);
+  });
+});
