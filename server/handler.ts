@@ -46,6 +46,9 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const rangeHeader = header(req, 'range');
   const ifRange = header(req, 'if-range');
   const record = ctx.traffic.begin(method, key, rangeHeader, ifRange);
+  res.once('close', () => {
+    record.closed = true;
+  });
   // Request bodies are not expected; drain any so keep-alive still works.
   req.resume();
 

@@ -81,6 +81,8 @@ export interface RequestRecord {
   status: number;
   /** Body bytes flushed to the socket so far for this response. */
   bytesSent: number;
+  /** Set once the response is over (sent in full, or its connection cut): bytesSent is final. */
+  closed?: true;
 }
 
 export interface ArtifactServer {

@@ -146,17 +146,20 @@ describe('keygen, manifest build, manifest sign, serve, sync --public-key', () =
         { agent: 'openclaw', version: '2026.4.12', arch: HOST_ARCH, size: 150_000 },
       ]);
       expectCode(await runCli(['manifest', 'build', mirror, '--out', manifestFile]), 0);
-      const requestsBefore = server.stderr().split('\n').length;
+      const served = () =>
+        jsonLines(server.stdout())
+          .filter((l) => l.type === 'request')
+          .map((l) => String(l.path));
+      const requestsBefore = served().length;
       await refused('tampered manifest');
-      // Refused before any tarball was asked for.
-      await new Promise((r) => setTimeout(r, 300));
-      expect(
-        server
-          .stderr()
-          .split('\n')
-          .slice(requestsBefore - 1)
-          .join('\n'),
-      ).not.toContain('.tar.gz');
+      // Refused before any tarball was asked for. The server logs requests in
+      // order (as JSON lines): once a marker request is logged, every earlier one is.
+      const marker = `marker-${Date.now()}`;
+      await fetch(new URL(`/${marker}`, manifestUrl));
+      await server.waitForStdout(() => served().includes(marker));
+      const since = served().slice(requestsBefore);
+      expect(since).toContain('vm/manifest.json');
+      expect(since.filter((p) => p.endsWith('.tar.gz'))).toEqual([]);
       await writeFile(manifestFile, signed);
 
       // A tampered signature.

@@ -68,7 +68,8 @@ describe('progress', () => {
       rawHostArch: 'x64',
       onProgress: (p) => events.push(p),
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // The manifest is held back 400 ms: the first event must not wait for it.
+    await expect.poll(() => events.length, { timeout: 300, interval: 5 }).toBeGreaterThan(0);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ phase: 'checking', artifacts: [] });
     expect(events[0]!.at - started).toBeLessThan(100);
@@ -81,7 +82,9 @@ describe('progress', () => {
     const root = await tempRoot();
     expect(getSyncProgress(root)).toBeUndefined();
     const sync = ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
-    await new Promise((r) => setTimeout(r, 200));
+    await expect
+      .poll(() => getSyncProgress(root)?.receivedBytes ?? 0, { timeout: 10_000 })
+      .toBeGreaterThan(0);
     const snapshot = getSyncProgress(root)!;
     expect(snapshot.phase).toBe('downloading');
     expect(snapshot.receivedBytes).toBeGreaterThan(0);

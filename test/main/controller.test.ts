@@ -9,7 +9,7 @@ import { CacheStatusSchema } from '../../contract/status.js';
 import { VmCacheController } from '../../main/controller.js';
 import { VmCacheError } from '../../main/engine/index.js';
 import { keyOf, oneArtifactServer, server, tempRoot } from '../helpers.js';
-import { controllerFor, dripServer, recordingLogger, sleep, waitFor } from './support.js';
+import { controllerFor, dripServer, recordingLogger, waitFor } from './support.js';
 
 describe('VmCacheController', () => {
   it('status of an empty root, then of a synced one', async () => {
@@ -202,7 +202,8 @@ describe('VmCacheController', () => {
     try {
       c.prefetch();
       await waitFor(() => !c.syncing, 10_000, 'the prefetch to settle');
-      await sleep(50);
+      // An unhandled rejection is reported once the microtasks of the tick have run.
+      await new Promise((r) => setImmediate(r));
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }

@@ -16,7 +16,7 @@ import { setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.j
 import { SECURE_WEB_PREFERENCES } from '../../main/electron/windows.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
 import { electronStandIns, FakeBrowserWindow, FakeFrame, FakeWebContents } from './electron-stand-ins.js';
-import { recordingLogger, sleep, waitFor } from './support.js';
+import { recordingLogger, waitFor } from './support.js';
 
 // A host's own build of the files (setup checks that they exist).
 const HOST_OUT = mkdtempSync(path.join(os.tmpdir(), 'vm-cache-host-out-'));
@@ -80,7 +80,8 @@ describe('setupVmCache (Electron stand-ins)', () => {
     const { e, vm, s, userData } = await start();
     // setup returned synchronously; nothing has gone out before Electron is ready.
     expect(e.app.whenReadyCalls).toBe(1);
-    await sleep(20);
+    // A few turns of the event loop: the prefetch waits on whenReady, not on time.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     expect(e.fetchCalls).toEqual([]);
     expect(vm.controller.syncing).toBe(false);
     e.app.becomeReady();
@@ -306,8 +307,12 @@ describe('setupVmCache (Electron stand-ins)', () => {
     const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
     await e.ipcMain.invoke(win.webContents, INVOKE.subscribe.channel);
     expect(await e.ipcMain.invoke(win.webContents, INVOKE.sync.channel)).toMatchObject({ ok: true });
-    await sleep(250);
     const sent = win.webContents.sent;
+    await waitFor(
+      () => (sent.at(-1)?.payload as { phase?: string } | undefined)?.phase === 'done',
+      5_000,
+      "the final 'done'",
+    );
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.every((m) => m.channel === PROGRESS_CHANNEL)).toBe(true);
     expect((sent.at(-1)!.payload as { phase: string }).phase).toBe('done');

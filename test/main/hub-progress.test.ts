@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { INVOKE, PROGRESS_CHANNEL, ProgressMessageSchema } from '../../contract/api.js';
 import type { SyncProgress } from '../../contract/progress.js';
 import { VmCacheHub } from '../../main/hub.js';
-import { controllerFor, dripServer, sender, sleep, waitFor } from './support.js';
+import { controllerFor, dripServer, sender, waitFor } from './support.js';
 
 interface Received {
   at: number;
@@ -121,10 +121,10 @@ describe('VmCacheHub: progress', () => {
     const { hub, controller, subscribe } = await setup(200_000, 400_000);
     const r = receiver();
     await subscribe(4, r.send);
-    await sleep(150);
     expect(r.got).toHaveLength(0);
     await controller.sync();
     await untilDone(r);
+    // The first thing it heard is the sync's first state: nothing came while idle.
     expect(r.phases()[0]).toBe('checking');
     expect(r.phases().at(-1)).toBe('done');
     hub.dispose();
@@ -204,14 +204,22 @@ describe('VmCacheHub: progress', () => {
     });
     expect(calls).toBe(1);
     expect(hub.subscribers).toEqual([]);
+    // A witness subscribed alongside hears the final state: by then the dropped one would have too.
+    const witness = receiver();
+    await subscribe(10, witness.send);
     await running;
-    await sleep(150);
+    await untilDone(witness);
     expect(calls).toBe(1);
     hub.dispose();
   });
 
   it('dispose stops every subscription', async () => {
     const { hub, controller, subscribe } = await setup(300_000, 300_000);
+    // A second hub on the same controller keeps listening: its final 'done' is
+    // the moment by which the disposed hub would have sent its own.
+    const witnessHub = new VmCacheHub({ controller, isAllowedSender: () => true });
+    const witness = receiver();
+    await witnessHub.invoke(INVOKE.subscribe.channel, [], sender(2), witness.send);
     const r = receiver();
     await subscribe(1, r.send);
     const running = controller.sync();
@@ -219,7 +227,9 @@ describe('VmCacheHub: progress', () => {
     hub.dispose();
     const count = r.got.length;
     await running;
-    await sleep(250);
+    await untilDone(witness);
     expect(r.got).toHaveLength(count);
+    expect(r.phases()).not.toContain('done');
+    witnessHub.dispose();
   });
 });

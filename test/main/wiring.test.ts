@@ -10,7 +10,7 @@ import type { VmCacheSetup } from '../../main/electron/index.js';
 import { createVmCacheApi } from '../../preload/api.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
 import { type FakeBrowserWindow, fakeIpcRenderer, type StandIns } from './electron-stand-ins.js';
-import { recordingLogger, sleep, waitFor } from './support.js';
+import { recordingLogger, waitFor } from './support.js';
 
 const fakes = vi.hoisted(() => ({
   standIns: undefined as StandIns | undefined,
@@ -97,7 +97,12 @@ describe('setupVmCache (the real entry, Electron and electron-log stood in)', ()
     await waitFor(() => vm.hub.subscribers.length === 1, 2_000, 'the subscription');
     const result = await api.sync();
     expect(result).toMatchObject({ ok: true, value: { downloaded: [key], skipped: false } });
-    await sleep(250);
+    // The throttle's trailing edge delivers the final state shortly after the sync resolves.
+    await waitFor(
+      () => (seen.at(-1)?.[0] as SyncProgress | undefined)?.phase === 'done',
+      5_000,
+      "the final 'done'",
+    );
     expect(seen.length).toBeGreaterThan(3);
     expect(seen.every((args) => args.length === 1)).toBe(true);
     const phases = seen.map((args) => (args[0] as SyncProgress).phase);

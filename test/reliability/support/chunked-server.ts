@@ -8,11 +8,17 @@ export interface ChunkedServer {
   manifestUrl: string;
   /** Body bytes the socket accepted. */
   bytesSent(): number;
+  /** Resolves once the response is over (the client hung up, or all was sent): bytesSent() is final. */
+  finished(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function chunkedManifestServer(totalBytes: number): Promise<ChunkedServer> {
   let sent = 0;
+  let markFinished!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    markFinished = resolve;
+  });
   const piece = Buffer.alloc(256 * 1024, 0x20);
   const server: Server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -31,6 +37,7 @@ export async function chunkedManifestServer(totalBytes: number): Promise<Chunked
     };
     res.on('close', () => {
       left = 0;
+      markFinished();
     });
     req.resume();
     pump();
@@ -40,6 +47,7 @@ export async function chunkedManifestServer(totalBytes: number): Promise<Chunked
   return {
     manifestUrl: `http://127.0.0.1:${port}/vm/manifest.json`,
     bytesSent: () => sent,
+    finished: () => finished,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
