@@ -1,6 +1,7 @@
 // The IPC contract: every channel, what it accepts and what it answers. main
-// validates with these schemas, preload builds window.vmCache from the same
-// table, and VmCacheApi is derived from it, so there is no second copy to drift.
+// validates with these schemas, VmCacheApi is derived from the same table, and
+// api-client.ts builds every VmCacheApi from it (the preload over IPC, the
+// preview over a WebSocket), so there is no second copy to drift.
 export { CHANNEL_PREFIX, CHANNELS, PROGRESS_CHANNEL } from './channels.js';
 
 import { z } from 'zod';

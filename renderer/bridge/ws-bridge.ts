@@ -1,13 +1,14 @@
 // VmCacheApi over a WebSocket: what the browser preview (and any page served
-// outside Electron) uses instead of the preload. Same calls, same Result
-// shapes, same progress events; only the transport differs.
+// outside Electron) uses instead of the preload: the contract's one API
+// factory on a WebSocket transport. Same calls, same Result shapes, same
+// progress events; only the transport differs.
 //   page -> server: { id, channel, args }
 //   server -> page: { id, result }  or  { channel: 'vm-cache:progress', payload }
-import type { InvokeName, Result, VmCacheApi } from '../../contract/api.js';
+
+import type { Result, VmCacheApi } from '../../contract/api.js';
+import { type ApiTransport, createApiClient, type ProgressListener } from '../../contract/api-client.js';
 import { CHANNELS, PROGRESS_CHANNEL } from '../../contract/channels.js';
 import type { SyncProgress } from '../../contract/progress.js';
-
-type Listener = (progress: SyncProgress) => void;
 
 const RECONNECT_MS = 1000;
 
@@ -16,11 +17,17 @@ function closedFailure(): Result<never> {
 }
 
 export function createWebSocketApi(url: string): VmCacheApi {
+  return createApiClient(webSocketTransport(url));
+}
+
+function webSocketTransport(url: string): ApiTransport {
   let socket: WebSocket | undefined;
   let nextId = 1;
   const pending = new Map<number, (result: Result<unknown>) => void>();
-  const listeners = new Set<Listener>();
+  let deliver: ProgressListener | undefined;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The connection closed while the page listened: the next one subscribes again. */
+  let resubscribe = false;
 
   function open(): WebSocket {
     if (socket && socket.readyState <= WebSocket.OPEN) return socket;
@@ -28,17 +35,19 @@ export function createWebSocketApi(url: string): VmCacheApi {
     socket = ws;
     ws.addEventListener('message', (event) => onMessage(event.data));
     ws.addEventListener('open', () => {
-      // A reconnect (server restarted): listeners still want progress.
-      if (listeners.size > 0) void call('subscribe');
+      // A reconnect (the server restarted): the page still listens, so subscribe again.
+      if (resubscribe && deliver) void invoke(CHANNELS.subscribe);
+      resubscribe = false;
     });
     ws.addEventListener('close', () => {
       if (socket === ws) socket = undefined;
       for (const resolve of pending.values()) resolve(closedFailure());
       pending.clear();
-      if (listeners.size > 0 && !reconnectTimer) {
+      if (deliver) resubscribe = true;
+      if (deliver && !reconnectTimer) {
         reconnectTimer = setTimeout(() => {
           reconnectTimer = undefined;
-          if (listeners.size > 0) open();
+          if (deliver) open();
         }, RECONNECT_MS);
       }
     });
@@ -53,7 +62,7 @@ export function createWebSocketApi(url: string): VmCacheApi {
       return;
     }
     if (message.channel === PROGRESS_CHANNEL) {
-      for (const listener of [...listeners]) listener(message.payload as SyncProgress);
+      deliver?.(message.payload as SyncProgress);
       return;
     }
     if (typeof message.id === 'number') {
@@ -63,31 +72,23 @@ export function createWebSocketApi(url: string): VmCacheApi {
     }
   }
 
-  function call<T>(name: InvokeName): Promise<Result<T>> {
+  function invoke(channel: string): Promise<Result<unknown>> {
     const ws = open();
     const id = nextId++;
-    const frame = JSON.stringify({ id, channel: CHANNELS[name], args: [] });
-    return new Promise<Result<T>>((resolve) => {
-      pending.set(id, resolve as (result: Result<unknown>) => void);
+    const frame = JSON.stringify({ id, channel, args: [] });
+    return new Promise<Result<unknown>>((resolve) => {
+      pending.set(id, resolve);
       if (ws.readyState === WebSocket.OPEN) ws.send(frame);
       else ws.addEventListener('open', () => ws.send(frame), { once: true });
     });
   }
 
   return {
-    getStatus: () => call('getStatus'),
-    sync: () => call('sync'),
-    cancel: () => call('cancel'),
-    verify: () => call('verify'),
-    clear: () => call('clear'),
-    onProgress(listener) {
-      const wrapped: Listener = (p) => listener(p);
-      listeners.add(wrapped);
-      // Every subscribe re-sends the in-flight snapshot, so a second listener gets it too.
-      void call('subscribe');
+    invoke,
+    listen(onProgress) {
+      deliver = onProgress;
       return () => {
-        if (!listeners.delete(wrapped)) return;
-        if (listeners.size === 0 && socket?.readyState === WebSocket.OPEN) void call('unsubscribe');
+        deliver = undefined;
       };
     },
   };

@@ -1,0 +1,80 @@
+// The one VmCacheApi factory, over an in-memory transport that records what
+// it is asked to do: the page-facing behaviour both the preload (IPC) and the
+// preview (WebSocket) now share.
+import { describe, expect, it } from 'vitest';
+import { type ApiTransport, createApiClient } from '../../contract/api-client.js';
+import { CHANNELS } from '../../contract/channels.js';
+import type { SyncProgress } from '../../contract/progress.js';
+
+function memoryTransport() {
+  const log: string[] = [];
+  let deliver: ((p: SyncProgress) => void) | undefined;
+  const transport: ApiTransport = {
+    async invoke(channel, ...rest: unknown[]) {
+      log.push(`invoke ${channel}${rest.length ? ` with ${rest.length} args` : ''}`);
+      return { ok: true, value: { channel } };
+    },
+    listen(d) {
+      log.push('listen');
+      deliver = d;
+      return () => {
+        log.push('stop');
+        deliver = undefined;
+      };
+    },
+  };
+  return { transport, log, send: (p: Partial<SyncProgress>) => deliver?.(p as SyncProgress) };
+}
+
+describe('createApiClient', () => {
+  it('each call is one invoke on its channel, with no arguments, whatever the page passes', async () => {
+    const { transport, log } = memoryTransport();
+    const api = createApiClient(transport);
+    const call = api.getStatus as unknown as (...args: unknown[]) => Promise<unknown>;
+    expect(await call('smuggled', { x: 1 })).toEqual({ ok: true, value: { channel: CHANNELS.getStatus } });
+    await api.sync();
+    await api.cancel();
+    await api.verify();
+    await api.clear();
+    expect(log).toEqual(
+      ['getStatus', 'sync', 'cancel', 'verify', 'clear'].map(
+        (n) => `invoke ${CHANNELS[n as keyof typeof CHANNELS]}`,
+      ),
+    );
+  });
+
+  it('one listen and one subscription for many listeners (listening first); the last unsubscribe stops both', () => {
+    const { transport, log, send } = memoryTransport();
+    const api = createApiClient(transport);
+    const a: string[] = [];
+    const b: string[] = [];
+    const offA = api.onProgress((p) => a.push(p.phase));
+    const offB = api.onProgress((p) => b.push(p.phase));
+    expect(log).toEqual(['listen', `invoke ${CHANNELS.subscribe}`]);
+    send({ phase: 'downloading' });
+    offA();
+    offA();
+    send({ phase: 'done' });
+    expect(a).toEqual(['downloading']);
+    expect(b).toEqual(['downloading', 'done']);
+    offB();
+    expect(log).toEqual(['listen', `invoke ${CHANNELS.subscribe}`, 'stop', `invoke ${CHANNELS.unsubscribe}`]);
+  });
+
+  it('a listener that throws does not starve the others; the same function twice is two registrations', () => {
+    const { transport, send } = memoryTransport();
+    const api = createApiClient(transport);
+    const seen: string[] = [];
+    const listener = (p: SyncProgress) => seen.push(p.phase);
+    api.onProgress(() => {
+      throw new Error('broken page code');
+    });
+    const off1 = api.onProgress(listener);
+    api.onProgress(listener);
+    send({ phase: 'checking' });
+    off1();
+    send({ phase: 'done' });
+    expect(seen).toEqual(['checking', 'checking', 'done']);
+    expect(() => api.onProgress('nope' as never)).toThrow('expects a function');
+  });
+});
