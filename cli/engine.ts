@@ -4,7 +4,7 @@
 // switch to the public index a one-file change once it exports them.
 
 export { statOrUndefined, writeFileAtomic } from '../main/engine/atomic.js';
-export { installVerified } from '../main/engine/commit.js';
+export { installStaged } from '../main/engine/commit.js';
 export { assertDiskSpace } from '../main/engine/diskspace.js';
 export { resolveKeyPath } from '../main/engine/keys.js';
 export { lockRoot, readCachedManifestFile, vouchedArches } from '../main/engine/local-state.js';

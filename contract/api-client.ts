@@ -5,9 +5,9 @@
 // channels.ts, types only from api.ts.
 import type { InvokeName, InvokeValue, Result, VmCacheApi } from './api.js';
 import { CHANNELS } from './channels.js';
-import type { SyncProgress } from './progress.js';
+import type { ProgressListener, SyncProgress } from './progress.js';
 
-export type ProgressListener = (progress: SyncProgress) => void;
+export type { ProgressListener };
 
 export interface ApiTransport {
   /** Sends one call on `channel` with no arguments (a page cannot smuggle any through). */

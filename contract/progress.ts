@@ -61,3 +61,6 @@ export const SyncProgressSchema = z.object({
   at: z.number(),
 });
 export type SyncProgress = z.infer<typeof SyncProgressSchema>;
+
+/** Whoever follows a sync: the engine's onProgress, a page's vmCache.onProgress, a transport. */
+export type ProgressListener = (progress: SyncProgress) => void;

@@ -3,7 +3,7 @@
 // owner (and one AbortController) per app. Plain Node: no electron import, so
 // the hub, the browser preview and the tests drive the very same code.
 import type { KeyObject } from 'node:crypto';
-import type { SyncProgress } from '../contract/progress.js';
+import type { ProgressListener, SyncProgress } from '../contract/progress.js';
 import type { CacheStatus, SyncResult, VerifyReport } from '../contract/status.js';
 import {
   clearVmCache,
@@ -216,7 +216,7 @@ export class VmCacheController {
   }
 
   /** Follows every sync of this root: the in-flight snapshot first, then its events. */
-  watch(listener: (progress: SyncProgress) => void): () => void {
+  watch(listener: ProgressListener): () => void {
     return watchSyncProgress(this.root, listener);
   }
 

@@ -16,8 +16,8 @@ import {
   MANIFEST_KEY,
   MAX_MANIFEST_BYTES,
   manifestArchFor,
-  type PlannedArtifact,
   parseManifest,
+  type SelectedArtifact,
   Sha256MismatchError,
   SignatureError,
   selectArtifacts,
@@ -31,7 +31,7 @@ import {
   assertNotOlderThanCached,
   cacheDir,
   claimCacheDir,
-  installVerified,
+  installStaged,
   lockRoot,
   PartialWriter,
   parsePublicKey,
@@ -209,7 +209,7 @@ async function install(
   source: Source,
   doc: Record<string, unknown>,
   manifest: VmManifest,
-  artifacts: PlannedArtifact[],
+  artifacts: SelectedArtifact[],
   arches: string[] | '*',
   signal: AbortSignal,
   out: Output,
@@ -228,7 +228,7 @@ async function install(
     cached?.manifest,
     await vouchedArches(root, cached, manifestArchFor(process.arch)),
   );
-  const toCopy: Array<{ artifact: PlannedArtifact; dest: string }> = [];
+  const toCopy: Array<{ artifact: SelectedArtifact; dest: string }> = [];
   const skipped: string[] = [];
   for (const plan of plans) {
     if (plan.action === 'cached') {
@@ -258,7 +258,7 @@ async function install(
       staged.push(dest);
       await copyVerified(source, artifact, dest, signal, out);
     }
-    await installVerified(root, staged);
+    await installStaged(root, staged);
   } catch (err) {
     for (const dest of staged) await fs.rm(partialPath(dest), { force: true }).catch(() => {});
     throw err;
@@ -281,7 +281,7 @@ async function install(
 /** Source -> sha256 -> `<dest>.partial`, one pass; fsynced; refused unless size and sha256 match. */
 async function copyVerified(
   source: Source,
-  artifact: PlannedArtifact,
+  artifact: SelectedArtifact,
   dest: string,
   signal: AbortSignal,
   out: Output,
@@ -351,7 +351,7 @@ function mismatch(key: string, expected: string, detail: string): VmCacheError {
   );
 }
 
-function report(out: Output, a: PlannedArtifact, state: 'copying' | 'verified' | 'cached'): void {
+function report(out: Output, a: SelectedArtifact, state: 'copying' | 'verified' | 'cached'): void {
   if (out.json) {
     if (state !== 'copying') {
       out.line({ type: 'artifact', ...a, state });

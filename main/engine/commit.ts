@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
-import { promote } from './download.js';
+import { installPartial } from './download.js';
 import { fsError } from './errors.js';
 import {
   distrustCachedManifest,
@@ -29,7 +29,7 @@ import { rememberAccepted, type TrustedManifest } from './trust.js';
  * cache without a manifest (the next sync re-checks it), never one whose
  * manifest names other bytes.
  */
-export async function installVerified(root: string, finalPaths: string[]): Promise<void> {
+export async function installStaged(root: string, finalPaths: string[]): Promise<void> {
   try {
     const replacing = await Promise.all(
       finalPaths.map((p) =>
@@ -40,7 +40,7 @@ export async function installVerified(root: string, finalPaths: string[]): Promi
       ),
     );
     if (replacing.some(Boolean)) await distrustCachedManifest(root);
-    for (const finalPath of finalPaths) await promote(finalPath);
+    for (const finalPath of finalPaths) await installPartial(finalPath);
   } catch (err) {
     throw fsError(`cannot replace files in ${cacheDir(root)}`, cacheDir(root), err);
   }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fsyncDir, statOrUndefined } from './atomic.js';
 import { CancelError, fsError, HttpStatusError, Sha256MismatchError, type VmCacheError } from './errors.js';
 import { keyUrl } from './keys.js';
-import type { PlannedArtifact } from './manifest.js';
+import type { SelectedArtifact } from './manifest.js';
 import { discardPartial, findResumePoint, type ResumePoint, writePartialMeta } from './partial.js';
 import { PartialWriter } from './partial-writer.js';
 import { partialMetaPath, partialPath } from './paths.js';
@@ -35,7 +35,7 @@ export type DownloadOutcome = 'installed' | 'staged';
 /** Downloads `artifact` to `finalPath` (one attempt). */
 export async function downloadArtifact(
   ctx: DownloadContext,
-  artifact: PlannedArtifact,
+  artifact: SelectedArtifact,
   finalPath: string,
   attempt: number,
 ): Promise<DownloadOutcome> {
@@ -68,7 +68,7 @@ export async function downloadArtifact(
       return await requestRest(ctx, artifact, finalPath, attempt, undefined);
     }
     await writer.finish();
-    const outcome = await place(finalPath);
+    const outcome = await installOrStage(finalPath);
     ctx.progress.artifact(artifact.key, 'verified');
     return outcome;
   } catch (err) {
@@ -85,7 +85,7 @@ type Resume = ResumePoint & { writer: PartialWriter };
 
 async function requestRest(
   ctx: DownloadContext,
-  artifact: PlannedArtifact,
+  artifact: SelectedArtifact,
   finalPath: string,
   attempt: number,
   kept: Resume | undefined,
@@ -159,7 +159,7 @@ function continuesAt(res: TransportResponse, resume: ResumePoint, size: number):
 
 async function receive(
   ctx: DownloadContext,
-  artifact: PlannedArtifact,
+  artifact: SelectedArtifact,
   finalPath: string,
   res: TransportResponse,
   request: ActiveRequest,
@@ -229,7 +229,7 @@ async function receive(
     }
     try {
       await writer.finish();
-      outcome = await place(finalPath);
+      outcome = await installOrStage(finalPath);
     } catch (err) {
       throw fsError(`cannot finish ${finalPath}`, dir, err);
     }
@@ -259,14 +259,14 @@ async function openWriter(partial: string, offset: number): Promise<PartialWrite
 }
 
 /** Renames a verified partial into place, unless that would replace a file (then it stays staged). */
-async function place(finalPath: string): Promise<DownloadOutcome> {
+async function installOrStage(finalPath: string): Promise<DownloadOutcome> {
   if (await statOrUndefined(finalPath)) return 'staged';
-  await promote(finalPath);
+  await installPartial(finalPath);
   return 'installed';
 }
 
 /** The partial becomes the tarball: rename, then forget the resume sidecar. */
-export async function promote(finalPath: string): Promise<void> {
+export async function installPartial(finalPath: string): Promise<void> {
   await fs.rename(partialPath(finalPath), finalPath);
   await fs.rm(partialMetaPath(finalPath), { force: true });
   await fsyncDir(path.dirname(finalPath));

@@ -21,8 +21,8 @@ export { getSyncProgress, watchSyncProgress } from './inflight.js';
 export { clearVmCache, getVmCacheStatus, type MaintenanceOptions, verifyVmCache } from './maintenance.js';
 export {
   artifactRootOf,
-  type PlannedArtifact,
   parseManifest,
+  type SelectedArtifact,
   selectArtifacts,
   type VmManifest,
   VmManifestSchema,

@@ -1,7 +1,7 @@
 // Syncs in flight, so concurrent callers share one (same root, URL and arch
 // set: the very same promise), and so a window that opens late can read the
 // current state of a root's sync and follow it.
-import type { SyncProgress } from '../../contract/progress.js';
+import type { ProgressListener, SyncProgress } from '../../contract/progress.js';
 import type { SyncResult } from '../../contract/status.js';
 import type { ProgressTracker } from './progress.js';
 
@@ -13,7 +13,7 @@ interface InFlight {
 }
 
 const byKey = new Map<string, InFlight>();
-const watchers = new Map<string, Set<(p: SyncProgress) => void>>();
+const watchers = new Map<string, Set<ProgressListener>>();
 
 export function flightKey(root: string, manifestUrl: string, arches: string, trust: string): string {
   return JSON.stringify([root, manifestUrl, arches, trust]);
@@ -56,7 +56,7 @@ export function getSyncProgress(root: string): SyncProgress | undefined {
  * Follows every sync of `root`: the current snapshot first (when a sync is in
  * flight), then its events and those of later syncs. Returns an unsubscribe function.
  */
-export function watchSyncProgress(root: string, listener: (p: SyncProgress) => void): () => void {
+export function watchSyncProgress(root: string, listener: ProgressListener): () => void {
   let set = watchers.get(root);
   if (!set) {
     set = new Set();

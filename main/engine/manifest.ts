@@ -42,7 +42,7 @@ export const VmManifestSchema = z.looseObject({
 export type VmManifest = z.infer<typeof VmManifestSchema>;
 
 /** One tarball this host will download, checked in full. */
-export interface PlannedArtifact {
+export interface SelectedArtifact {
   agent: string;
   version: string;
   arch: string;
@@ -156,14 +156,14 @@ export function selectArtifacts(
   url: string,
   arch: string,
   allArches: boolean,
-): PlannedArtifact[] {
+): SelectedArtifact[] {
   // Keys of any arch that would be one file, or a file and a folder, on disk.
   const collision = findKeyCollision(
     Object.values(manifest.agents).flatMap((a) => Object.values(a.tarballs).map((t) => t.key)),
   );
   if (collision) throw new UnsafeKeyError(collision.key, `${collision.reason} (in ${url})`);
-  const out: PlannedArtifact[] = [];
-  const byKey = new Map<string, PlannedArtifact>();
+  const out: SelectedArtifact[] = [];
+  const byKey = new Map<string, SelectedArtifact>();
   for (const [agent, entry] of Object.entries(manifest.agents)) {
     for (const [tarballArch, tarball] of Object.entries(entry.tarballs)) {
       if (!allArches && tarballArch !== arch) continue;
@@ -184,7 +184,7 @@ export function selectArtifacts(
           `invalid manifest at ${url}: field ${where}.sizeBytes: expected a whole number of bytes from 0 to 1 TiB; the cache was left as it was`,
         );
       }
-      const artifact: PlannedArtifact = {
+      const artifact: SelectedArtifact = {
         agent,
         version: entry.version,
         arch: tarballArch,

@@ -1,6 +1,6 @@
 // Engine options, every one optional, each with its default here and in the README.
 import type { KeyObject } from 'node:crypto';
-import type { SyncProgress } from '../../contract/progress.js';
+import type { ProgressListener } from '../../contract/progress.js';
 import { manifestArchFor } from './arch.js';
 import { ManifestFetchError } from './errors.js';
 import { defaultRoot, MAX_MANIFEST_BYTES } from './paths.js';
@@ -25,7 +25,7 @@ export interface VmCacheOptions {
   /** Cancels the sync; the partial is kept for a later resume. */
   signal?: AbortSignal;
   /** Progress events: at most one per 100 ms, plus one per state change and a final one. */
-  onProgress?: (progress: SyncProgress) => void;
+  onProgress?: ProgressListener;
   /** Extra attempts for transient failures. Default 0 (the app and the CLI use 5). */
   retries?: number;
   /** Fine-tuning of the backoff (base and cap, in ms). */
@@ -59,7 +59,7 @@ export interface ResolvedOptions {
   transport: Transport;
   timeoutMs: number;
   signal: AbortSignal | undefined;
-  onProgress: ((progress: SyncProgress) => void) | undefined;
+  onProgress: ProgressListener | undefined;
   retryPolicy: RetryPolicy;
   stallTimeoutMs: number;
   concurrency: number;

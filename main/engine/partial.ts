@@ -9,7 +9,7 @@ import {
   removeIfExists,
   writeNewFile,
 } from './atomic.js';
-import type { PlannedArtifact } from './manifest.js';
+import type { SelectedArtifact } from './manifest.js';
 import { partialMetaPath, partialPath } from './paths.js';
 
 export interface PartialMeta {
@@ -48,7 +48,7 @@ function parseMeta(text: string | undefined): PartialMeta | undefined {
  */
 export async function findResumePoint(
   finalPath: string,
-  artifact: PlannedArtifact,
+  artifact: SelectedArtifact,
 ): Promise<ResumePoint | undefined> {
   const meta = parseMeta(await readSmallRegularFile(partialMetaPath(finalPath), MAX_META_BYTES));
   const st = await lstatOrUndefined(partialPath(finalPath));

@@ -7,7 +7,7 @@ import { statOrUndefined } from './atomic.js';
 import { fsError } from './errors.js';
 import { resolveKeyPath } from './keys.js';
 import { vouchesFor } from './local-state.js';
-import type { PlannedArtifact, VmManifest } from './manifest.js';
+import type { SelectedArtifact, VmManifest } from './manifest.js';
 
 export type ArtifactAction =
   /** The cached manifest's own entry (same key, arch, sha256, size) vouches and the size matches: trusted as is. */
@@ -17,14 +17,14 @@ export type ArtifactAction =
   | 'download';
 
 export interface ArtifactPlan {
-  artifact: PlannedArtifact;
+  artifact: SelectedArtifact;
   path: string;
   action: ArtifactAction;
 }
 
 export async function planArtifacts(
   cacheDir: string,
-  artifacts: PlannedArtifact[],
+  artifacts: SelectedArtifact[],
   cached: VmManifest | undefined,
   vouched: Set<string> | '*',
 ): Promise<ArtifactPlan[]> {

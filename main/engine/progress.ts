@@ -3,13 +3,17 @@
 // once. The rate is smoothed over the last few seconds, so a stall shows as a
 // falling rate instead of a slowly sagging all-time average.
 import type { ErrorInfo } from '../../contract/errors.js';
-import type { ArtifactProgress, ArtifactState, SyncPhase, SyncProgress } from '../../contract/progress.js';
-import type { PlannedArtifact } from './manifest.js';
+import type {
+  ArtifactProgress,
+  ArtifactState,
+  ProgressListener,
+  SyncPhase,
+  SyncProgress,
+} from '../../contract/progress.js';
+import type { SelectedArtifact } from './manifest.js';
 
 export const PROGRESS_INTERVAL_MS = 100;
 const RATE_WINDOW_MS = 5_000;
-
-export type ProgressListener = (progress: SyncProgress) => void;
 
 export class ProgressTracker {
   private phase: SyncPhase = 'checking';
@@ -79,7 +83,7 @@ export class ProgressTracker {
     this.emitNow();
   }
 
-  setArtifacts(list: PlannedArtifact[]): void {
+  setArtifacts(list: SelectedArtifact[]): void {
     this.artifacts = new Map(
       list.map((a) => [
         a.key,

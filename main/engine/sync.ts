@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { SyncResult } from '../../contract/status.js';
 import { statOrUndefined } from './atomic.js';
-import { commitManifest, installVerified } from './commit.js';
+import { commitManifest, installStaged } from './commit.js';
 import { assertDiskSpace, marginFor } from './diskspace.js';
 import { type DownloadOutcome, downloadArtifact } from './download.js';
 import {
@@ -26,8 +26,8 @@ import type { HeldLock } from './lock.js';
 import { prepareToInstall } from './make-way.js';
 import {
   artifactRootOf,
-  type PlannedArtifact,
   parseManifest,
+  type SelectedArtifact,
   selectArtifacts,
   type VmManifest,
 } from './manifest.js';
@@ -115,7 +115,7 @@ async function runSync(
 
     progress.setPhase('finalizing');
     throwIfAborted(opts.signal);
-    if (staged.length > 0) await installVerified(opts.root, staged);
+    if (staged.length > 0) await installStaged(opts.root, staged);
     const keys = artifacts.map((a) => a.key).filter((k) => downloaded.has(k));
     const manifestPath = await commitManifest({
       root: opts.root,
@@ -326,4 +326,4 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelError();
 }
 
-export type { PlannedArtifact };
+export type { SelectedArtifact };

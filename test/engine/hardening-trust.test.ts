@@ -7,7 +7,7 @@ import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:cryp
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { installVerified } from '../../main/engine/commit.js';
+import { installStaged } from '../../main/engine/commit.js';
 import {
   ensureVmCacheAvailable,
   ensureVmCacheSynced,
@@ -246,7 +246,7 @@ describe('what the cached manifest vouches for does not outlive a replacement', 
     // (an import or a sync of it, cut short after the swap).
     const file = path.join(root, 'cache', ...arm.key.split('/'));
     await writeFile(`${file}.partial`, Buffer.alloc(arm.sizeBytes, 3));
-    await installVerified(root, [file]);
+    await installStaged(root, [file]);
     // The first manifest returns, synced for the host arch only...
     await ensureVmCacheSynced(o);
     // ...and an all-arches sync must not trust the replaced arm64 file.

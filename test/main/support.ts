@@ -62,7 +62,6 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = '
   }
 }
 
-
 /** What the pages scheme answered for a window's page (the stand-in's loadURL asks the session's handler). */
 export async function servedBody(win: { responses: Response[] }): Promise<string> {
   await waitFor(() => win.responses.length > 0, 5_000, 'the page’s response');
