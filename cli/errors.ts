@@ -3,7 +3,7 @@
 import path from 'node:path';
 // The engine's errors module alone, not its index: every run loads this file, and
 // `vm-cache --version` or `--help` should not pay for loading got and zod (~110 ms).
-import { DiskFullError, VmCacheError } from '../main/engine/errors.js';
+import { DiskFullError, fsError, VmCacheError } from '../main/engine/errors.js';
 import { type AnyErrorCode, type CliErrorCode, exitCodeFor } from './exit-codes.js';
 
 /** A failure found by the CLI itself (not the engine). */
@@ -38,21 +38,12 @@ export function report(err: unknown, where = process.cwd()): Reported {
     code = err.code;
     message = err.message;
   } else if (typeof (err as NodeJS.ErrnoException | undefined)?.code === 'string' && err instanceof Error) {
-    // A raw fs error from the CLI's own file work: ENOSPC becomes "disk full", the rest I/O.
+    // A raw fs error from the CLI's own file work, mapped as the engine maps its
+    // own: ENOSPC becomes "disk full", the rest I/O (with the error's own words).
     const errno = err as NodeJS.ErrnoException;
-    if (errno.code === 'ENOSPC' || errno.code === 'EDQUOT') {
-      const disk = new DiskFullError(
-        errno.path ? path.dirname(errno.path) : where,
-        undefined,
-        undefined,
-        err,
-      );
-      code = disk.code;
-      message = disk.message;
-    } else {
-      code = 'ERR_IO';
-      message = err.message;
-    }
+    const coded = fsError(err.message, errno.path ? path.dirname(errno.path) : where, err);
+    code = coded.code;
+    message = coded instanceof DiskFullError ? coded.message : err.message;
   } else {
     code = 'ERR_INTERNAL';
     message = err instanceof Error ? err.message : String(err);

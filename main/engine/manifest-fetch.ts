@@ -5,7 +5,7 @@ import { CancelError, ManifestFetchError, ManifestInvalidError, type VmCacheErro
 import type { ResolvedOptions } from './options.js';
 import type { ProgressTracker } from './progress.js';
 import { parseRetryAfter, startRequest, watchStall } from './request.js';
-import { retryDelay, sleep } from './retry.js';
+import { withRetries } from './retry.js';
 
 /**
  * One attempt; the request is issued before this returns. `maxBytes` caps the
@@ -96,16 +96,12 @@ export async function fetchManifestWithRetries(
   progress: ProgressTracker,
   once: () => Promise<Buffer> = () => fetchManifestOnce(opts),
 ): Promise<Buffer> {
-  let pending = first;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await pending;
-    } catch (err) {
-      const delay = retryDelay(err, attempt, opts.retryPolicy);
-      if (delay === undefined) throw err;
-      await sleep(delay, opts.signal);
-      progress.setAttempt(attempt + 1);
-      pending = once();
-    }
-  }
+  return withRetries(
+    (attempt) => {
+      progress.setAttempt(attempt);
+      return once();
+    },
+    opts.retryPolicy,
+    { signal: opts.signal, first },
+  );
 }

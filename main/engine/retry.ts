@@ -40,6 +40,42 @@ export function retryDelay(
   return Math.round(step / 2 + random() * (step / 2));
 }
 
+export interface RetryOptions<T> {
+  /** Cancels the waits (and the attempts, through their own use of it). */
+  signal?: AbortSignal | undefined;
+  /** The first attempt when it is already under way (the manifest request goes out synchronously). */
+  first?: Promise<T>;
+  /** What the policy judges: anything thrown turned into a coded error. Default: as thrown. */
+  coded?: (err: unknown) => unknown;
+  /** Called before the wait for another attempt, with the error and that attempt's number. */
+  onRetry?: (err: unknown, nextAttempt: number) => void;
+}
+
+/**
+ * The engine's one retry loop: runs `attempt(n)` (1-based) until it succeeds,
+ * or the policy gives up (then the last coded error is thrown), or `signal`
+ * aborts (then a CancelError).
+ */
+export async function withRetries<T>(
+  attempt: (n: number) => Promise<T>,
+  policy: RetryPolicy,
+  options: RetryOptions<T> = {},
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await (n === 1 && options.first ? options.first : attempt(n));
+    } catch (err) {
+      const coded = options.coded ? options.coded(err) : err;
+      // Cancelled meanwhile: whatever this attempt died of, the answer is the cancel.
+      if (options.signal?.aborted) throw coded instanceof CancelError ? coded : new CancelError();
+      const delay = retryDelay(coded, n, policy);
+      if (delay === undefined) throw coded;
+      options.onRetry?.(coded, n + 1);
+      await sleep(delay, options.signal);
+    }
+  }
+}
+
 /** Waits `ms`, or rejects with CancelError as soon as `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

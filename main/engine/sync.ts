@@ -37,7 +37,7 @@ import { claimCacheDir } from './ownership.js';
 import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
 import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
-import { retryDelay, sleep } from './retry.js';
+import { withRetries } from './retry.js';
 import { SIGNATURE_MAX_BYTES, signatureUrlOf, verifyManifestSignature } from './signature.js';
 import {
   assertNotExpired,
@@ -278,23 +278,26 @@ async function downloadWithRetries(
   progress: ProgressTracker,
 ): Promise<DownloadOutcome> {
   const { artifact } = plan;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      if (attempt > 1) progress.setAttempt(attempt);
-      return await downloadArtifact(ctx, artifact, plan.path, attempt);
-    } catch (err) {
-      const coded =
-        err instanceof VmCacheError ? err : fsError(`cannot download ${artifact.key}`, plan.path, err);
-      const delay = ctx.signal?.aborted ? undefined : retryDelay(coded, attempt, opts.retryPolicy);
-      if (delay === undefined) {
-        if (!(coded instanceof CancelError)) {
-          progress.artifact(artifact.key, 'failed', { error: { code: coded.code, message: coded.message } });
-        }
-        throw coded;
-      }
-      progress.artifact(artifact.key, 'queued', { error: { code: coded.code, message: coded.message } });
-      await sleep(delay, ctx.signal);
-    }
+  const errorInfo = (err: unknown) => ({
+    error: { code: (err as VmCacheError).code, message: (err as VmCacheError).message },
+  });
+  try {
+    return await withRetries(
+      (attempt) => {
+        if (attempt > 1) progress.setAttempt(attempt);
+        return downloadArtifact(ctx, artifact, plan.path, attempt);
+      },
+      opts.retryPolicy,
+      {
+        signal: ctx.signal,
+        coded: (err) =>
+          err instanceof VmCacheError ? err : fsError(`cannot download ${artifact.key}`, plan.path, err),
+        onRetry: (err) => progress.artifact(artifact.key, 'queued', errorInfo(err)),
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof CancelError)) progress.artifact(artifact.key, 'failed', errorInfo(err));
+    throw err;
   }
 }
 

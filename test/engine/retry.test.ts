@@ -12,7 +12,7 @@ import {
   StalledError,
   UnsafeKeyError,
 } from '../../main/engine/index.js';
-import { DEFAULT_RETRY_POLICY } from '../../main/engine/retry.js';
+import { DEFAULT_RETRY_POLICY, withRetries } from '../../main/engine/retry.js';
 import { keyOf, oneArtifactServer, tempRoot } from '../helpers.js';
 
 const policy = { ...DEFAULT_RETRY_POLICY, retries: 5 };
@@ -138,5 +138,61 @@ describe('retries against a real server', () => {
     });
     // got follows 10 redirects, then gives up: 11 requests, and no second round.
     expect(s.requests.filter((r) => r.path === key)).toHaveLength(11);
+  });
+});
+
+describe('withRetries: the one retry loop', () => {
+  const policy = { retries: 3, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10 };
+  const transient = () => new NetworkError('http://x/', new Error('reset'));
+
+  it('retries transient errors up to the policy, then throws the last; a permanent one at once', async () => {
+    const seen: number[] = [];
+    const retried: number[] = [];
+    await expect(
+      withRetries(
+        async (n) => {
+          seen.push(n);
+          throw transient();
+        },
+        policy,
+        { onRetry: (_err, next) => retried.push(next) },
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_NETWORK' });
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(retried).toEqual([2, 3, 4]);
+    let calls = 0;
+    await expect(
+      withRetries(async () => {
+        calls++;
+        throw new HttpStatusError('http://x/', 404);
+      }, policy),
+    ).rejects.toMatchObject({ code: 'ERR_DOWNLOAD_HTTP' });
+    expect(calls).toBe(1);
+  });
+
+  it('uses an attempt already under way as the first, codes what is thrown, and a cancel wins', async () => {
+    const first = Promise.reject(transient());
+    first.catch(() => {});
+    expect(await withRetries(async (n) => `attempt ${n}`, policy, { first })).toBe('attempt 2');
+    await expect(
+      withRetries(
+        async () => {
+          throw new Error('plain');
+        },
+        policy,
+        { coded: () => new HttpStatusError('http://x/', 403) },
+      ),
+    ).rejects.toMatchObject({ status: 403 });
+    const abort = new AbortController();
+    await expect(
+      withRetries(
+        async () => {
+          abort.abort();
+          throw transient();
+        },
+        policy,
+        { signal: abort.signal },
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_ABORTED' });
   });
 });
