@@ -2,13 +2,12 @@
 // the settings page go through this object, so "a sync is in flight" has one
 // owner (and one AbortController) per app. Plain Node: no electron import, so
 // the hub, the browser preview and the tests drive the very same code.
-import type { KeyObject } from 'node:crypto';
 import type { ProgressListener, SyncProgress } from '../contract/progress.js';
 import type { CacheStatus, SyncResult, VerifyReport } from '../contract/status.js';
+import { definedOnly } from './defined-only.js';
 import {
   clearVmCache,
   ensureVmCacheSynced,
-  type FetchLike,
   getSyncProgress,
   getVmCacheStatus,
   manifestArchFor,
@@ -25,21 +24,18 @@ export interface VmCacheLogger {
   error(...args: unknown[]): void;
 }
 
-export interface VmCacheControllerOptions {
+/**
+ * What a host chooses for every sync, defined (and documented) once, by the
+ * engine's options. The controller's one different default: `retries` is 5.
+ */
+export type SyncChoices = Pick<
+  VmCacheOptions,
+  'manifestUrl' | 'fetchImpl' | 'retries' | 'publicKey' | 'allArches' | 'rawHostArch'
+>;
+
+export interface VmCacheControllerOptions extends SyncChoices {
   /** Cache root; `<root>/cache` mirrors the CDN. */
   root: string;
-  /** Default: VM_CACHE_MANIFEST_URL, else the engine's configured default. */
-  manifestUrl?: string;
-  /** Electron passes one on net.request (system proxy, OS certificate store). Default: the engine's got transport. */
-  fetchImpl?: FetchLike;
-  /** Extra attempts for transient failures. Default 5. */
-  retries?: number;
-  /** Ed25519 key the manifest signature must verify with. Default: no signature check. */
-  publicKey?: string | KeyObject;
-  /** Download every arch, not only the host's. Default false. */
-  allArches?: boolean;
-  /** Host arch as process.arch names it. Default process.arch. */
-  rawHostArch?: string;
   /** Shown in settings so a user can send it to support. Default null. */
   logPath?: string | null;
   /** One line per state change and per error. Default: silent. */
@@ -63,16 +59,8 @@ export class VmCacheController {
     this.root = options.root;
     this.logPath = options.logPath ?? null;
     this.logger = options.logger ?? SILENT;
-    this.syncOptions = {
-      ...options.engine,
-      root: options.root,
-      retries: options.retries ?? 5,
-      ...(options.manifestUrl === undefined ? {} : { manifestUrl: options.manifestUrl }),
-      ...(options.fetchImpl === undefined ? {} : { fetchImpl: options.fetchImpl }),
-      ...(options.publicKey === undefined ? {} : { publicKey: options.publicKey }),
-      ...(options.allArches === undefined ? {} : { allArches: options.allArches }),
-      ...(options.rawHostArch === undefined ? {} : { rawHostArch: options.rawHostArch }),
-    };
+    const { root, logPath: _logPath, logger: _logger, engine, retries, ...choices } = options;
+    this.syncOptions = { ...engine, ...definedOnly(choices), root, retries: retries ?? 5 };
   }
 
   /** The URL the status shows: the option, else the environment (the engine's own fallback order). */

@@ -1,10 +1,10 @@
 // setupVmCache's body, with Electron passed in: one call wires the controller,
 // the IPC hub, the plugin's windows and the launch sync. index.ts hands it the
 // real Electron modules; tests hand it stand-ins for those objects only.
-import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import type { BrowserWindow, Session, WebContents, WebPreferences } from 'electron';
-import { VmCacheController, type VmCacheControllerOptions, type VmCacheLogger } from '../controller.js';
+import { VmCacheController, type VmCacheControllerOptions } from '../controller.js';
+import { definedOnly } from '../defined-only.js';
 import { defaultSenderPolicy, VmCacheHub } from '../hub.js';
 import { registerIpc } from './ipc.js';
 import { netRequestFetch } from './net-request-fetch.js';
@@ -16,19 +16,15 @@ import { createPluginSession } from './session.js';
 import type { ElectronParts } from './types.js';
 import { createSecureWindow, SECURE_WEB_PREFERENCES } from './windows.js';
 
-export interface SetupVmCacheOptions {
+/**
+ * The controller's options (the engine's sync choices, the logger, the log
+ * path, other engine options), less what setup decides itself: the network
+ * (Electron's, through net.request) and the arch (the running one).
+ */
+export interface SetupVmCacheOptions
+  extends Omit<VmCacheControllerOptions, 'root' | 'fetchImpl' | 'rawHostArch'> {
   /** Cache root. Default `<userData>/vm-cache`. */
   root?: string;
-  /** Default: VM_CACHE_MANIFEST_URL, else the engine's configured default. */
-  manifestUrl?: string;
-  /** Ed25519 key the manifest signature must verify with. Default: none. */
-  publicKey?: string | KeyObject;
-  /** Download every arch. Default false. */
-  allArches?: boolean;
-  /** Extra attempts for transient failures. Default 5. */
-  retries?: number;
-  /** Other engine options (timeouts, concurrency...). */
-  engine?: VmCacheControllerOptions['engine'];
   /** Start a sync when the app is ready (launch does not wait for it). Default true. */
   prefetchOnReady?: boolean;
   /** Folder with first-run.html and settings.html. Default: the installed package's `dist/pages`. */
@@ -45,10 +41,6 @@ export interface SetupVmCacheOptions {
   allowedOrigins?: string[];
   /** Progress messages per window at most once per this (ms). Default 100. */
   progressIntervalMs?: number;
-  /** Default: silent here; setupVmCache() passes electron-log. */
-  logger?: VmCacheLogger;
-  /** Shown in settings. Default null. */
-  logPath?: string | null;
 }
 
 export interface VmCacheSetup {
@@ -105,20 +97,23 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
     );
   const source: PageSource = { rendererDir: files.rendererDir, devServerUrl, scheme };
 
-  const controllerOptions: VmCacheControllerOptions = {
-    root: options.root ?? path.join(electron.app.getPath('userData'), 'vm-cache'),
+  const {
+    root,
+    prefetchOnReady: _prefetchOnReady,
+    rendererDir: _rendererDir,
+    devServerUrl: _devServerUrl,
+    preloadPath: _preloadPath,
+    allowedOrigins: _allowedOrigins,
+    progressIntervalMs: _progressIntervalMs,
+    ...forController
+  } = options;
+  const controller = new VmCacheController({
+    ...definedOnly(forController),
+    root: root ?? path.join(electron.app.getPath('userData'), 'vm-cache'),
     // Electron's network stack: the system proxy (PAC, auth) and the OS certificate store apply;
     // each redirect hop comes back to the engine to judge.
     fetchImpl: netRequestFetch(electron.net),
-    logPath: options.logPath ?? null,
-  };
-  if (options.manifestUrl !== undefined) controllerOptions.manifestUrl = options.manifestUrl;
-  if (options.publicKey !== undefined) controllerOptions.publicKey = options.publicKey;
-  if (options.allArches !== undefined) controllerOptions.allArches = options.allArches;
-  if (options.retries !== undefined) controllerOptions.retries = options.retries;
-  if (options.engine !== undefined) controllerOptions.engine = options.engine;
-  if (options.logger !== undefined) controllerOptions.logger = options.logger;
-  const controller = new VmCacheController(controllerOptions);
+  });
 
   const senders = new SenderRegistry((id) => hub.dropSender(id));
   const pagePolicy = defaultSenderPolicy([...pageOrigins(source), ...(options.allowedOrigins ?? [])]);
