@@ -7,8 +7,9 @@ import { fsyncDir, statOrUndefined } from './atomic.js';
 import { CancelError, fsError, HttpStatusError, Sha256MismatchError, type VmCacheError } from './errors.js';
 import { keyUrl } from './keys.js';
 import type { SelectedArtifact } from './manifest.js';
+import { openPartialFile } from './open-partial.js';
 import { discardPartial, findResumePoint, type ResumePoint, writePartialMeta } from './partial.js';
-import { PartialWriter } from './partial-writer.js';
+import type { PartialFile, WriterKind } from './partial-file.js';
 import { partialMetaPath, partialPath } from './paths.js';
 import type { ProgressTracker } from './progress.js';
 import { type ActiveRequest, parseRetryAfter, startRequest, watchStall } from './request.js';
@@ -22,6 +23,8 @@ export interface DownloadContext {
   stallTimeoutMs: number;
   allowInsecureHttp: boolean;
   progress: ProgressTracker;
+  /** How partials are written and hashed (the engine's `writer` option). */
+  writer: WriterKind;
 }
 
 /**
@@ -52,7 +55,7 @@ export async function downloadArtifact(
   // The writer's thread hashes the kept bytes first. The request for the rest
   // waits for that: an idle connection meanwhile could hit the server's (or
   // got's) idle timeout on a prefix of many GB, and fail every retry alike.
-  const writer = await openWriter(partial, resume.offset);
+  const writer = await openWriter(ctx, partial, resume.offset);
   let handed = false;
   try {
     if (!whole) {
@@ -81,7 +84,7 @@ export async function downloadArtifact(
 }
 
 /** A kept partial and the writer that already holds (and is hashing) its bytes. */
-type Resume = ResumePoint & { writer: PartialWriter };
+type Resume = ResumePoint & { writer: PartialFile };
 
 async function requestRest(
   ctx: DownloadContext,
@@ -168,7 +171,7 @@ async function receive(
   const partial = partialPath(finalPath);
   const dir = path.dirname(finalPath);
   let received = resume?.offset ?? 0;
-  let writer: PartialWriter;
+  let writer: PartialFile;
   if (resume) writer = resume.writer;
   else {
     try {
@@ -181,7 +184,7 @@ async function receive(
         ...(etag ? { etag } : {}),
         ...(lastModified ? { lastModified } : {}),
       });
-      writer = await openWriter(partial, 0);
+      writer = await openWriter(ctx, partial, 0);
     } catch (err) {
       throw request.errorFor(fsError(`cannot write ${partial}`, dir, err));
     }
@@ -250,9 +253,9 @@ async function receive(
   return outcome;
 }
 
-async function openWriter(partial: string, offset: number): Promise<PartialWriter> {
+async function openWriter(ctx: DownloadContext, partial: string, offset: number): Promise<PartialFile> {
   try {
-    return await PartialWriter.open(partial, offset);
+    return await openPartialFile(ctx.writer, partial, offset);
   } catch (err) {
     throw fsError(`cannot write ${partial}`, path.dirname(partial), err);
   }

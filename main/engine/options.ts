@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import type { ProgressListener } from '../../contract/progress.js';
 import { manifestArchFor } from './arch.js';
 import { ManifestFetchError } from './errors.js';
+import type { WriterKind } from './partial-file.js';
 import { defaultRoot, MAX_MANIFEST_BYTES } from './paths.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { parsePublicKey } from './signature.js';
@@ -45,6 +46,12 @@ export interface VmCacheOptions {
   /** Refuse larger manifests. Default 16 MiB. */
   maxManifestBytes?: number;
   /**
+   * How a download is written and hashed: 'thread' (default: a worker thread,
+   * the fast path) or 'plain' (sha256 on the main thread and fs writes: the
+   * reference, for a host that cannot run workers, or for debugging).
+   */
+  writer?: WriterKind;
+  /**
    * The publisher's Ed25519 public key (PEM, or the raw key in base64/hex).
    * When set, `<manifest URL>.sig` must verify over the exact manifest bytes.
    */
@@ -69,6 +76,7 @@ export interface ResolvedOptions {
   maxManifestBytes: number;
   publicKey: KeyObject | undefined;
   allowInsecureHttp: boolean;
+  writer: WriterKind;
 }
 
 let configuredDefaultUrl: string | undefined;
@@ -123,5 +131,6 @@ export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {
     maxManifestBytes: options.maxManifestBytes ?? MAX_MANIFEST_BYTES,
     publicKey: options.publicKey === undefined ? undefined : parsePublicKey(options.publicKey),
     allowInsecureHttp: options.allowInsecureHttp ?? false,
+    writer: options.writer === 'plain' ? 'plain' : 'thread',
   };
 }

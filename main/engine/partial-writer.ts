@@ -10,8 +10,7 @@
 import * as fsCb from 'node:fs';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { O_NOFOLLOW, O_NONBLOCK } from './atomic.js';
-import { CacheLayoutError } from './errors.js';
+import { openPartialFd, type PartialFile, untilAborted } from './partial-file.js';
 import { ThreadKeeper } from './thread-keeper.js';
 import {
   SLOT,
@@ -66,7 +65,7 @@ const threads = new ThreadKeeper<WriterThread>(() => {
   };
 }, 5_000);
 
-export class PartialWriter {
+export class PartialWriter implements PartialFile {
   private readonly ring: Uint8Array;
   private readonly ctl: Int32Array;
   private head = 0;
@@ -114,30 +113,10 @@ export class PartialWriter {
     });
   }
 
-  /**
-   * Opens `file` keeping its first `offset` bytes, which the thread hashes
-   * first. The open never writes through a name to something else: a link is
-   * not followed (O_NOFOLLOW), a FIFO or socket cannot block it (O_NONBLOCK)
-   * and is refused, and so is a file with other names (a hard link to a file
-   * outside the cache), before a byte of it is cut or written.
-   */
+  /** Opens `file` keeping its first `offset` bytes, which the thread hashes first (see openPartialFd). */
   static async open(file: string, offset: number): Promise<PartialWriter> {
-    const { O_RDWR, O_WRONLY, O_CREAT } = fsCb.constants;
-    const fd = await openFd(
-      file,
-      (offset > 0 ? O_RDWR : O_WRONLY | O_CREAT) | O_NOFOLLOW | O_NONBLOCK,
-      0o666,
-    );
+    const fd = await openPartialFd(file, offset);
     try {
-      // Checked on the open file itself: the path may have changed since anyone looked at it.
-      const st = await fstat(fd);
-      if (st.isFIFO() || st.isSocket() || (st.isFile() && st.nlink > 1)) {
-        throw new CacheLayoutError(
-          `${file} is ${st.isFile() ? 'a file with other names (a hard link)' : 'a FIFO or socket'}, not a partial download of the cache's own; it was left as it was: remove it and retry`,
-        );
-      }
-      // Only a regular file has a length to cut (O_TRUNC would have cut a hard link's bytes before the check).
-      if (st.isFile()) await ftruncate(fd, offset);
       return new PartialWriter(fd, offset);
     } catch (err) {
       await closeFd(fd).catch(() => {});
@@ -280,20 +259,6 @@ export class PartialWriter {
   }
 }
 
-/** `promise`, or the signal's reason as soon as it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-const openFd = promisify(fsCb.open);
-const fstat = promisify(fsCb.fstat);
-const ftruncate = promisify(fsCb.ftruncate);
 const fsync = promisify(fsCb.fsync);
 const fdatasync = promisify(fsCb.fdatasync);
 const closeFd = promisify(fsCb.close);

@@ -247,6 +247,7 @@ async function runPool(
     stallTimeoutMs: opts.stallTimeoutMs,
     allowInsecureHttp: opts.allowInsecureHttp,
     progress,
+    writer: opts.writer,
   };
   let firstError: unknown;
   const staged: string[] = [];

@@ -1,22 +1,25 @@
-// The partial writer on real files: the worker thread hashes and writes every
-// byte in order across the ring's wrap-around, hashes kept bytes first on a
-// resume, writes what was queued when a download is abandoned, reports a full
-// disk, lets an abort end a wait for room, and starts each partial clean on a
-// thread kept from the one before.
+// The partial writers on real files, the worker thread and the plain
+// reference under the same tests: every byte hashed and written in order
+// (across the ring's wrap-around for the thread), kept bytes hashed first on
+// a resume, what was queued written when a download is abandoned, a full disk
+// reported, an abort ending a wait for room. Then what only the thread has:
+// each partial starts clean on a thread kept from the one before.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { PartialFile } from '../../main/engine/partial-file.js';
 import { PartialWriter } from '../../main/engine/partial-writer.js';
+import { PlainPartialWriter } from '../../main/engine/plain-partial-writer.js';
 import { tempRoot } from '../helpers.js';
 
 const MiB = 1 << 20;
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Feeds `data` in uneven chunks (1 B to 300 kB), waiting whenever the ring is full. */
-async function feed(writer: PartialWriter, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+async function feed(writer: PartialFile, data: Uint8Array, signal?: AbortSignal): Promise<void> {
   const sizes = [1, 65_536, 300_001, 4_095, 131_072, 7];
   for (let at = 0, i = 0; at < data.length; i++) {
     const n = Math.min(sizes[i % sizes.length] ?? 1, data.length - at);
@@ -26,11 +29,16 @@ async function feed(writer: PartialWriter, data: Uint8Array, signal?: AbortSigna
   }
 }
 
-describe('PartialWriter', () => {
+const WRITERS: Array<[string, (file: string, offset: number) => Promise<PartialFile>]> = [
+  ['the worker thread', (file, offset) => PartialWriter.open(file, offset)],
+  ['the plain reference', (file, offset) => PlainPartialWriter.open(file, offset)],
+];
+
+describe.each(WRITERS)('%s', (_name, open) => {
   it('writes and hashes every byte in order, across many turns of the ring', async () => {
     const file = path.join(await tempRoot(), 'a.partial');
     const data = randomBytes(9 * MiB + 12_345);
-    const writer = await PartialWriter.open(file, 0);
+    const writer = await open(file, 0);
     await feed(writer, data);
     expect(await writer.digest()).toBe(sha256(data));
     await writer.finish();
@@ -43,7 +51,7 @@ describe('PartialWriter', () => {
     const cut = 2 * MiB + 17;
     // What an earlier attempt left, with a tail beyond the resume point that must go.
     await writeFile(file, Buffer.concat([data.subarray(0, cut), Buffer.from('stale tail')]));
-    const writer = await PartialWriter.open(file, cut);
+    const writer = await open(file, cut);
     await writer.keptHashed();
     await feed(writer, data.subarray(cut));
     expect(await writer.digest()).toBe(sha256(data));
@@ -55,7 +63,7 @@ describe('PartialWriter', () => {
     const file = path.join(await tempRoot(), 'c.partial');
     const data = randomBytes(3 * MiB);
     await writeFile(file, data);
-    const writer = await PartialWriter.open(file, data.length);
+    const writer = await open(file, data.length);
     expect(await writer.digest()).toBe(sha256(data));
     await writer.finish();
   });
@@ -63,7 +71,7 @@ describe('PartialWriter', () => {
   it('abandoned, it still writes every queued byte, so a later attempt resumes after them', async () => {
     const file = path.join(await tempRoot(), 'd.partial');
     const data = randomBytes(5 * MiB + 99);
-    const writer = await PartialWriter.open(file, 0);
+    const writer = await open(file, 0);
     await feed(writer, data);
     await writer.abandon();
     expect(Buffer.compare(await readFile(file), data)).toBe(0);
@@ -71,9 +79,9 @@ describe('PartialWriter', () => {
 
   it('a full disk reaches the caller as ENOSPC, from write() or digest()', async (t) => {
     // /dev/full answers every write with ENOSPC: a full disk without a mount.
-    let writer: PartialWriter;
+    let writer: PartialFile;
     try {
-      writer = await PartialWriter.open('/dev/full', 0);
+      writer = await open('/dev/full', 0);
     } catch {
       return t.skip();
     }
@@ -88,20 +96,22 @@ describe('PartialWriter', () => {
     await writer.abandon();
   });
 
-  it('an abort ends a wait for room while the thread is still hashing kept bytes', async () => {
+  it('an abort ends a wait for room while the kept bytes are still being hashed', async () => {
     const file = path.join(await tempRoot(), 'f.partial');
     // A sparse 2 GiB file: nothing on disk, about a second of sha256 to get through.
     await writeFile(file, '');
     await truncate(file, 2048 * MiB);
-    const writer = await PartialWriter.open(file, 2048 * MiB);
+    const writer = await open(file, 2048 * MiB);
     const controller = new AbortController();
     const reason = new Error('cancelled by the test');
     setTimeout(() => controller.abort(reason), 20);
-    // The ring holds 1 MiB: this write has to wait for the thread, which is busy with the prefix.
-    await expect(feed(writer, randomBytes(4 * MiB), controller.signal)).rejects.toBe(reason);
+    // The thread's ring holds 1 MiB, the plain writer queues 4 MiB: both must wait, busy with the prefix.
+    await expect(feed(writer, randomBytes(8 * MiB), controller.signal)).rejects.toBe(reason);
     await writer.abandon();
   });
+});
 
+describe('PartialWriter (the thread only)', () => {
   it('a writer used after finish() cannot reach the next partial, which now has its thread and ring', async () => {
     const dir = await tempRoot();
     const done = await PartialWriter.open(path.join(dir, 'h1.partial'), 0);

@@ -1,0 +1,9 @@
+// Picks the partial writer: the worker thread by default, the plain reference
+// when asked for (see partial-file.ts).
+import type { PartialFile, WriterKind } from './partial-file.js';
+import { PartialWriter } from './partial-writer.js';
+import { PlainPartialWriter } from './plain-partial-writer.js';
+
+export function openPartialFile(kind: WriterKind, file: string, offset: number): Promise<PartialFile> {
+  return kind === 'plain' ? PlainPartialWriter.open(file, offset) : PartialWriter.open(file, offset);
+}

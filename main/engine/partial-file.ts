@@ -1,0 +1,72 @@
+// `<key>.partial` as the download and the import see it: bytes go in, in
+// order, while their sha256 is computed, and at the end the file is fsynced
+// (finish) or left for a resume (abandon). Two implementations run under the
+// same tests: the worker thread (partial-writer.ts, the fast path, measured in
+// docs/performance.md) and the plain one (plain-partial-writer.ts: hashing on
+// the main thread, fs writes), the obvious reference the fast one is checked
+// against, and a way out for a host that cannot run workers or is debugging.
+import * as fsCb from 'node:fs';
+import { promisify } from 'node:util';
+import { O_NOFOLLOW, O_NONBLOCK } from './atomic.js';
+import { CacheLayoutError } from './errors.js';
+
+export interface PartialFile {
+  /**
+   * Queues a chunk. Returns nothing when it was taken at once, else a promise
+   * to wait for before the next; `signal` ends that wait.
+   */
+  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> | undefined;
+  /** Resolves once the bytes the partial kept (on a resume) are hashed. */
+  keptHashed(signal?: AbortSignal): Promise<void>;
+  /** The sha256 of the whole partial, once every byte is hashed and written (not yet fsynced). */
+  digest(signal?: AbortSignal): Promise<string>;
+  /** Fsyncs and closes; after `digest()`. */
+  finish(): Promise<void>;
+  /** Writes what is queued, closes without fsync: the bytes stay for a resume. */
+  abandon(): Promise<void>;
+}
+
+/** How partials are written: 'thread' (default) or 'plain' (the reference). */
+export type WriterKind = 'thread' | 'plain';
+
+const openFd = promisify(fsCb.open);
+const fstat = promisify(fsCb.fstat);
+const ftruncate = promisify(fsCb.ftruncate);
+const closeFd = promisify(fsCb.close);
+
+/**
+ * Opens `file` keeping its first `offset` bytes. Whatever is at the path is
+ * not followed (O_NOFOLLOW), a FIFO or socket cannot block it (O_NONBLOCK)
+ * and is refused, and so is a file with other names (a hard link to a file
+ * outside the cache), before a byte of it is cut or written.
+ */
+export async function openPartialFd(file: string, offset: number): Promise<number> {
+  const { O_RDWR, O_WRONLY, O_CREAT } = fsCb.constants;
+  const fd = await openFd(file, (offset > 0 ? O_RDWR : O_WRONLY | O_CREAT) | O_NOFOLLOW | O_NONBLOCK, 0o666);
+  try {
+    // Checked on the open file itself: the path may have changed since anyone looked at it.
+    const st = await fstat(fd);
+    if (st.isFIFO() || st.isSocket() || (st.isFile() && st.nlink > 1)) {
+      throw new CacheLayoutError(
+        `${file} is ${st.isFile() ? 'a file with other names (a hard link)' : 'a FIFO or socket'}, not a partial download of the cache's own; it was left as it was: remove it and retry`,
+      );
+    }
+    // Only a regular file has a length to cut (O_TRUNC would have cut a hard link's bytes before the check).
+    if (st.isFile()) await ftruncate(fd, offset);
+    return fd;
+  } catch (err) {
+    await closeFd(fd).catch(() => {});
+    throw err;
+  }
+}
+
+/** `promise`, or the signal's reason as soon as it aborts. */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
