@@ -51,6 +51,18 @@ export async function writeFileAtomic(
   await fsyncDir(dir);
 }
 
+/**
+ * writeFileAtomic, skipped when `file` already holds exactly `text`: the
+ * records a warm launch would rewrite unchanged cost no write and no fsync.
+ * Returns whether it wrote.
+ */
+export async function writeFileAtomicIfChanged(file: string, text: string): Promise<boolean> {
+  const current = await fs.readFile(file, 'utf8').catch(() => undefined);
+  if (current === text) return false;
+  await writeFileAtomic(file, text);
+  return true;
+}
+
 /** Removes a file, ignoring "not there". */
 export async function removeIfExists(file: string): Promise<void> {
   await fs.rm(file, { force: true });

@@ -3,7 +3,6 @@
 // manifest on disk vouches only for bytes that verify against it; then the
 // manifest is written atomically, what it no longer names is pruned, and the
 // success is recorded.
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
@@ -19,6 +18,7 @@ import {
 } from './local-state.js';
 import type { VmManifest } from './manifest.js';
 import { cacheDir, getCachedManifestPath } from './paths.js';
+import { sha256Hex } from './plan.js';
 import { pruneCache, referencedKeys } from './prune.js';
 import { rememberAccepted, type TrustedManifest } from './trust.js';
 
@@ -69,12 +69,11 @@ export async function commitManifest(options: CommitOptions): Promise<string> {
   const manifestPath = getCachedManifestPath(options.root);
   const text = `${JSON.stringify(options.doc, null, 2)}\n`;
   try {
-    const manifestSha256 = sha256(text);
+    const manifestSha256 = sha256Hex(text);
+    const current = await holds(manifestPath, text);
     // The same manifest synced for one arch after all of them still vouches
     // for all of them, if it is still the one on disk (nothing replaced since).
-    const before = (await holds(manifestPath, text))
-      ? await recordedArches(options.root, manifestSha256)
-      : undefined;
+    const before = current ? await recordedArches(options.root, manifestSha256) : undefined;
     const arches =
       options.arches === '*' || before === '*'
         ? '*'
@@ -83,7 +82,7 @@ export async function commitManifest(options: CommitOptions): Promise<string> {
     // Before the manifest: once it is on disk, nothing older may replace it.
     if (options.accepted) await rememberAccepted(options.root, options.source, options.accepted);
     // A cache that is already current needs no rewrite (nor its fsyncs).
-    if (!(await holds(manifestPath, text))) await writeFileAtomic(manifestPath, text);
+    if (!current) await writeFileAtomic(manifestPath, text);
   } catch (err) {
     throw fsError(`cannot write ${manifestPath}`, path.dirname(manifestPath), err);
   }
@@ -116,8 +115,4 @@ export async function holds(file: string, text: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -2,6 +2,7 @@
 // proven otherwise. Rules are strict enough for every OS we ship to, so a key
 // accepted on Linux is also safe on Windows and macOS.
 import path from 'node:path';
+import { ATOMIC_TEMP_NAME } from './atomic.js';
 import { UnsafeKeyError } from './errors.js';
 import { MANIFEST_KEY } from './paths.js';
 
@@ -117,4 +118,23 @@ export function resolveKeyPath(cacheDir: string, key: string): string {
 /** The URL of `key` under the artifact root, one encoded segment at a time. */
 export function keyUrl(artifactRoot: string, key: string): string {
   return `${artifactRoot}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/**
+ * A name the engine made (folded ids): a key it put there, the partial or
+ * sidecar of such a key, a temp file of its atomic writes. Judged on the name
+ * and the keys, never the suffix alone: a user's `film.mkv.partial` is theirs.
+ */
+export function isOurs(id: string, ourIds: Set<string>): boolean {
+  if (ourIds.has(id)) return true;
+  const of = partialOf(id);
+  if (of !== undefined) return ourIds.has(of);
+  return ATOMIC_TEMP_NAME.test(id.slice(id.lastIndexOf('/') + 1));
+}
+
+/** The key a `.partial` or `.partial.json` belongs to (folded), or undefined. */
+export function partialOf(id: string): string | undefined {
+  if (id.endsWith('.partial.json')) return id.slice(0, -'.partial.json'.length);
+  if (id.endsWith('.partial')) return id.slice(0, -'.partial'.length);
+  return undefined;
 }

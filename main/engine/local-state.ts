@@ -1,13 +1,13 @@
 // What is on disk now: the cached manifest (the last complete sync) and our
 // own record of the last successful sync, kept apart from the manifest.
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { ATOMIC_TEMP_NAME, writeFileAtomic, writeFileAtomicIfChanged } from './atomic.js';
 import { keyIdentity } from './keys.js';
 import { acquireLock, type HeldLock, type LockOptions, removeDeadLockAttempts } from './lock.js';
 import { type VmManifest, VmManifestSchema } from './manifest.js';
 import { getCachedManifestPath, stateDir } from './paths.js';
+import { sha256Hex } from './plan.js';
 
 /** The cached manifest, or undefined when absent or unreadable (then nothing is trusted from it). */
 export async function readCachedManifest(root: string): Promise<VmManifest | undefined> {
@@ -25,7 +25,7 @@ export async function readCachedManifestFile(root: string): Promise<CachedManife
   try {
     const parsed = VmManifestSchema.safeParse(JSON.parse(bytes.toString('utf8')));
     if (!parsed.success) return undefined;
-    return { manifest: parsed.data, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+    return { manifest: parsed.data, bytes, sha256: sha256Hex(bytes) };
   } catch {
     return undefined;
   }
@@ -65,10 +65,7 @@ export async function distrustCachedManifest(root: string): Promise<void> {
 
 /** Written just before the manifest it describes (both under the lock). */
 export async function writeVouchRecord(root: string, record: VouchRecord): Promise<void> {
-  const text = `${JSON.stringify(record)}\n`;
-  // Unchanged on every warm launch: no write, and no fsync on the launch path.
-  const current = await fs.readFile(vouchPath(root), 'utf8').catch(() => undefined);
-  if (current !== text) await writeFileAtomic(vouchPath(root), text);
+  await writeFileAtomicIfChanged(vouchPath(root), `${JSON.stringify(record)}\n`);
 }
 
 /**
@@ -150,15 +147,21 @@ export async function readInstalledKeys(root: string): Promise<Set<string>> {
 
 /** Writes the ledger as `keys` (under the lock). No write when it already says exactly that. */
 export async function writeInstalledKeys(root: string, keys: Iterable<string>): Promise<void> {
-  const sorted = [...new Set(keys)].sort();
-  const before = [...(await readInstalledKeys(root))].sort();
-  if (sorted.length === before.length && sorted.every((k, i) => k === before[i])) return;
-  await writeFileAtomic(ledgerPath(root), `${JSON.stringify({ keys: sorted })}\n`);
+  await writeFileAtomicIfChanged(
+    ledgerPath(root),
+    `${JSON.stringify({ keys: [...new Set(keys)].sort() })}\n`,
+  );
 }
 
 /** Adds `keys` to the ledger before any of their bytes reach the disk. */
 export async function recordInstalling(root: string, keys: Iterable<string>): Promise<void> {
   await writeInstalledKeys(root, [...(await readInstalledKeys(root)), ...keys]);
+}
+
+/** Clear's part here: the records that describe the cache's content (not what it trusts). */
+export async function forgetCacheRecords(root: string): Promise<void> {
+  for (const file of [lastSyncPath(root), vouchPath(root), ledgerPath(root)])
+    await fs.rm(file, { force: true });
 }
 
 export interface LastSync {
@@ -198,7 +201,7 @@ export async function lockRoot(root: string, options: LockOptions = {}): Promise
   for (const dir of [stateDir(root), path.dirname(getCachedManifestPath(root))]) {
     const names = await fs.readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
-      const leftover = (name.startsWith('.') && name.endsWith('.tmp')) || name.startsWith('sync.lock.stale-');
+      const leftover = ATOMIC_TEMP_NAME.test(name) || name.startsWith('sync.lock.stale-');
       if (leftover) await fs.rm(path.join(dir, name), { force: true }).catch(() => {});
     }
   }

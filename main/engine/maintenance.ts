@@ -2,15 +2,15 @@
 // Clear, and the status summary. Each takes the root's lock, so none of them
 // races a sync in this or another process.
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { CacheStatus, VerifyReport } from '../../contract/status.js';
 import { manifestArchFor } from './arch.js';
 import { lstatOrUndefined, statOrUndefined } from './atomic.js';
 import { fsError } from './errors.js';
 import { getSyncProgress } from './inflight.js';
-import { keyIdentity, resolveKeyPath, unsafeKeyReason } from './keys.js';
+import { isOurs, keyIdentity, resolveKeyPath, unsafeKeyReason } from './keys.js';
 import {
   distrustCachedManifest,
+  forgetCacheRecords,
   lockRoot,
   readCachedManifest,
   readInstalledKeys,
@@ -19,9 +19,9 @@ import {
 import type { LockOptions } from './lock.js';
 import { selectArtifacts, type VmManifest } from './manifest.js';
 import { assertCacheOwned } from './ownership.js';
-import { cacheDir, cacheMarkerPath, defaultRoot, getCachedManifestPath, stateDir } from './paths.js';
+import { cacheDir, cacheMarkerPath, defaultRoot, getCachedManifestPath } from './paths.js';
 import { sha256File } from './plan.js';
-import { isOurs, referencedKeys } from './prune.js';
+import { referencedKeys } from './prune.js';
 import { type CacheEntry, walkCache } from './walk.js';
 
 export interface MaintenanceOptions {
@@ -65,19 +65,18 @@ export async function verifyVmCache(options: MaintenanceOptions = {}): Promise<V
     // It goes as soon as one fails, before that tarball and before hashing
     // the rest (an abort in between must not leave it vouching for them).
     // Without it, the next sync re-checks what is left and fetches the rest.
-    const distrust = () => distrustCachedManifest(root);
     for (const artifact of selectArtifacts(manifest, manifestPath, arch, options.allArches ?? false)) {
       const file = resolveKeyPath(dir, artifact.key);
       const st = await statOrUndefined(file);
       if (!st?.isFile()) {
-        await distrust();
+        await distrustCachedManifest(root);
         entries.push({ key: artifact.key, state: 'missing' });
         continue;
       }
       const ok =
         st.size === artifact.sizeBytes && (await sha256File(file, options.signal)) === artifact.sha256;
       if (!ok) {
-        await distrust();
+        await distrustCachedManifest(root);
         await fs.rm(file, { force: true });
       }
       entries.push({ key: artifact.key, state: ok ? 'ok' : 'corrupt' });
@@ -102,11 +101,10 @@ export async function clearVmCache(options: MaintenanceOptions = {}): Promise<{ 
     try {
       if (await assertCacheOwned(root, 'clear')) {
         const counted = new Set<string>();
-        // Behind a folder link only the keys the manifest names (and our partials) are ours to remove.
-        const cached = await readCachedManifest(root);
-        const ours = await ourKeyIds(root, cached);
+        // Behind a folder link only the cache's own keys (and their partials) are removed.
+        const ours = await ourKeyIds(root, await readCachedManifest(root));
         const manifest = await lstatOrUndefined(getCachedManifestPath(root));
-        await fs.rm(getCachedManifestPath(root), { force: true });
+        await distrustCachedManifest(root);
         if (manifest?.isFile()) {
           counted.add(`${manifest.dev}:${manifest.ino}`);
           removedBytes += manifest.size;
@@ -116,9 +114,7 @@ export async function clearVmCache(options: MaintenanceOptions = {}): Promise<{ 
       // What described the cache goes with it; what the cache learnt about the
       // server (the newest manifest accepted, trusted-manifests.json) stays, so
       // a clear is no way back to an older manifest.
-      await fs.rm(path.join(stateDir(root), 'last-sync.json'), { force: true });
-      await fs.rm(path.join(stateDir(root), 'cached-manifest.json'), { force: true });
-      await fs.rm(path.join(stateDir(root), 'installed-keys.json'), { force: true });
+      await forgetCacheRecords(root);
       // Last: a clear cut short leaves the folder still known as ours.
       await fs.rm(cacheMarkerPath(root), { force: true });
     } catch (err) {

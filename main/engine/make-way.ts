@@ -10,10 +10,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { lstatOrUndefined } from './atomic.js';
 import { CacheLayoutError, fsError } from './errors.js';
-import { keyIdentity } from './keys.js';
+import { isOurs, keyIdentity } from './keys.js';
 import { distrustCachedManifest, readInstalledKeys, recordInstalling } from './local-state.js';
 import type { VmManifest } from './manifest.js';
-import { isOurs, referencedKeys } from './prune.js';
+import { referencedKeys } from './prune.js';
 import { walkCache } from './walk.js';
 
 /**

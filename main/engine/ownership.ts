@@ -7,9 +7,9 @@
 // clearly ours; anything else is refused, naming the folder.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ATOMIC_TEMP_NAME, lstatOrUndefined, readSmallRegularFile, writeFileAtomic } from './atomic.js';
+import { lstatOrUndefined, readSmallRegularFile, writeFileAtomic } from './atomic.js';
 import { CacheLayoutError, fsError } from './errors.js';
-import { keyIdentity } from './keys.js';
+import { isOurs, keyIdentity, partialOf } from './keys.js';
 import { VmManifestSchema } from './manifest.js';
 import { cacheDir, cacheMarkerPath, MANIFEST_KEY, MAX_MANIFEST_BYTES, stateDir } from './paths.js';
 import { walkCache } from './walk.js';
@@ -71,12 +71,12 @@ async function hasLastSyncRecord(root: string): Promise<boolean> {
   return typeof doc?.at === 'string' && typeof doc.manifestUrl === 'string' && Array.isArray(doc.downloaded);
 }
 
-/** The keys (folded) of the cached manifest, or undefined when there is none that parses as ours. */
-async function cachedKeys(dir: string): Promise<Set<string> | undefined> {
+/** The manifest, its signature and the keys it names (folded), or none without a manifest that parses as ours. */
+async function cachedKeys(dir: string): Promise<Set<string>> {
   const text = await readSmallRegularFile(path.join(dir, ...MANIFEST_KEY.split('/')), MAX_MANIFEST_BYTES);
   const parsed = VmManifestSchema.safeParse(parseJson(text));
-  if (!parsed.success) return undefined;
-  const keys = new Set<string>();
+  if (!parsed.success) return new Set();
+  const keys = new Set([MANIFEST_KEY, `${MANIFEST_KEY}.sig`]);
   for (const agent of Object.values(parsed.data.agents)) {
     for (const tarball of Object.values(agent.tarballs)) keys.add(keyIdentity(tarball.key));
   }
@@ -109,27 +109,26 @@ export async function inspectCacheOwnership(root: string): Promise<CacheOwnershi
   // Our record of a sync vouches for the folder of an earlier version (no
   // marker at all), never for one the marker says is another folder.
   const legacy = marker === 'none' && (await hasLastSyncRecord(root));
-  let keys: Promise<Set<string> | undefined> | undefined;
+  let keys: Promise<Set<string>> | undefined;
   let files = 0;
   for await (const entry of walkCache(dir)) {
     if (entry.kind === 'dir' || entry.kind === 'dir-link') continue;
     files++;
     if (legacy) break;
     keys ??= cachedKeys(dir);
-    if (!(await isOurs(dir, entry.rel, await keys))) return { state: 'foreign', example: entry.abs };
+    if (!(await madeByEngine(dir, entry.rel, await keys))) return { state: 'foreign', example: entry.abs };
   }
   if (files === 0) return { state: 'empty' };
   return { state: 'adoptable' };
 }
 
-async function isOurs(dir: string, rel: string, keys: Set<string> | undefined): Promise<boolean> {
+/** A name the engine makes (see isOurs), or a partial of a key no manifest names any more, beside a sidecar of ours. */
+async function madeByEngine(dir: string, rel: string, keys: Set<string>): Promise<boolean> {
   const id = keyIdentity(rel);
-  if (keys && (id === MANIFEST_KEY || id === `${MANIFEST_KEY}.sig` || keys.has(id))) return true;
-  if (ATOMIC_TEMP_NAME.test(path.posix.basename(rel))) return true;
+  if (isOurs(id, keys)) return true;
+  if (partialOf(id) === undefined) return false;
   const abs = path.join(dir, ...rel.split('/'));
-  if (id.endsWith('.partial.json')) return isOurSidecar(abs);
-  if (id.endsWith('.partial')) return isOurSidecar(`${abs}.json`);
-  return false;
+  return isOurSidecar(id.endsWith('.partial.json') ? abs : `${abs}.json`);
 }
 
 function refusal(dir: string, verdict: CacheOwnership, action: string, outcome: string): CacheLayoutError {

@@ -45,6 +45,11 @@ export async function planArtifacts(
   );
 }
 
+/** sha256 of bytes in memory (a manifest, a record), lower-case hex. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, signal }))

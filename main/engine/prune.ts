@@ -4,8 +4,7 @@
 // walked into and never removed. Only a cache folder that is ours is pruned.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ATOMIC_TEMP_NAME } from './atomic.js';
-import { keyIdentity, unsafeKeyReason } from './keys.js';
+import { isOurs, keyIdentity, partialOf, unsafeKeyReason } from './keys.js';
 import type { VmManifest } from './manifest.js';
 import { assertCacheOwned } from './ownership.js';
 import { MANIFEST_KEY, partialMetaPath, partialPath, rootOfCacheDir } from './paths.js';
@@ -22,25 +21,6 @@ export function referencedKeys(manifest: VmManifest): Set<string> {
     }
   }
   return keys;
-}
-
-/**
- * A name the engine made (folded ids): a key it put there, the partial or
- * sidecar of such a key, a temp file of its atomic writes. Judged on the name
- * and the keys, never the suffix alone: a user's `film.mkv.partial` is theirs.
- */
-export function isOurs(id: string, ourIds: Set<string>): boolean {
-  if (ourIds.has(id)) return true;
-  const of = partialOf(id);
-  if (of !== undefined) return ourIds.has(of);
-  return ATOMIC_TEMP_NAME.test(id.slice(id.lastIndexOf('/') + 1));
-}
-
-/** The key a `.partial` or `.partial.json` belongs to (folded), or undefined. */
-function partialOf(id: string): string | undefined {
-  if (id.endsWith('.partial.json')) return id.slice(0, -'.partial.json'.length);
-  if (id.endsWith('.partial')) return id.slice(0, -'.partial'.length);
-  return undefined;
 }
 
 /**

@@ -10,13 +10,13 @@
 // and otherwise `updatedAt` (ISO 8601, written by `vm-cache manifest build`).
 // A publisher rolls back deliberately by publishing a *newer* manifest that
 // names the older tarballs; an old file restored from a backup is refused.
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { ManifestExpiredError, ManifestInvalidError, RollbackError } from './errors.js';
 import type { VmManifest } from './manifest.js';
 import { stateDir } from './paths.js';
+import { sha256Hex } from './plan.js';
 
 /** What the cache accepted last from one source. */
 export interface TrustedManifest {
@@ -54,7 +54,7 @@ export function describeManifest(manifest: VmManifest, bytes: Buffer | string): 
   return {
     updatedAt: manifest.updatedAt,
     ...(typeof version === 'number' ? { version } : {}),
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256: sha256Hex(bytes),
   };
 }
 
@@ -65,7 +65,7 @@ async function readTrustFile(root: string): Promise<TrustFile> {
       return { sources: parsed.sources };
     }
   } catch {
-    // Absent or unreadable: nothing remembered yet (see the baseline in trustedFor).
+    // Absent or unreadable: nothing remembered yet (the sync then starts from its cached manifest).
   }
   return { sources: {} };
 }
