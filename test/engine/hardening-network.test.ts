@@ -150,6 +150,15 @@ describe('loopback is an address, not a name that starts with 127.', () => {
 
 describe.each(TRANSPORTS)('every redirect hop is checked before it is requested (%s)', (transport) => {
   const tarball = randomBytes(50_000);
+  /** A sync from `base` on this transport, with quick retries; resolves to what it rejected with. */
+  const syncFrom = (base: string, root: string, urls: string[] = []) =>
+    ensureVmCacheSynced({
+      root,
+      manifestUrl: `${base}/vm/manifest.json`,
+      rawHostArch: 'x64',
+      ...quickRetries,
+      ...transportOptions(transport, urls),
+    }).catch((e: unknown) => e);
 
   it('a cleartext hop to a non-loopback host in the middle of the manifest chain: ERR_INSECURE_URL, the hop never requested, not retried', async () => {
     // 0.0.0.0 is not loopback by the rule, yet reaches this machine: without
@@ -162,13 +171,7 @@ describe.each(TRANSPORTS)('every redirect hop is checked before it is requested 
     });
     const urls: string[] = [];
     const root = await tempRoot();
-    const err = await ensureVmCacheSynced({
-      root,
-      manifestUrl: `${s.base}/vm/manifest.json`,
-      rawHostArch: 'x64',
-      ...quickRetries,
-      ...transportOptions(transport, urls),
-    }).catch((e: unknown) => e);
+    const err = await syncFrom(s.base, root, urls);
     expect(err).toMatchObject({ code: 'ERR_INSECURE_URL', transient: false });
     expect((err as Error).message).toContain('http://0.0.0.0:');
     expect(s.seen.map((r) => r.path)).toEqual(['/vm/manifest.json']);
@@ -182,13 +185,7 @@ describe.each(TRANSPORTS)('every redirect hop is checked before it is requested 
       [`/${KEY}`]: redirect((b) => `${b.replace('127.0.0.1', '127.attacker.example')}/${KEY}`, 307),
     });
     const urls: string[] = [];
-    const err = await ensureVmCacheSynced({
-      root: await tempRoot(),
-      manifestUrl: `${s.base}/vm/manifest.json`,
-      rawHostArch: 'x64',
-      ...quickRetries,
-      ...transportOptions(transport, urls),
-    }).catch((e: unknown) => e);
+    const err = await syncFrom(s.base, await tempRoot(), urls);
     expect(err).toMatchObject({ code: 'ERR_INSECURE_URL', transient: false });
     expect((err as Error).message).toContain('http://127.attacker.example:');
     expect(s.seen.map((r) => r.path)).toEqual(['/vm/manifest.json', `/${KEY}`]);
@@ -204,13 +201,7 @@ describe.each(TRANSPORTS)('every redirect hop is checked before it is requested 
       routes[target === 'manifest' ? '/vm/manifest.json' : `/${KEY}`] = redirect(() => 'file:///etc/passwd');
       const s = await serve(routes);
       const root = await tempRoot();
-      const err = await ensureVmCacheSynced({
-        root,
-        manifestUrl: `${s.base}/vm/manifest.json`,
-        rawHostArch: 'x64',
-        ...quickRetries,
-        ...transportOptions(transport, []),
-      }).catch((e: unknown) => e);
+      const err = await syncFrom(s.base, root);
       expect(err).toMatchObject({ code: 'ERR_INSECURE_URL', transient: false });
       expect((err as Error).message).toMatch(/file: scheme is never followed/);
       expect((err as Error).message).toContain('file:///etc/passwd');

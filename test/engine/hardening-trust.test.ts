@@ -46,6 +46,17 @@ function serveSigned(s: ArtifactServer, doc: unknown, key: KeyObject): void {
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
+/** A server with one agent for x64 and arm64; `arm` is the arm64 entry. */
+async function bothArches() {
+  const s = await server({
+    artifacts: [
+      { agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: 20_000 },
+      { agent: 'openclaw', version: '1', arch: 'arm64', sizeBytes: 25_000 },
+    ],
+  });
+  return { s, arm: (s.manifest.agents as Agents).openclaw!.tarballs.arm64! };
+}
+
 describe('rollback and freeze protection', () => {
   it('an older, validly signed manifest after a newer one: ERR_ROLLBACK, no tarball request, nothing pruned', async () => {
     const { s, release, key } = await twoReleases();
@@ -199,13 +210,7 @@ describe('the warm path vouches only with the entry for the same key, arch and s
   });
 
   it('an arch the last sync did not check is not vouched for, even with a matching entry', async () => {
-    const s = await server({
-      artifacts: [
-        { agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: 20_000 },
-        { agent: 'openclaw', version: '1', arch: 'arm64', sizeBytes: 25_000 },
-      ],
-    });
-    const arm = (s.manifest.agents as Agents).openclaw!.tarballs.arm64!;
+    const { s, arm } = await bothArches();
     const root = await tempRoot();
     // A host-arch sync: the arm64 entry is in the cached manifest but was never downloaded.
     await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
@@ -232,13 +237,7 @@ describe('the warm path vouches only with the entry for the same key, arch and s
 
 describe('what the cached manifest vouches for does not outlive a replacement', () => {
   it('a file replaced under the manifest (which goes first) is not vouched for again when the same manifest returns', async () => {
-    const s = await server({
-      artifacts: [
-        { agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: 20_000 },
-        { agent: 'openclaw', version: '1', arch: 'arm64', sizeBytes: 25_000 },
-      ],
-    });
-    const arm = (s.manifest.agents as Agents).openclaw!.tarballs.arm64!;
+    const { s, arm } = await bothArches();
     const root = await tempRoot();
     const o = { root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' };
     await ensureVmCacheSynced({ ...o, allArches: true });
@@ -270,13 +269,7 @@ describe('ready means the tarballs are there', () => {
   });
 
   it('ensureVmCacheAvailable does not call an arch ready that the cached manifest does not vouch for', async () => {
-    const s = await server({
-      artifacts: [
-        { agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: 20_000 },
-        { agent: 'openclaw', version: '1', arch: 'arm64', sizeBytes: 25_000 },
-      ],
-    });
-    const arm = (s.manifest.agents as Agents).openclaw!.tarballs.arm64!;
+    const { s, arm } = await bothArches();
     const root = await tempRoot();
     await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
     // Bytes of the right size that no sync of arm64 ever checked.
