@@ -3,7 +3,7 @@
 import path from 'node:path';
 // The engine's errors module alone, not its index: every run loads this file, and
 // `vm-cache --version` or `--help` should not pay for loading got and zod (~110 ms).
-import { DiskFullError, fsError, VmCacheError } from '../main/engine/errors.js';
+import { DiskFullError, fsError, VmCacheError } from '../main/engine/index.js';
 import { type AnyErrorCode, type CliErrorCode, exitCodeFor } from './exit-codes.js';
 
 /** A failure found by the CLI itself (not the engine). */

@@ -16,12 +16,8 @@ export const EXIT = {
 export type CliErrorCode =
   /** Bad flags or arguments. */
   | 'ERR_USAGE'
-  /** An import source (folder or .tar) lacks a file the manifest needs, or cannot be read. */
-  | 'ERR_IMPORT_SOURCE'
   /** manifest build found no usable tarballs, or conflicting ones. */
   | 'ERR_BUILD_INPUT'
-  /** A .tar whose structure is broken (bad header checksum, truncated): refused like a bad sha256. */
-  | 'ERR_TAR_CORRUPT'
   /** verify found a missing or corrupt tarball. */
   | 'ERR_CACHE_DAMAGED'
   /** verify found no cached manifest. */

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'ERR_IO',
   'ERR_LOCK',
   'ERR_CACHE_LAYOUT',
+  'ERR_IMPORT_SOURCE',
+  'ERR_TAR_CORRUPT',
   'ERR_ABORTED',
   'ERR_INVALID_REQUEST',
   'ERR_FORBIDDEN_SENDER',
@@ -52,6 +54,9 @@ export const ERROR_WORDS: Record<ErrorCode, string> = {
   ERR_LOCK: 'Another copy of the app is updating the images. Wait for it to finish, then retry.',
   ERR_CACHE_LAYOUT:
     'The cache folder holds something this app did not create. Nothing was changed; choose another folder or move those files away.',
+  ERR_IMPORT_SOURCE:
+    'The folder or archive to import from is missing a file or cannot be read. Nothing was changed; copy it again.',
+  ERR_TAR_CORRUPT: 'The archive to import from is damaged. Nothing was changed; copy it again.',
   ERR_ABORTED: 'Download cancelled. Retry resumes where it stopped.',
   ERR_INVALID_REQUEST: 'The request was not understood.',
   ERR_FORBIDDEN_SENDER: 'The request came from a page that may not manage the cache.',

@@ -2,8 +2,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../../main/engine/index.js';
 import { bool, COMMON, parse, requireStr } from '../args.js';
-import { writeFileAtomic } from '../engine.js';
 import { CliError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { type Io, Output } from '../output.js';

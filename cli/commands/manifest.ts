@@ -5,9 +5,8 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseManifest, selectArtifacts } from '../../main/engine/index.js';
+import { parseManifest, resolveKeyPath, selectArtifacts, writeFileAtomic } from '../../main/engine/index.js';
 import { bool, COMMON, int, parse, requireStr, str } from '../args.js';
-import { resolveKeyPath, writeFileAtomic } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../format.js';

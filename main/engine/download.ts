@@ -8,6 +8,7 @@ import { CancelError, fsError, HttpStatusError, Sha256MismatchError, type VmCach
 import { keyUrl } from './keys.js';
 import type { SelectedArtifact } from './manifest.js';
 import { openPartialFile } from './open-partial.js';
+import type { ImportMode } from './options.js';
 import { discardPartial, findResumePoint, type ResumePoint, writePartialMeta } from './partial.js';
 import type { PartialFile, WriterKind } from './partial-file.js';
 import { partialMetaPath, partialPath } from './paths.js';
@@ -25,6 +26,8 @@ export interface DownloadContext {
   progress: ProgressTracker;
   /** How partials are written and hashed (the engine's `writer` option). */
   writer: WriterKind;
+  /** An import stages every file (all or nothing) and names its source in a mismatch. */
+  importing: ImportMode | undefined;
 }
 
 /**
@@ -71,7 +74,7 @@ export async function downloadArtifact(
       return await requestRest(ctx, artifact, finalPath, attempt, undefined);
     }
     await writer.finish();
-    const outcome = await installOrStage(finalPath);
+    const outcome = await installOrStage(ctx, finalPath);
     ctx.progress.artifact(artifact.key, 'verified');
     return outcome;
   } catch (err) {
@@ -201,10 +204,10 @@ async function receive(
       stall.tick();
       if (received + chunk.length > artifact.sizeBytes) {
         // Cut off at once: never more than sizeBytes on disk.
-        throw new Sha256MismatchError(
-          artifact.key,
-          artifact.sha256,
-          `the server sent more than the ${artifact.sizeBytes} bytes the manifest declares`,
+        throw mismatch(
+          ctx,
+          artifact,
+          `more than the ${artifact.sizeBytes} bytes the manifest declares arrived`,
         );
       }
       received += chunk.length;
@@ -222,9 +225,9 @@ async function receive(
       throw fsError(`cannot write ${partial}`, dir, err);
     });
     if (actual !== artifact.sha256) {
-      throw new Sha256MismatchError(
-        artifact.key,
-        artifact.sha256,
+      throw mismatch(
+        ctx,
+        artifact,
         received === artifact.sizeBytes
           ? `got ${actual}`
           : `got ${actual} over ${received} of ${artifact.sizeBytes} bytes`,
@@ -232,7 +235,7 @@ async function receive(
     }
     try {
       await writer.finish();
-      outcome = await installOrStage(finalPath);
+      outcome = await installOrStage(ctx, finalPath);
     } catch (err) {
       throw fsError(`cannot finish ${finalPath}`, dir, err);
     }
@@ -253,6 +256,12 @@ async function receive(
   return outcome;
 }
 
+function mismatch(ctx: DownloadContext, artifact: SelectedArtifact, detail: string): VmCacheError {
+  return ctx.importing
+    ? ctx.importing.mismatch(artifact, detail)
+    : new Sha256MismatchError(artifact.key, artifact.sha256, detail);
+}
+
 async function openWriter(ctx: DownloadContext, partial: string, offset: number): Promise<PartialFile> {
   try {
     return await openPartialFile(ctx.writer, partial, offset);
@@ -261,9 +270,12 @@ async function openWriter(ctx: DownloadContext, partial: string, offset: number)
   }
 }
 
-/** Renames a verified partial into place, unless that would replace a file (then it stays staged). */
-async function installOrStage(finalPath: string): Promise<DownloadOutcome> {
-  if (await statOrUndefined(finalPath)) return 'staged';
+/**
+ * Renames a verified partial into place, unless that would replace a file, or
+ * the run is an import (all or nothing): then it stays staged for the commit.
+ */
+async function installOrStage(ctx: DownloadContext, finalPath: string): Promise<DownloadOutcome> {
+  if (ctx.importing || (await statOrUndefined(finalPath))) return 'staged';
   await installPartial(finalPath);
   return 'installed';
 }

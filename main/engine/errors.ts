@@ -134,6 +134,23 @@ export class Sha256MismatchError extends VmCacheError {
   }
 }
 
+/** An import source (a folder or a .tar) that lacks a file the manifest needs, or cannot be read. */
+export class ImportSourceError extends VmCacheError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_IMPORT_SOURCE', message, options);
+  }
+}
+
+/** A .tar whose structure is broken (bad header checksum, cut short): refused like bad bytes. */
+export class TarCorruptError extends VmCacheError {
+  constructor(file: string, detail: string) {
+    super(
+      'ERR_TAR_CORRUPT',
+      `${file} is not a readable tar archive (${detail}); nothing was imported, copy the archive again`,
+    );
+  }
+}
+
 export class SignatureError extends VmCacheError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('ERR_SIGNATURE', message, options);

@@ -15,9 +15,13 @@ import { startSync } from './sync.js';
 export type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/progress.js';
 export type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
 export { manifestArchFor } from './arch.js';
+// For publishing tools (vm-cache manifest build, keygen): the engine's own atomic write and key rules.
+export { writeFileAtomic } from './atomic.js';
 export { commitManifest } from './commit.js';
 export * from './errors.js';
+export { type ImportOptions, importVmCache } from './import.js';
 export { getSyncProgress, watchSyncProgress } from './inflight.js';
+export { resolveKeyPath } from './keys.js';
 export { clearVmCache, getVmCacheStatus, type MaintenanceOptions, verifyVmCache } from './maintenance.js';
 export {
   artifactRootOf,

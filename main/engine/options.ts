@@ -2,7 +2,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { ProgressListener } from '../../contract/progress.js';
 import { manifestArchFor } from './arch.js';
-import { ManifestFetchError } from './errors.js';
+import { ManifestFetchError, type VmCacheError } from './errors.js';
+import type { SelectedArtifact } from './manifest.js';
 import type { WriterKind } from './partial-file.js';
 import { defaultRoot, MAX_MANIFEST_BYTES } from './paths.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
@@ -77,6 +78,22 @@ export interface ResolvedOptions {
   publicKey: KeyObject | undefined;
   allowInsecureHttp: boolean;
   writer: WriterKind;
+  /** Set when the pipeline runs as an import (import.ts): what differs from a sync from the network. */
+  importing: ImportMode | undefined;
+}
+
+/**
+ * An import is the sync pipeline with three differences: its files are all
+ * checked present before the cache's lock is taken, it is all or nothing
+ * (every tarball staged, and what it staged removed if any of it fails), and
+ * it never takes the cache back to an older manifest, whatever the cache's
+ * manifest came from.
+ */
+export interface ImportMode {
+  /** Throws when the source lacks a selected file or holds it at another size. */
+  preflight(artifacts: SelectedArtifact[]): Promise<void>;
+  /** The error for bytes that do not match the manifest, naming the source and what to do. */
+  mismatch(artifact: SelectedArtifact, detail: string): VmCacheError;
 }
 
 let configuredDefaultUrl: string | undefined;
@@ -103,18 +120,30 @@ export { assertSecureUrl, isLoopbackHost } from './url-policy.js';
 
 /** Resolves every default. Throws (synchronously) for a bad arch or URL: callers turn that into a rejection. */
 export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {
-  const arch = manifestArchFor(options.rawHostArch ?? process.arch);
   const manifestUrl = resolveManifestUrl(options.manifestUrl);
   assertSecureUrl(manifestUrl, options.allowInsecureHttp ?? false);
+  const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
+  const transport = options.fetchImpl
+    ? fetchTransport(options.fetchImpl)
+    : gotTransport({ idleTimeoutMs: stallTimeoutMs + 30_000 });
+  return resolveWith(options, manifestUrl, transport);
+}
+
+/** Every default, for a manifest URL and transport already decided (a sync's, or an import's source). */
+export function resolveWith(
+  options: VmCacheOptions,
+  manifestUrl: string,
+  transport: Transport,
+  importing?: ImportMode,
+): ResolvedOptions {
+  const arch = manifestArchFor(options.rawHostArch ?? process.arch);
   const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
   return {
     root: options.root ?? defaultRoot(),
     manifestUrl,
     arch,
     allArches: options.allArches ?? false,
-    transport: options.fetchImpl
-      ? fetchTransport(options.fetchImpl)
-      : gotTransport({ idleTimeoutMs: stallTimeoutMs + 30_000 }),
+    transport,
     timeoutMs: options.timeoutMs ?? 30_000,
     signal: options.signal,
     onProgress: options.onProgress,
@@ -132,5 +161,6 @@ export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {
     publicKey: options.publicKey === undefined ? undefined : parsePublicKey(options.publicKey),
     allowInsecureHttp: options.allowInsecureHttp ?? false,
     writer: options.writer === 'plain' ? 'plain' : 'thread',
+    importing,
   };
 }

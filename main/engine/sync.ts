@@ -34,6 +34,7 @@ import {
 import { fetchManifestOnce, fetchManifestWithRetries } from './manifest-fetch.js';
 import type { ResolvedOptions } from './options.js';
 import { claimCacheDir } from './ownership.js';
+import { discardPartial } from './partial.js';
 import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
 import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
 import type { ProgressTracker } from './progress.js';
@@ -61,6 +62,7 @@ async function runSync(
   first: Promise<Buffer>,
 ): Promise<SyncResult> {
   let release: (() => Promise<void>) | undefined;
+  let toDownload: ArtifactPlan[] = [];
   try {
     const bytes = await fetchManifestWithRetries(opts, first, progress);
     if (opts.publicKey) await checkSignature(opts, bytes, progress);
@@ -68,6 +70,8 @@ async function runSync(
     assertNotExpired(manifest, opts.manifestUrl);
     const artifacts = selectArtifacts(manifest, opts.manifestUrl, opts.arch, opts.allArches);
     progress.setArtifacts(artifacts);
+    // An import's files are all checked there before the cache is even locked.
+    await opts.importing?.preflight(artifacts);
 
     const lock = await lockRootUnlessReadOnly(opts, progress);
     if (lock) release = () => lock.release();
@@ -84,7 +88,7 @@ async function runSync(
     const dir = cacheDir(opts.root);
     const vouched = await vouchedArches(opts.root, cached, opts.arch);
     const plans = await planArtifacts(dir, artifacts, cached?.manifest, vouched);
-    const toDownload = await settleLocal(plans, opts, progress);
+    toDownload = await settleLocal(plans, opts, progress);
     const text = `${JSON.stringify(doc, null, 2)}\n`;
     if (!lock) {
       // A read-only cache (a shared or managed install) that is already current needs no write.
@@ -131,6 +135,8 @@ async function runSync(
     progress.finish('done');
     return { downloaded: keys, manifestPath, skipped: keys.length === 0 };
   } catch (err) {
+    // All or nothing: what an import staged goes (a sync keeps its partials to resume).
+    if (opts.importing) for (const plan of toDownload) await discardPartial(plan.path).catch(() => {});
     const coded = err instanceof VmCacheError ? err : fsError('sync failed', opts.root, err);
     progress.finish(coded instanceof CancelError ? 'cancelled' : 'failed', {
       code: coded.code,
@@ -169,7 +175,9 @@ async function lockRootUnlessReadOnly(
  * Refuses a manifest older than the newest this cache accepted from the same
  * source; the commit remembers this one. A cache from before this record
  * existed starts from its cached manifest, when the last sync came from this
- * source. Reads only: a sync that fails later leaves no trace of it.
+ * source. An import (a stale copy of the mirror, perhaps) is never older than
+ * the cached manifest, whatever its source; to go back on purpose, clear the
+ * cache first. Reads only: a sync that fails later leaves no trace of it.
  */
 async function checkNotRollback(
   opts: ResolvedOptions,
@@ -177,7 +185,11 @@ async function checkNotRollback(
   doc: Record<string, unknown>,
   bytes: Buffer,
   cached: CachedManifest | undefined,
-): Promise<TrustedManifest> {
+): Promise<TrustedManifest | undefined> {
+  if (opts.importing) {
+    if (cached) assertNotOlderThanCached(manifest, doc, cached, `${opts.manifestUrl} (import)`);
+    return undefined;
+  }
   const candidate = describeManifest(manifest, bytes);
   const trusted = await readTrusted(opts.root, opts.manifestUrl);
   if (trusted) assertNotRollback(candidate, trusted, opts.manifestUrl);
@@ -248,6 +260,7 @@ async function runPool(
     allowInsecureHttp: opts.allowInsecureHttp,
     progress,
     writer: opts.writer,
+    importing: opts.importing,
   };
   let firstError: unknown;
   const staged: string[] = [];

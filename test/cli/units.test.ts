@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseTarballName } from '../../cli/commands/manifest.js';
 import { EXIT_CODE_BY_ERROR, exitCodeFor } from '../../cli/exit-codes.js';
 import { renderRows } from '../../cli/live-view.js';
-import { TarArchive } from '../../cli/tar.js';
+import { TarArchive } from '../../main/engine/tar.js';
 import { ERROR_CODES } from '../../contract/errors.js';
 import type { SyncProgress } from '../../main/engine/index.js';
 import { tempRoot } from '../helpers.js';

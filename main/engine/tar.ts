@@ -1,11 +1,11 @@
 // A small reader for tar archives (POSIX ustar, pax and GNU extensions), for
-// `vm-cache import`. It indexes the headers with positional reads, skipping
+// imports (`importVmCache`, `vm-cache import`). It indexes the headers with positional reads, skipping
 // over the data, then streams any one entry's bytes on demand: a multi-GB
 // archive on a USB stick is never read more than once per entry, never held
 // in memory, and its manifest can be checked before any tarball is copied.
 import { createReadStream, promises as fs } from 'node:fs';
 import { Readable } from 'node:stream';
-import { CliError } from './errors.js';
+import { TarCorruptError } from './errors.js';
 
 const BLOCK = 512;
 
@@ -59,11 +59,8 @@ export class TarArchive {
   }
 }
 
-function corrupt(file: string, detail: string): CliError {
-  return new CliError(
-    'ERR_TAR_CORRUPT',
-    `${file} is not a readable tar archive (${detail}); nothing was imported, copy the archive again`,
-  );
+function corrupt(file: string, detail: string): TarCorruptError {
+  return new TarCorruptError(file, detail);
 }
 
 export function normaliseName(name: string): string {
@@ -104,14 +101,14 @@ export async function indexTar(file: string): Promise<Map<string, TarEntry>> {
       const next = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
 
       if (typeflag === 'x' || typeflag === 'g') {
-        const records = parsePax(file, await readAt(handle, dataOffset, size), pos);
+        const records = parsePax(file, await readAt(file, handle, dataOffset, size), pos);
         if (typeflag === 'x') pax = records;
         else globalPax = { ...globalPax, ...records };
         pos = next;
         continue;
       }
       if (typeflag === 'L') {
-        longName = (await readAt(handle, dataOffset, size)).toString('utf8').replace(/\0.*$/s, '');
+        longName = (await readAt(file, handle, dataOffset, size)).toString('utf8').replace(/\0.*$/s, '');
         pos = next;
         continue;
       }
@@ -145,8 +142,8 @@ export async function indexTar(file: string): Promise<Map<string, TarEntry>> {
   }
 }
 
-async function readAt(handle: fs.FileHandle, offset: number, length: number): Promise<Buffer> {
-  if (length > 1 << 20) throw new CliError('ERR_TAR_CORRUPT', `tar extension header of ${length} bytes`);
+async function readAt(file: string, handle: fs.FileHandle, offset: number, length: number): Promise<Buffer> {
+  if (length > 1 << 20) throw new TarCorruptError(file, `tar extension header of ${length} bytes`);
   const buf = Buffer.alloc(length);
   await handle.read(buf, 0, length, offset);
   return buf;

@@ -1,0 +1,75 @@
+// importVmCache: fills the cache from a folder laid out like the CDN, or a
+// .tar of one, through the sync pipeline itself (import-source.ts serves the
+// files as a transport). Everything a sync guarantees holds: the signature
+// checked first when a key is set, the manifest validated, each tarball
+// hashed in the one pass that writes it, the manifest written last. On top,
+// an import is all or nothing: a corrupt or incomplete one changes nothing.
+import type { SyncResult } from '../../contract/status.js';
+import { ImportSourceError, Sha256MismatchError } from './errors.js';
+import { type ImportSource, openImportSource, sourceTransport } from './import-source.js';
+import type { SelectedArtifact } from './manifest.js';
+import { type ImportMode, resolveWith, type VmCacheOptions } from './options.js';
+import { MANIFEST_KEY } from './paths.js';
+import { ProgressTracker } from './progress.js';
+import { startSync } from './sync.js';
+
+/** The sync's options that mean something for an import; the source replaces the URL and the network. */
+export interface ImportOptions
+  extends Pick<
+    VmCacheOptions,
+    | 'root'
+    | 'allArches'
+    | 'rawHostArch'
+    | 'signal'
+    | 'onProgress'
+    | 'publicKey'
+    | 'concurrency'
+    | 'diskMarginBytes'
+    | 'lockTimeoutMs'
+    | 'writer'
+  > {
+  /** A folder laid out like the CDN (vm/manifest.json, vm/images/...), or a .tar of one. */
+  from: string;
+}
+
+export async function importVmCache(options: ImportOptions): Promise<SyncResult> {
+  const { from, ...rest } = options;
+  const source = await openImportSource(from);
+  if ((await source.size(MANIFEST_KEY)) === undefined) {
+    throw new ImportSourceError(
+      `import: no ${MANIFEST_KEY} in ${from}; expected a folder laid out like the CDN (vm/manifest.json, vm/images/...) or a .tar of one`,
+    );
+  }
+  const opts = resolveWith(rest, source.manifestUrl, sourceTransport(source), importMode(source));
+  const tracker = new ProgressTracker(opts.root);
+  if (opts.onProgress) tracker.subscribe(opts.onProgress);
+  const result = startSync(opts, tracker);
+  queueMicrotask(() => tracker.announce());
+  return result;
+}
+
+function importMode(source: ImportSource): ImportMode {
+  const mismatch = (a: SelectedArtifact, detail: string) =>
+    new Sha256MismatchError(
+      `${a.key} in the import`,
+      a.sha256,
+      detail,
+      'nothing was imported and the cache is unchanged; copy the files again',
+    );
+  return {
+    mismatch,
+    async preflight(artifacts: SelectedArtifact[]) {
+      for (const a of artifacts) {
+        const size = await source.size(a.key);
+        if (size === undefined) {
+          throw new ImportSourceError(
+            `import: ${a.key} is missing from ${source.label}; nothing was imported`,
+          );
+        }
+        if (size !== a.sizeBytes) {
+          throw mismatch(a, `the import holds ${size} bytes where the manifest declares ${a.sizeBytes}`);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// importVmCache runs the sync pipeline over a folder (or a .tar): progress as
+// a sync reports it, the lock, the plan (a file already in place is hashed,
+// not copied again), all or nothing when a tarball is bad.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  getCachedManifestPath,
+  importVmCache,
+  manifestArchFor,
+  type SyncProgress,
+} from '../../main/engine/index.js';
+import { lockRoot } from '../../main/engine/local-state.js';
+import { listFiles, tempRoot } from '../helpers.js';
+
+const ARCH = manifestArchFor(process.arch);
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A folder laid out like the CDN with one tarball per agent; returns the folder and each key's bytes. */
+async function mirror(agents: string[]): Promise<{ dir: string; bytes: Map<string, Buffer> }> {
+  const dir = await tempRoot();
+  const bytes = new Map<string, Buffer>();
+  const doc = {
+    schemaVersion: 2,
+    updatedAt: '2026-11-01T00:00:00.000Z',
+    agents: {} as Record<string, unknown>,
+  };
+  for (const agent of agents) {
+    const key = `vm/images/${agent}-1-${ARCH}.tar.gz`;
+    const b = randomBytes(200_000);
+    bytes.set(key, b);
+    await mkdir(path.join(dir, 'vm', 'images'), { recursive: true });
+    await writeFile(path.join(dir, key), b);
+    doc.agents[agent] = {
+      version: '1',
+      tarballs: { [ARCH]: { key, sha256: sha256(b), sizeBytes: b.length } },
+    };
+  }
+  await writeFile(path.join(dir, 'vm', 'manifest.json'), JSON.stringify(doc));
+  return { dir, bytes };
+}
+
+describe('importVmCache', () => {
+  it('reports progress as a sync does and commits the manifest after the tarballs', async () => {
+    const { dir, bytes } = await mirror(['a', 'b']);
+    const root = await tempRoot();
+    const events: SyncProgress[] = [];
+    const result = await importVmCache({ from: dir, root, onProgress: (p) => events.push(p) });
+    expect(result.downloaded.sort()).toEqual([...bytes.keys()].sort());
+    for (const [key, b] of bytes)
+      expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(b));
+    expect(await readFile(getCachedManifestPath(root), 'utf8')).toContain('"schemaVersion": 2');
+    const phases = [...new Set(events.map((e) => e.phase))];
+    expect(phases).toEqual(expect.arrayContaining(['downloading', 'finalizing', 'done']));
+    const last = events.at(-1)!;
+    expect(last.phase).toBe('done');
+    expect(last.artifacts.map((a) => a.state)).toEqual(['verified', 'verified']);
+    expect(last.receivedBytes).toBe(400_000);
+  });
+
+  it('hashes a tarball already in place instead of copying it again', async () => {
+    const { dir, bytes } = await mirror(['a']);
+    const root = await tempRoot();
+    const [key, b] = [...bytes][0]!;
+    await importVmCache({ from: dir, root });
+    // The bytes stay in place, but no manifest vouches for them any more.
+    await writeFile(getCachedManifestPath(root), '{}');
+    const states: string[] = [];
+    const result = await importVmCache({
+      from: dir,
+      root,
+      onProgress: (p) => states.push(p.artifacts[0]?.state ?? 'none'),
+    });
+    expect(result.downloaded).toEqual([]);
+    expect(states).toContain('verified');
+    expect(states).not.toContain('downloading');
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(b));
+  });
+
+  it('is all or nothing: one bad tarball leaves no other tarball, partial or manifest behind', async () => {
+    const { dir, bytes } = await mirror(['a', 'b', 'c']);
+    const root = await tempRoot();
+    const victim = [...bytes.keys()][2]!;
+    const damaged = Buffer.from(bytes.get(victim)!);
+    damaged[1000] = (damaged[1000] ?? 0) ^ 0xff;
+    await writeFile(path.join(dir, victim), damaged);
+    await expect(importVmCache({ from: dir, root, concurrency: 3 })).rejects.toMatchObject({
+      code: 'ERR_SHA256_MISMATCH',
+      message: expect.stringContaining(`${victim} in the import`),
+    });
+    const left = (await listFiles(path.join(root, 'cache')).catch(() => [])).filter(
+      (f) => !f.startsWith('.'),
+    );
+    expect(left).toEqual([]);
+  });
+
+  it('waits for the cache lock like a sync, and says so', async () => {
+    const { dir } = await mirror(['a']);
+    const root = await tempRoot();
+    const held = await lockRoot(root);
+    const phases: string[] = [];
+    let waited: () => void = () => {};
+    const waiting = new Promise<void>((resolve) => {
+      waited = resolve;
+    });
+    const imported = importVmCache({
+      from: dir,
+      root,
+      onProgress: (p) => {
+        phases.push(p.phase);
+        if (p.phase === 'waiting-for-lock') waited();
+      },
+    });
+    await waiting;
+    expect(existsSync(getCachedManifestPath(root))).toBe(false);
+    await held.release();
+    await imported;
+    expect(phases.at(-1)).toBe('done');
+    expect(await readFile(getCachedManifestPath(root), 'utf8')).toContain('"a"');
+  });
+});
