@@ -11,22 +11,22 @@ import type {
   SyncProgress,
 } from '../../contract/progress.js';
 import type { SelectedArtifact } from './manifest.js';
+import {
+  INITIAL_PROGRESS,
+  type ProgressEvent,
+  type ProgressState,
+  reduceProgress,
+} from './progress-state.js';
 
 export const PROGRESS_INTERVAL_MS = 100;
 const RATE_WINDOW_MS = 5_000;
 
 export class ProgressTracker {
-  private phase: SyncPhase = 'checking';
-  private artifacts = new Map<string, ArtifactProgress>();
-  private attempt = 1;
-  private error: ErrorInfo | undefined;
+  private state: ProgressState = INITIAL_PROGRESS;
   private readonly startedAt: number;
   private readonly listeners = new Set<ProgressListener>();
   private lastEmit = 0;
   private timer: NodeJS.Timeout | undefined;
-  private finished = false;
-  /** Bytes that actually came over the network (resumed bytes are not "speed"). */
-  private transferred = 0;
   private samples: Array<{ t: number; bytes: number }> = [];
 
   constructor(
@@ -42,60 +42,60 @@ export class ProgressTracker {
   }
 
   get isFinished(): boolean {
-    return this.finished;
+    return this.state.finished;
   }
 
   snapshot(): SyncProgress {
     const at = this.now();
-    const artifacts = [...this.artifacts.values()].map((a) => ({ ...a }));
+    const { state } = this;
+    const artifacts = state.artifacts.map((a) => ({ ...a }));
     let receivedBytes = 0;
     let totalBytes = 0;
     for (const a of artifacts) {
       receivedBytes += a.receivedBytes;
       totalBytes += a.sizeBytes;
     }
-    const bytesPerSecond = this.finished ? 0 : this.rate(at);
+    const bytesPerSecond = state.finished ? 0 : this.rate(at);
     const left = totalBytes - receivedBytes;
     const etaSeconds = left === 0 ? 0 : bytesPerSecond > 0 ? left / bytesPerSecond : null;
     return {
       root: this.root,
-      phase: this.phase,
+      phase: state.phase,
       artifacts,
       receivedBytes,
       totalBytes,
       bytesPerSecond,
       etaSeconds,
-      attempt: this.attempt,
-      ...(this.error ? { error: this.error } : {}),
+      attempt: state.attempt,
+      ...(state.error ? { error: state.error } : {}),
       startedAt: this.startedAt,
       at,
     };
   }
 
+  /** Every change goes through the reducer; state changes are delivered at once, byte counts throttled. */
+  dispatch(event: ProgressEvent): void {
+    const { state, urgent } = reduceProgress(this.state, event);
+    if (state === this.state) return;
+    this.state = state;
+    if (state.finished) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.deliver();
+    } else if (urgent) this.emitNow();
+    else this.emitSoon();
+  }
+
   setPhase(phase: SyncPhase): void {
-    if (this.phase === phase) return;
-    this.phase = phase;
-    this.emitNow();
+    this.dispatch({ type: 'phase', phase });
   }
 
   setAttempt(attempt: number): void {
-    this.attempt = attempt;
-    this.emitNow();
+    this.dispatch({ type: 'attempt', attempt });
   }
 
-  setArtifacts(list: SelectedArtifact[]): void {
-    this.artifacts = new Map(
-      list.map((a) => [
-        a.key,
-        {
-          ...a,
-          receivedBytes: 0,
-          state: 'queued' as ArtifactState,
-          attempt: 0,
-        },
-      ]),
-    );
-    this.emitNow();
+  setArtifacts(artifacts: SelectedArtifact[]): void {
+    this.dispatch({ type: 'selected', artifacts });
   }
 
   artifact(
@@ -103,52 +103,27 @@ export class ProgressTracker {
     state: ArtifactState,
     patch: Partial<Pick<ArtifactProgress, 'receivedBytes' | 'attempt' | 'error'>> = {},
   ): void {
-    const a = this.artifacts.get(key);
-    if (!a) return;
-    const changed = a.state !== state || patch.attempt !== undefined || patch.error !== undefined;
-    a.state = state;
-    if (patch.receivedBytes !== undefined) a.receivedBytes = patch.receivedBytes;
-    if (patch.attempt !== undefined) a.attempt = patch.attempt;
-    if (patch.error !== undefined) a.error = patch.error;
-    else if (state !== 'failed') delete a.error;
-    if (state === 'verified' || state === 'cached') a.receivedBytes = a.sizeBytes;
-    if (changed) this.emitNow();
-    else this.emitSoon();
+    this.dispatch({ type: 'artifact', key, state, ...patch });
   }
 
   /** Bytes arrived for `key` over the network. */
-  addBytes(key: string, n: number): void {
-    const a = this.artifacts.get(key);
-    if (!a) return;
-    a.receivedBytes += n;
-    this.transferred += n;
-    this.emitSoon();
+  addBytes(key: string, bytes: number): void {
+    this.dispatch({ type: 'bytes', key, bytes });
   }
 
   /** Ends the sync: one final event, then silence. */
   finish(phase: 'done' | 'failed' | 'cancelled', error?: ErrorInfo): void {
-    if (this.finished) return;
-    this.phase = phase;
-    this.error = error;
-    this.finished = true;
-    // Nothing is in motion any more: a cancelled download waits to be resumed.
-    for (const a of this.artifacts.values()) {
-      if (a.state === 'downloading' || a.state === 'stalled' || a.state === 'verifying') {
-        a.state = phase === 'cancelled' ? 'queued' : a.state === 'verifying' ? 'failed' : 'queued';
-      }
-    }
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.deliver();
+    this.dispatch({ type: 'finished', phase, ...(error ? { error } : {}) });
   }
 
   private rate(at: number): number {
-    this.samples.push({ t: at, bytes: this.transferred });
+    const { transferred } = this.state;
+    this.samples.push({ t: at, bytes: transferred });
     while (this.samples.length > 2 && at - this.samples[0]!.t > RATE_WINDOW_MS) this.samples.shift();
     const first = this.samples[0]!;
     const dt = at - first.t;
     if (dt < 250) return 0;
-    return ((this.transferred - first.bytes) * 1000) / dt;
+    return ((transferred - first.bytes) * 1000) / dt;
   }
 
   /** The first event, sent right after the call that started the sync. */
@@ -157,14 +132,14 @@ export class ProgressTracker {
   }
 
   private emitNow(): void {
-    if (this.finished) return;
+    if (this.state.finished) return;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.deliver();
   }
 
   private emitSoon(): void {
-    if (this.finished || this.timer) return;
+    if (this.state.finished || this.timer) return;
     const wait = this.lastEmit + PROGRESS_INTERVAL_MS - this.now();
     if (wait <= 0) {
       this.deliver();
