@@ -261,10 +261,11 @@ export async function recordRowStates(page: Page): Promise<void> {
 }
 
 export function recordedRowStates(page: Page): Promise<Record<string, string[]>> {
-  return panelHost(page).evaluate(
-    (host) =>
-      (host.ownerDocument.defaultView as unknown as { __rowStates: Record<string, string[]> }).__rowStates,
-  );
+  return panelHost(page).evaluate((host) => {
+    // What recordRowStates left on the window (defaultView is `any` here: this tsconfig has no DOM lib).
+    const win: { __rowStates: Record<string, string[]> } = host.ownerDocument.defaultView;
+    return win.__rowStates;
+  });
 }
 
 /** Text of the focused element inside the panel (or null when focus is elsewhere). */
@@ -294,9 +295,11 @@ export async function catchContinue(page: Page): Promise<void> {
 }
 
 export function continued(page: Page): Promise<boolean> {
-  return panelHost(page).evaluate(
-    (host) => (host.ownerDocument.defaultView as unknown as { __continued?: boolean }).__continued === true,
-  );
+  return panelHost(page).evaluate((host) => {
+    // What catchContinue's listener left on the window (defaultView is `any` here: no DOM lib).
+    const win: { __continued?: boolean } = host.ownerDocument.defaultView;
+    return win.__continued === true;
+  });
 }
 
 /**
@@ -331,7 +334,8 @@ export async function axeSerious(page: Page): Promise<AxeViolation[]> {
   if (!hasAxe) await page.evaluate(AXE_SOURCE());
   const violations = await html.evaluate(async (el) => {
     type Axe = { run(context: unknown, options: unknown): Promise<{ violations: unknown[] }> };
-    const { axe } = el.ownerDocument.defaultView as unknown as { axe: Axe };
+    // The axe-core script evaluated above defines window.axe (defaultView is `any` here: no DOM lib).
+    const { axe }: { axe: Axe } = el.ownerDocument.defaultView;
     const result = await axe.run(el.ownerDocument, { resultTypes: ['violations'] });
     return result.violations;
   });

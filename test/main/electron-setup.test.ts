@@ -15,7 +15,17 @@ import { PAGE_FILES } from '../../main/electron/package-files.js';
 import { setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';
 import { SECURE_WEB_PREFERENCES } from '../../main/electron/windows.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
-import { electronStandIns, FakeBrowserWindow, FakeFrame, FakeWebContents } from './electron-stand-ins.js';
+import {
+  asBrowserWindow,
+  beforeRequest,
+  electronStandIns,
+  FakeBrowserWindow,
+  FakeFrame,
+  FakeWebContents,
+  fakeWindow,
+  headersReceived,
+  invokeEvent,
+} from './electron-stand-ins.js';
 import { recordingLogger, waitFor } from './support.js';
 
 // A host's own build of the files (setup checks that they exist).
@@ -105,7 +115,7 @@ describe('setupVmCache (Electron stand-ins)', () => {
 
   it('opens windows with the secure webPreferences, the preload, and the plugin’s own session', async () => {
     const { e, vm } = await start({ prefetchOnReady: false });
-    const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
+    const win = fakeWindow(vm.openFirstRunWindow());
     const prefs = win.options.webPreferences!;
     expect(prefs).toMatchObject({
       contextIsolation: true,
@@ -125,7 +135,7 @@ describe('setupVmCache (Electron stand-ins)', () => {
     win.emit('ready-to-show');
     expect(win.shown).toBe(true);
 
-    const settings = vm.openSettingsWindow() as unknown as FakeBrowserWindow;
+    const settings = fakeWindow(vm.openSettingsWindow());
     expect(settings.loads).toEqual([`url ${pageUrl('settings.html')}`]);
     expect(settings.options.webPreferences).toMatchObject(SECURE_WEB_PREFERENCES);
     // The session is set up once, for every window.
@@ -134,37 +144,41 @@ describe('setupVmCache (Electron stand-ins)', () => {
 
   it('reopening a window focuses the existing one; after it closes a new one is made', async () => {
     const { vm } = await start({ prefetchOnReady: false });
-    const a = vm.openSettingsWindow() as unknown as FakeBrowserWindow;
+    const a = fakeWindow(vm.openSettingsWindow());
     expect(vm.openSettingsWindow()).toBe(a);
     expect(a.focused).toBe(1);
     a.close();
-    const b = vm.openSettingsWindow() as unknown as FakeBrowserWindow;
+    const b = fakeWindow(vm.openSettingsWindow());
     expect(b).not.toBe(a);
   });
 
   it('denies navigation, popups and <webview> in its windows', async () => {
     const { vm } = await start({ prefetchOnReady: false });
-    const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
+    const win = fakeWindow(vm.openFirstRunWindow());
     const wc = win.webContents;
     expect(wc.emitPreventable('will-navigate', 'https://evil.example/')).toBe(true);
     expect(wc.emitPreventable('will-attach-webview', {}, {})).toBe(true);
-    expect(wc.windowOpenHandler?.({ url: 'https://evil.example/' })).toEqual({ action: 'deny' });
+    const popup = wc.windowOpenHandler?.({
+      url: 'https://evil.example/',
+      frameName: '',
+      features: '',
+      disposition: 'new-window',
+      referrer: { url: '', policy: 'default' },
+    });
+    expect(popup).toEqual({ action: 'deny' });
   });
 
   it('sets a strict CSP header, blocks remote requests and denies permissions in its session', async () => {
     const { e, vm } = await start({ prefetchOnReady: false });
-    vm.openFirstRunWindow();
+    const win = vm.openFirstRunWindow();
     let headers: unknown;
     e.session.headersListener!(
-      {
-        url: pageUrl('first-run.html'),
-        responseHeaders: {
-          'content-security-policy': ["default-src *; script-src * 'unsafe-eval'"],
-          'X-Other': ['1'],
-        },
-      },
+      headersReceived(pageUrl('first-run.html'), {
+        'content-security-policy': ["default-src *; script-src * 'unsafe-eval'"],
+        'X-Other': ['1'],
+      }),
       (response) => {
-        headers = (response as { responseHeaders: unknown }).responseHeaders;
+        headers = response.responseHeaders;
       },
     );
     expect(headers).toEqual({ 'X-Other': ['1'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] });
@@ -174,8 +188,8 @@ describe('setupVmCache (Electron stand-ins)', () => {
 
     const cancelled = (url: string) => {
       let answer: unknown;
-      e.session.beforeRequestListener!({ url }, (r) => {
-        answer = (r as { cancel: boolean }).cancel;
+      e.session.beforeRequestListener!(beforeRequest(url), (r) => {
+        answer = r.cancel;
       });
       return answer;
     };
@@ -189,24 +203,32 @@ describe('setupVmCache (Electron stand-ins)', () => {
     expect(cancelled('vm-cache://elsewhere/first-run.html')).toBe(true);
 
     let granted: unknown;
-    e.session.permissionRequestHandler!({}, 'media', (ok: boolean) => {
-      granted = ok;
-    });
+    const request = { isMainFrame: true, requestingUrl: pageUrl('first-run.html') };
+    e.session.permissionRequestHandler!(
+      win.webContents,
+      'media',
+      (ok) => {
+        granted = ok;
+      },
+      request,
+    );
     expect(granted).toBe(false);
-    expect(e.session.permissionCheckHandler!({}, 'notifications')).toBe(false);
+    expect(
+      e.session.permissionCheckHandler!(win.webContents, 'notifications', 'vm-cache://pages', request),
+    ).toBe(false);
     expect(e.session.listenerCount('will-download')).toBe(1);
   });
 
   it('in dev (electron-vite’s server) pages load from it and the CSP lets Vite’s socket through', async () => {
     const { e, vm } = await start({ prefetchOnReady: false, devServerUrl: 'http://localhost:5173' });
-    const win = vm.openSettingsWindow() as unknown as FakeBrowserWindow;
+    const win = fakeWindow(vm.openSettingsWindow());
     expect(win.loads).toEqual(['url http://localhost:5173/settings.html']);
     expect(contentSecurityPolicy('http://localhost:5173')).toContain(
       "connect-src 'self' ws://localhost:5173",
     );
-    let headers: Record<string, string[]> = {};
-    e.session.headersListener!({ url: 'http://localhost:5173/settings.html', responseHeaders: {} }, (r) => {
-      headers = (r as { responseHeaders: Record<string, string[]> }).responseHeaders;
+    let headers: Record<string, string | string[]> = {};
+    e.session.headersListener!(headersReceived('http://localhost:5173/settings.html', {}), (r) => {
+      headers = r.responseHeaders ?? {};
     });
     expect(headers['Content-Security-Policy']).toEqual([contentSecurityPolicy('http://localhost:5173')]);
     // Its pages may call; a stranger origin may not.
@@ -221,7 +243,7 @@ describe('setupVmCache (Electron stand-ins)', () => {
   it('maps the IPC event to SenderInfo: sender id, the frame’s URL, main frame by identity', () => {
     const wc = new FakeWebContents();
     wc.mainFrame.url = 'file:///x/first-run.html';
-    const asEvent = (frame: FakeFrame | null) => ({ sender: wc, senderFrame: frame }) as never;
+    const asEvent = (frame: FakeFrame | null) => invokeEvent(wc, frame);
     expect(senderInfoOf(asEvent(wc.mainFrame))).toEqual({
       id: wc.id,
       url: 'file:///x/first-run.html',
@@ -238,7 +260,7 @@ describe('setupVmCache (Electron stand-ins)', () => {
 
   it('answers its own windows’ main frame; refuses subframes, gone frames, and unknown windows', async () => {
     const { e, vm } = await start({ prefetchOnReady: false });
-    const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
+    const win = fakeWindow(vm.openFirstRunWindow());
     const wc = win.webContents;
     expect(wc.mainFrame.url).toBe(pageUrl('first-run.html'));
     expect(await e.ipcMain.invoke(wc, INVOKE.getStatus.channel)).toMatchObject({ ok: true });
@@ -269,7 +291,7 @@ describe('setupVmCache (Electron stand-ins)', () => {
     expect(await e.ipcMain.invoke(host.webContents, INVOKE.getStatus.channel)).toMatchObject({
       code: 'ERR_FORBIDDEN_SENDER',
     });
-    vm.registerWindow(host as never);
+    vm.registerWindow(asBrowserWindow(host));
     expect(await e.ipcMain.invoke(host.webContents, INVOKE.getStatus.channel)).toMatchObject({ ok: true });
     host.webContents.mainFrame.url = 'https://evil.example/';
     expect(await e.ipcMain.invoke(host.webContents, INVOKE.getStatus.channel)).toMatchObject({
@@ -279,7 +301,7 @@ describe('setupVmCache (Electron stand-ins)', () => {
 
   it('drops a window’s subscription when its main frame navigates or it closes, not on in-page changes', async () => {
     const { e, vm } = await start({ prefetchOnReady: false });
-    const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
+    const win = fakeWindow(vm.openFirstRunWindow());
     const wc = win.webContents;
     const subscribe = () => e.ipcMain.invoke(wc, INVOKE.subscribe.channel);
     expect(await subscribe()).toEqual({ ok: true, value: { subscribed: true } });
@@ -304,7 +326,7 @@ describe('setupVmCache (Electron stand-ins)', () => {
   it('pushes progress to a subscribed window over its webContents, ending with done', async () => {
     const { e, vm } = await start({ prefetchOnReady: false });
     e.app.becomeReady();
-    const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
+    const win = fakeWindow(vm.openFirstRunWindow());
     await e.ipcMain.invoke(win.webContents, INVOKE.subscribe.channel);
     expect(await e.ipcMain.invoke(win.webContents, INVOKE.sync.channel)).toMatchObject({ ok: true });
     const sent = win.webContents.sent;

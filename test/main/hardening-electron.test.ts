@@ -21,9 +21,9 @@ import { defaultSenderPolicy, VmCacheHub } from '../../main/hub.js';
 import { keyOf, listFiles, oneArtifactServer, tempRoot } from '../helpers.js';
 import {
   electronStandIns,
-  type FakeBrowserWindow,
   FakeProtocol,
   type FakeWebContents,
+  fakeWindow,
   type StandIns,
 } from './electron-stand-ins.js';
 import {
@@ -124,7 +124,7 @@ describe('14: the pages come from the package, never from a URL the environment 
     // Before, the demo handed the URL to setup, which ignored it and said so.
     expect(logger.lines.filter((l) => l.text.includes('devServerUrl'))).toEqual([]);
 
-    const settings = demo.vmCache.openSettingsWindow() as unknown as FakeBrowserWindow;
+    const settings = fakeWindow(demo.vmCache.openSettingsWindow());
     expect(settings.loads).toEqual(['url vm-cache://pages/settings.html']);
     expect(await servedBody(settings)).toBe(readFileSync(path.join(DIST_PAGES, 'settings.html'), 'utf8'));
     // Were the window ever at the remote page, its calls are refused and the cache stays.
@@ -155,7 +155,7 @@ describe('14: the pages come from the package, never from a URL the environment 
         devServerUrl,
       });
       setups.push(vm);
-      return (vm.openSettingsWindow() as unknown as FakeBrowserWindow).loads[0];
+      return fakeWindow(vm.openSettingsWindow()).loads[0];
     };
     for (const ok of [
       'http://localhost:5173',
@@ -265,13 +265,13 @@ describe('15: a page cannot make the main process repeat work or flood the log',
       logger: sink.logger,
     });
     setups.push(vm);
-    const wc = (vm.openSettingsWindow() as unknown as FakeBrowserWindow).webContents;
+    const wc = fakeWindow(vm.openSettingsWindow()).webContents;
     const answers = await Promise.all(
       Array.from({ length: 10_000 }, (_, i) => invoke(e, wc, INVOKE.clear.channel, [`junk ${i}`])),
     );
     expect(answers.every((a) => a.code === 'ERR_INVALID_REQUEST')).toBe(true);
     // Another window has a budget of its own.
-    const other = (vm.openFirstRunWindow() as unknown as FakeBrowserWindow).webContents;
+    const other = fakeWindow(vm.openFirstRunWindow()).webContents;
     expect(await invoke(e, other, INVOKE.verify.channel, ['x'])).toMatchObject({
       code: 'ERR_INVALID_REQUEST',
     });
@@ -402,8 +402,8 @@ describe('16: Electron’s security checklist', () => {
         [{ scheme: 'vm-cache', privileges: { standard: true, secure: true, supportFetchAPI: true } }],
       ]);
       e.app.becomeReady();
-      const settings = vm.openSettingsWindow() as unknown as FakeBrowserWindow;
-      const first = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
+      const settings = fakeWindow(vm.openSettingsWindow());
+      const first = fakeWindow(vm.openFirstRunWindow());
       expect([...settings.loads, ...first.loads]).toEqual([
         'url vm-cache://pages/settings.html',
         'url vm-cache://pages/first-run.html',
@@ -427,7 +427,7 @@ describe('16: Electron’s security checklist', () => {
       const again = setupVmCacheWith(e.parts, { manifestUrl: s.manifestUrl, prefetchOnReady: false });
       setups.push(again);
       expect(e.protocol.privileged).toHaveLength(1);
-      const reopened = again.openSettingsWindow() as unknown as FakeBrowserWindow;
+      const reopened = fakeWindow(again.openSettingsWindow());
       expect(await servedBody(reopened)).toContain('<!doctype html>');
     });
 
@@ -445,7 +445,7 @@ describe('16: Electron’s security checklist', () => {
           'call setupVmCache, or registerVmCacheScheme(), before app.whenReady()',
         ),
       });
-      const win = vm.openSettingsWindow() as unknown as FakeBrowserWindow;
+      const win = fakeWindow(vm.openSettingsWindow());
       expect(win.loads).toEqual([`file ${path.join(DIST_PAGES, 'settings.html')}`]);
     });
 

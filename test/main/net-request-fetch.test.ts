@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { netRequestFetch } from '../../main/electron/net-request-fetch.js';
-import { FakeClientRequest } from './electron-stand-ins.js';
+import { type NetRequest, netRequestFetch } from '../../main/electron/net-request-fetch.js';
+import { FakeClientRequest, type StandIn } from './electron-stand-ins.js';
 
 const servers: http.Server[] = [];
 afterEach(() => {
@@ -27,13 +27,13 @@ function standIn() {
   const requests: FakeClientRequest[] = [];
   const urls: string[] = [];
   const net = {
-    request: (options: { url?: string; method?: string; redirect?: string }) => {
+    request: (options: Parameters<NetRequest['request']>[0]) => {
       const r = new FakeClientRequest(options, urls);
       requests.push(r);
       return r;
     },
-  };
-  return { fetch: netRequestFetch(net as never), requests, urls };
+  } satisfies StandIn<NetRequest, 'request'>;
+  return { fetch: netRequestFetch(net), requests, urls };
 }
 
 describe('netRequestFetch', () => {

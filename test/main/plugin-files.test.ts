@@ -11,7 +11,7 @@ import { assertPluginFiles, installedPluginFiles, PAGE_FILES } from '../../main/
 import { setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';
 import { SECURE_WEB_PREFERENCES } from '../../main/electron/windows.js';
 import { tempRoot } from '../helpers.js';
-import { electronStandIns, type FakeBrowserWindow } from './electron-stand-ins.js';
+import { electronStandIns, fakeWindow } from './electron-stand-ins.js';
 import { recordingLogger, servedBody } from './support.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -53,11 +53,11 @@ describe('the plugin’s own files', () => {
   it('by default come from the package, for the windows and for a host window’s webPreferences', async () => {
     const { vm } = await setup({ prefetchOnReady: false });
     expect(vm.preloadPath).toBe(DIST_PRELOAD);
-    const first = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
+    const first = fakeWindow(vm.openFirstRunWindow());
     expect(first.loads).toEqual(['url vm-cache://pages/first-run.html']);
     expect(await servedBody(first)).toBe(readFileSync(path.join(DIST_PAGES, 'first-run.html'), 'utf8'));
     expect(first.options.webPreferences?.preload).toBe(DIST_PRELOAD);
-    const settings = vm.openSettingsWindow() as unknown as FakeBrowserWindow;
+    const settings = fakeWindow(vm.openSettingsWindow());
     expect(settings.loads).toEqual(['url vm-cache://pages/settings.html']);
     expect(await servedBody(settings)).toBe(readFileSync(path.join(DIST_PAGES, 'settings.html'), 'utf8'));
 
@@ -85,7 +85,7 @@ describe('the plugin’s own files', () => {
     expect(vm.preloadPath).toBe(path.join(installed, 'dist', 'preload', 'index.cjs'));
     // Served from the installed package's pages (the host's copy, not this repository's).
     writeFileSync(path.join(installed, 'dist', 'pages', 'first-run.html'), '<!-- the installed copy -->');
-    const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
+    const win = fakeWindow(vm.openFirstRunWindow());
     expect(win.loads).toEqual(['url vm-cache://pages/first-run.html']);
     expect(await servedBody(win)).toBe('<!-- the installed copy -->');
   });
@@ -117,7 +117,7 @@ describe('the plugin’s own files', () => {
     process.env.ELECTRON_RENDERER_URL = 'http://localhost:5173';
     try {
       const { vm } = await setup({ prefetchOnReady: false });
-      const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
+      const win = fakeWindow(vm.openFirstRunWindow());
       expect(win.loads).toEqual(['url vm-cache://pages/first-run.html']);
     } finally {
       if (before === undefined) delete process.env.ELECTRON_RENDERER_URL;
@@ -131,7 +131,7 @@ describe('the plugin’s own files', () => {
       { prefetchOnReady: false, devServerUrl: 'http://localhost:5173', logger },
       true,
     );
-    const win = packaged.vm.openSettingsWindow() as unknown as FakeBrowserWindow;
+    const win = fakeWindow(packaged.vm.openSettingsWindow());
     expect(win.loads).toEqual(['url vm-cache://pages/settings.html']);
     expect(logger.lines).toContainEqual({
       level: 'warn',
@@ -139,7 +139,7 @@ describe('the plugin’s own files', () => {
     });
 
     const dev = await setup({ prefetchOnReady: false, devServerUrl: 'http://localhost:5173' });
-    const devWin = dev.vm.openSettingsWindow() as unknown as FakeBrowserWindow;
+    const devWin = fakeWindow(dev.vm.openSettingsWindow());
     expect(devWin.loads).toEqual(['url http://localhost:5173/settings.html']);
   });
 });

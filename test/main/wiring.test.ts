@@ -9,7 +9,7 @@ import type { SyncProgress } from '../../contract/progress.js';
 import type { VmCacheSetup } from '../../main/electron/index.js';
 import { createVmCacheApi } from '../../preload/api.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
-import { type FakeBrowserWindow, fakeIpcRenderer, type StandIns } from './electron-stand-ins.js';
+import { fakeIpcRenderer, fakeWindow, type StandIns } from './electron-stand-ins.js';
 import { recordingLogger, waitFor } from './support.js';
 
 const fakes = vi.hoisted(() => ({
@@ -86,8 +86,8 @@ describe('setupVmCache (the real entry, Electron and electron-log stood in)', ()
       logger: recordingLogger(),
     });
     setups.push(vm);
-    const win = vm.openFirstRunWindow() as unknown as FakeBrowserWindow;
-    const api = createVmCacheApi(fakeIpcRenderer(e.ipcMain, win.webContents) as never);
+    const win = fakeWindow(vm.openFirstRunWindow());
+    const api = createVmCacheApi(fakeIpcRenderer(e.ipcMain, win.webContents));
 
     const status = await api.getStatus();
     expect(status).toMatchObject({ ok: true, value: { cached: null, progress: null } });

@@ -172,7 +172,8 @@ function readLine(outcome: SyncOutcome, line: string): void {
     const step = states ? `${msg.phase}/${states}` : msg.phase;
     if (outcome.steps.at(-1) !== step) outcome.steps.push(step);
   }
-  if (msg.type === 'result') outcome.result = msg as unknown as SyncOutcome['result'];
+  // The CLI's result line is the result itself (its fields beside `type`); JSON, taken on trust as below.
+  if (msg.type === 'result') outcome.result = msg as SyncOutcome['result'];
   if (msg.result && typeof msg.result === 'object') {
     outcome.result = msg.result as SyncOutcome['result'];
     outcome.shared = msg.shared === true;
