@@ -10,11 +10,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CHANNELS, PROGRESS_CHANNEL } from '../contract/channels.js';
-import type { SyncProgress } from '../contract/progress.js';
-import { VmCacheController } from '../main/controller.js';
+import { CHANNELS, PROGRESS_CHANNEL, type SyncProgress } from '../contract/index.js';
 import { ensureVmCacheSynced, VmCacheError } from '../main/engine/index.js';
-import { VmCacheHub } from '../main/hub.js';
+import { VmCacheController, VmCacheHub } from '../main/service/index.js';
 import type { EngineJob, EngineResult, Mark } from './protocol.js';
 
 const MARK_OF_STATE: Partial<Record<string, Mark>> = {

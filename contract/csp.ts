@@ -3,7 +3,8 @@
 // session, by onHeadersReceived). Nothing remote, nothing inline, no network
 // from the page at all: the page talks to main over IPC only. The pages also
 // carry PAGE_META_POLICY in a <meta>; where both apply, a load must pass both.
-import type { Session } from 'electron';
+// Plain strings, so the Electron layer and the browser preview serve the same
+// policy (main/electron/session.ts installs it on the plugin's session).
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -44,16 +45,4 @@ export function contentSecurityPolicy(devServerUrl?: string): string {
   const http = new URL(devServerUrl);
   const ws = `${http.protocol === 'https:' ? 'wss:' : 'ws:'}//${http.host}`;
   return CONTENT_SECURITY_POLICY.replace("connect-src 'none'", `connect-src 'self' ${ws}`);
-}
-
-/** Every response in the plugin's own session gets the policy, replacing any the server sent. */
-export function installContentSecurityPolicy(session: Session, policy: string): void {
-  session.webRequest.onHeadersReceived((details, callback) => {
-    const headers: Record<string, string[]> = {};
-    for (const [name, value] of Object.entries(details.responseHeaders ?? {})) {
-      if (name.toLowerCase() !== 'content-security-policy') headers[name] = value;
-    }
-    headers['Content-Security-Policy'] = [policy];
-    callback({ responseHeaders: headers });
-  });
 }

@@ -3,7 +3,7 @@
 // A host app would instead call setupVmCache() from
 // 'electron-vm-cache/main/electron' in its own main: examples/host-app.
 import { app, BrowserWindow, ipcMain, Menu, net, protocol, session } from 'electron';
-import { createVmCacheLog } from '../main/electron/log.js';
+import { createVmCacheLog } from '../main/electron/index.js';
 import { startDemoApp } from './app.js';
 
 // Launched from a file rather than a folder, Electron reads no package.json:

@@ -6,8 +6,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Result } from '../contract/api.js';
-import type { SenderInfo, VmCacheHub } from '../main/hub.js';
+import type { Result } from '../contract/index.js';
+import type { SenderInfo, VmCacheHub } from '../main/service/index.js';
 
 export const BRIDGE_PATH = '/vm-cache-bridge';
 

@@ -9,9 +9,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { VmCacheController, type VmCacheLogger } from '../main/controller.js';
-import { contentSecurityPolicy } from '../main/electron/csp.js';
-import { defaultSenderPolicy, VmCacheHub } from '../main/hub.js';
+import { contentSecurityPolicy } from '../contract/index.js';
+import {
+  defaultSenderPolicy,
+  VmCacheController,
+  VmCacheHub,
+  type VmCacheLogger,
+} from '../main/service/index.js';
 import {
   type ArtifactServer,
   DEMO_THROTTLE_BYTES_PER_SEC,

@@ -1,8 +1,9 @@
 // `npm run build`: the package a host installs, in dist/. tsc compiles the
-// plugin (engine, Electron glue, contract, panel) to JavaScript with .d.ts and
+// plugin (engine, service, Electron glue, contract, panel) to JavaScript with .d.ts and
 // source maps, and the CLI with the artifact server it serves from; Vite
 // makes the self-contained preload and the two pages.
 //   dist/main/engine/index.js   electron-vm-cache, /main/engine
+//   dist/main/service/index.js  /main/service (controller and hub, no electron)
 //   dist/main/electron/index.js /main/electron
 //   dist/preload/index.cjs      /preload (the file for webPreferences.preload)
 //   dist/preload/expose.js      /preload/expose (exposeVmCache for a host's own preload)

@@ -5,9 +5,12 @@ import { createVmCacheLog } from './log.js';
 import { registerPagesScheme } from './pages-scheme.js';
 import { type SetupVmCacheOptions, setupVmCacheWith, type VmCacheSetup } from './setup.js';
 
-export { CONTENT_SECURITY_POLICY } from './csp.js';
+export { CONTENT_SECURITY_POLICY } from '../../contract/csp.js';
+export type { VmCacheLogger } from '../service/controller.js';
+export { createVmCacheLog, type VmCacheLog } from './log.js';
 export { PAGES_SCHEME as VM_CACHE_SCHEME } from './pages-scheme.js';
 export type { SetupVmCacheOptions, VmCacheSetup } from './setup.js';
+export type { ElectronParts } from './types.js';
 export { SECURE_WEB_PREFERENCES } from './windows.js';
 
 export function setupVmCache(options: SetupVmCacheOptions = {}): VmCacheSetup {

@@ -2,7 +2,7 @@
 // turning Electron's event into the hub's transport-neutral SenderInfo.
 import type { IpcMainInvokeEvent, WebContents } from 'electron';
 import { INVOKE, type InvokeName } from '../../contract/api.js';
-import type { SenderInfo, VmCacheHub } from '../hub.js';
+import type { SenderInfo, VmCacheHub } from '../service/hub.js';
 import type { ElectronParts } from './types.js';
 
 export const INVOKE_CHANNELS: readonly string[] = (Object.keys(INVOKE) as InvokeName[]).map(

@@ -3,7 +3,7 @@
 // not call log.initialize(): that would inject electron-log's preload into
 // every session, and our pages get window.vmCache and nothing else.
 import log from 'electron-log/main';
-import type { VmCacheLogger } from '../controller.js';
+import type { VmCacheLogger } from '../service/controller.js';
 
 export interface VmCacheLog {
   logger: VmCacheLogger;
@@ -11,6 +11,11 @@ export interface VmCacheLog {
   logPath: string | null;
 }
 
+/**
+ * The plugin's own log (what setupVmCache uses when given no `logger`): an
+ * electron-log instance writing `fileName` beside the app's logs. For a host
+ * that creates it itself, to pass it (and its path) on or to add lines of its own.
+ */
 export function createVmCacheLog(fileName = 'vm-cache.log'): VmCacheLog {
   const logger = log.create({ logId: 'vm-cache' });
   logger.transports.file.fileName = fileName;

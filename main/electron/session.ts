@@ -3,7 +3,7 @@
 // downloads) cannot clash with the host app's handlers on the default
 // session, and the host's cookies and storage stay out of reach.
 import type { Session } from 'electron';
-import { contentSecurityPolicy, installContentSecurityPolicy } from './csp.js';
+import { contentSecurityPolicy } from '../../contract/csp.js';
 import { isPageResource, type PageSource } from './pages.js';
 import { pagesProtocolHandler } from './pages-protocol.js';
 import { PAGES_SCHEME } from './pages-scheme.js';
@@ -31,4 +31,16 @@ export function createPluginSession(electron: Pick<ElectronParts, 'session'>, so
   session.setPermissionCheckHandler(() => false);
   session.on('will-download', (event) => event.preventDefault());
   return session;
+}
+
+/** Every response in the plugin's own session gets the policy, replacing any the server sent. */
+function installContentSecurityPolicy(session: Session, policy: string): void {
+  session.webRequest.onHeadersReceived((details, callback) => {
+    const headers: Record<string, string[]> = {};
+    for (const [name, value] of Object.entries(details.responseHeaders ?? {})) {
+      if (name.toLowerCase() !== 'content-security-policy') headers[name] = value;
+    }
+    headers['Content-Security-Policy'] = [policy];
+    callback({ responseHeaders: headers });
+  });
 }

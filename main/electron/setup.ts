@@ -3,9 +3,9 @@
 // real Electron modules; tests hand it stand-ins for those objects only.
 import path from 'node:path';
 import type { BrowserWindow, Session, WebContents, WebPreferences } from 'electron';
-import { VmCacheController, type VmCacheControllerOptions } from '../controller.js';
-import { definedOnly } from '../defined-only.js';
-import { defaultSenderPolicy, VmCacheHub } from '../hub.js';
+import { VmCacheController, type VmCacheControllerOptions } from '../service/controller.js';
+import { definedOnly } from '../service/defined-only.js';
+import { defaultSenderPolicy, VmCacheHub } from '../service/hub.js';
 import { registerIpc } from './ipc.js';
 import { netRequestFetch } from './net-request-fetch.js';
 import { assertPluginFiles, installedPluginFiles, type PluginFiles } from './package-files.js';

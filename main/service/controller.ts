@@ -2,9 +2,8 @@
 // the settings page go through this object, so "a sync is in flight" has one
 // owner (and one AbortController) per app. Plain Node: no electron import, so
 // the hub, the browser preview and the tests drive the very same code.
-import type { ProgressListener, SyncProgress } from '../contract/progress.js';
-import type { CacheStatus, SyncResult, VerifyReport } from '../contract/status.js';
-import { definedOnly } from './defined-only.js';
+import type { ProgressListener, SyncProgress } from '../../contract/progress.js';
+import type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
 import {
   clearVmCache,
   ensureVmCacheSynced,
@@ -15,7 +14,8 @@ import {
   type VmCacheOptions,
   verifyVmCache,
   watchSyncProgress,
-} from './engine/index.js';
+} from '../engine/index.js';
+import { definedOnly } from './defined-only.js';
 import { MaintenanceQueue } from './maintenance-queue.js';
 
 export interface VmCacheLogger {

@@ -3,15 +3,15 @@
 // preview's WebSocket is another, and both hand it (channel, args, sender,
 // send). Every answer is a Result; nothing a page sends can make it throw or
 // change state unless the sender, the channel and the arguments all check out.
-import { INVOKE, type InvokeName, PROGRESS_CHANNEL, type Result } from '../contract/api.js';
-import { ERROR_CODES, type ErrorCode } from '../contract/errors.js';
-import type { SyncProgress } from '../contract/progress.js';
+import { INVOKE, type InvokeName, PROGRESS_CHANNEL, type Result } from '../../contract/api.js';
+import { ERROR_CODES, type ErrorCode } from '../../contract/errors.js';
+import type { SyncProgress } from '../../contract/progress.js';
 import type { VmCacheController, VmCacheLogger } from './controller.js';
-import { type LogLimitOptions, PerSenderLogLimit } from './ipc/log-limit.js';
-import type { SenderInfo } from './ipc/sender-policy.js';
-import { TrailingThrottle } from './ipc/throttle.js';
+import { type LogLimitOptions, PerSenderLogLimit } from './log-limit.js';
+import type { SenderInfo } from './sender-policy.js';
+import { TrailingThrottle } from './throttle.js';
 
-export { defaultSenderPolicy, type SenderInfo, type SenderPolicy } from './ipc/sender-policy.js';
+export { defaultSenderPolicy, type SenderInfo, type SenderPolicy } from './sender-policy.js';
 
 export type Send = (channel: string, payload: unknown) => void;
 

@@ -3,8 +3,8 @@
 // host's window, the menu, and where it syncs from.
 import { describe, expect, it } from 'vitest';
 import { type DemoApp, demoManifestSource, placeholderPage, startDemoApp } from '../../demo/app.js';
-import { VmCacheController } from '../../main/controller.js';
 import { INVOKE_CHANNELS } from '../../main/electron/ipc.js';
+import { VmCacheController } from '../../main/service/controller.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
 import { electronStandIns, type StandIns } from '../main/electron-stand-ins.js';
 import { recordingLogger, waitFor } from '../main/support.js';

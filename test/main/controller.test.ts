@@ -6,8 +6,8 @@ import { open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CacheStatusSchema } from '../../contract/status.js';
-import { VmCacheController } from '../../main/controller.js';
 import { VmCacheError } from '../../main/engine/index.js';
+import { VmCacheController } from '../../main/service/controller.js';
 import { keyOf, oneArtifactServer, server, tempRoot } from '../helpers.js';
 import { controllerFor, dripServer, recordingLogger, waitFor } from './support.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { INVOKE, PROGRESS_CHANNEL } from '../../contract/api.js';
-import { CONTENT_SECURITY_POLICY, contentSecurityPolicy } from '../../main/electron/csp.js';
+import { CONTENT_SECURITY_POLICY, contentSecurityPolicy } from '../../contract/csp.js';
 import { INVOKE_CHANNELS, senderInfoOf } from '../../main/electron/ipc.js';
 import { PAGE_FILES } from '../../main/electron/package-files.js';
 import { setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';

@@ -9,15 +9,15 @@ import path from 'node:path';
 import log from 'electron-log/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INVOKE } from '../../contract/api.js';
+import { CONTENT_SECURITY_POLICY, PAGE_META_POLICY } from '../../contract/csp.js';
 import type { VerifyReport } from '../../contract/status.js';
 import { type DemoApp, startDemoApp } from '../../demo/app.js';
-import type { VmCacheController } from '../../main/controller.js';
-import { CONTENT_SECURITY_POLICY, PAGE_META_POLICY } from '../../main/electron/csp.js';
 import { pageFileFor, pagesProtocolHandler } from '../../main/electron/pages-protocol.js';
 import { PAGES_SCHEME_PRIVILEGES, registerPagesScheme } from '../../main/electron/pages-scheme.js';
 import { setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';
 import { lockPath } from '../../main/engine/local-state.js';
-import { defaultSenderPolicy, VmCacheHub } from '../../main/hub.js';
+import type { VmCacheController } from '../../main/service/controller.js';
+import { defaultSenderPolicy, VmCacheHub } from '../../main/service/hub.js';
 import { keyOf, listFiles, oneArtifactServer, tempRoot } from '../helpers.js';
 import {
   electronStandIns,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { INVOKE, PROGRESS_CHANNEL, ProgressMessageSchema } from '../../contract/api.js';
 import type { SyncProgress } from '../../contract/progress.js';
-import { VmCacheHub } from '../../main/hub.js';
+import { VmCacheHub } from '../../main/service/hub.js';
 import { controllerFor, dripServer, sender, waitFor } from './support.js';
 
 interface Received {

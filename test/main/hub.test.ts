@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { INVOKE, resultSchema } from '../../contract/api.js';
 import { ERROR_CODES } from '../../contract/errors.js';
-import { defaultSenderPolicy, type SenderInfo, VmCacheHub } from '../../main/hub.js';
+import { defaultSenderPolicy, type SenderInfo, VmCacheHub } from '../../main/service/hub.js';
 import type { ArtifactServer } from '../../server/index.js';
 import { listFiles, oneArtifactServer } from '../helpers.js';
 import { controllerFor, PAGE_PREFIX, PAGE_URL, recordingLogger, sender } from './support.js';

@@ -1,6 +1,6 @@
 // Who may use the API: main frames at the app's own origin or file folder.
 import { describe, expect, it } from 'vitest';
-import { defaultSenderPolicy } from '../../main/hub.js';
+import { defaultSenderPolicy } from '../../main/service/hub.js';
 
 const policy = defaultSenderPolicy(['file:///opt/app/out/renderer', 'http://localhost:5173']);
 const main = (url: string) => policy({ id: 1, url, isMainFrame: true });

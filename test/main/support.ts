@@ -1,7 +1,7 @@
 // Plumbing for the main-process tests: a real controller on a temp root
 // against a real artifact server, a recording logger, senders, waiting.
-import { VmCacheController, type VmCacheControllerOptions } from '../../main/controller.js';
-import type { SenderInfo } from '../../main/hub.js';
+import { VmCacheController, type VmCacheControllerOptions } from '../../main/service/controller.js';
+import type { SenderInfo } from '../../main/service/hub.js';
 import type { ArtifactServer } from '../../server/index.js';
 import { keyOf, server, tempRoot } from '../helpers.js';
 

@@ -1,7 +1,7 @@
 // The per-sender progress throttle, on a fake clock: leading edge at once,
 // then at most one per interval, the newest value always delivered last.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TrailingThrottle } from '../../main/ipc/throttle.js';
+import { TrailingThrottle } from '../../main/service/throttle.js';
 
 describe('TrailingThrottle', () => {
   beforeEach(() => {

@@ -120,6 +120,8 @@ describe('the packed tarball', () => {
       'dist/main/engine/index.js',
       'dist/main/engine/index.d.ts',
       'dist/main/electron/index.js',
+      'dist/main/service/index.js',
+      'dist/main/service/index.d.ts',
       'dist/preload/index.cjs',
       'dist/preload/expose.js',
       'dist/pages/first-run.html',
@@ -157,6 +159,28 @@ describe('an engine-only host on plain Node', () => {
     expect(loaded.filter(inPackage('lit'))).toEqual([]);
     expect(loaded.filter(inPackage('electron-log'))).toEqual([]);
     expect(loaded.filter(inPackage('electron'))).toEqual([]);
+  });
+
+  it('drives the service (controller and hub) by its subpath, with no electron loaded', async () => {
+    const root = path.join(work, 'service-root');
+    const script = `
+      import { CHANNELS } from 'electron-vm-cache/contract';
+      import { defaultSenderPolicy, VmCacheController, VmCacheHub } from 'electron-vm-cache/main/service';
+      const controller = new VmCacheController({ root: ${JSON.stringify(root)}, manifestUrl: ${JSON.stringify(server.manifestUrl)} });
+      const hub = new VmCacheHub({ controller, isAllowedSender: defaultSenderPolicy(['http://127.0.0.1:1']) });
+      const page = { id: 1, url: 'http://127.0.0.1:1/index.html', isMainFrame: true };
+      const synced = await hub.invoke(CHANNELS.sync, [], page, () => {});
+      const refused = await hub.invoke(CHANNELS.getStatus, [], { ...page, url: 'https://elsewhere.example/' }, () => {});
+      hub.dispose();
+      if (!synced.ok || refused.ok) throw new Error(JSON.stringify({ synced, refused }));`;
+    const loaded = await loadedBy(['--input-type=module', '-e', script]);
+    expect(existsSync(path.join(root, 'cache', 'vm', 'manifest.json'))).toBe(true);
+    expect(loaded.some((u) => u.includes('/node_modules/electron-vm-cache/dist/main/service/index.js'))).toBe(
+      true,
+    );
+    expect(loaded.filter(inPackage('electron'))).toEqual([]);
+    expect(loaded.filter(inPackage('electron-log'))).toEqual([]);
+    expect(loaded.filter(inPackage('lit'))).toEqual([]);
   });
 
   it('a CommonJS host can require() it (Node 20.19+)', async () => {
@@ -208,6 +232,7 @@ describe('a strict TypeScript host', () => {
 import { ensureVmCacheSynced, getCachedManifestPath, type SyncProgress, type VmManifest } from 'electron-vm-cache';
 import { verifyVmCache } from 'electron-vm-cache/main/engine';
 import { setupVmCache, type SetupVmCacheOptions } from 'electron-vm-cache/main/electron';
+import { defaultSenderPolicy, VmCacheController, VmCacheHub } from 'electron-vm-cache/main/service';
 import { INVOKE, type VmCacheApi } from 'electron-vm-cache/contract';
 import { defineVmCachePanel, formatBytes, VmCachePanel } from 'electron-vm-cache/renderer/panel';
 import { exposeVmCache } from 'electron-vm-cache/preload/expose';
@@ -222,6 +247,10 @@ export async function engine(): Promise<string | undefined> {
 export function electronSide(options: SetupVmCacheOptions): string {
   const vmCache = setupVmCache(options);
   return vmCache.webPreferences({ spellcheck: false }).preload ?? vmCache.preloadPath;
+}
+export function service(root: string): VmCacheHub {
+  const controller = new VmCacheController({ root, retries: 2 });
+  return new VmCacheHub({ controller, isAllowedSender: defaultSenderPolicy(['app://host']) });
 }
 export async function page(api: VmCacheApi): Promise<string> {
   defineVmCachePanel();
@@ -275,7 +304,7 @@ export async function page(api: VmCacheApi): Promise<string> {
   it('legacy (node10) resolution finds the subpaths’ types too', async () => {
     const dir = strictProject(
       'legacy',
-      "import type { SetupVmCacheOptions } from 'electron-vm-cache/main/electron';\nimport type { VmManifest } from 'electron-vm-cache';\nexport type Both = [SetupVmCacheOptions, VmManifest];\n",
+      "import type { SetupVmCacheOptions } from 'electron-vm-cache/main/electron';\nimport type { VmCacheHubOptions } from 'electron-vm-cache/main/service';\nimport type { VmManifest } from 'electron-vm-cache';\nexport type All = [SetupVmCacheOptions, VmCacheHubOptions, VmManifest];\n",
       { compilerOptions: { ...STRICT.compilerOptions, module: 'commonjs', moduleResolution: 'node10' } },
     );
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ private: true }));
