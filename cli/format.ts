@@ -1,11 +1,8 @@
-// Numbers for people: sizes, rates, durations, bars.
-import { formatBytes } from '../main/engine/index.js';
+// Numbers for a terminal: durations as a clock, bars, padded percentages;
+// sizes, rates and the percentage itself follow contract/format.ts.
+import { formatBytes, formatRate, wholePercent } from '../contract/index.js';
 
-export { formatBytes };
-
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatBytes(Math.round(bytesPerSecond))}/s`;
-}
+export { formatBytes, formatRate };
 
 /** 75 -> "1:15", 3725 -> "1:02:05". */
 export function formatDuration(seconds: number): string {
@@ -23,6 +20,5 @@ export function bar(done: number, total: number, width: number): string {
 }
 
 export function percent(done: number, total: number): string {
-  const p = total > 0 ? Math.floor((done / total) * 100) : 100;
-  return `${String(p).padStart(3)}%`;
+  return `${String(wholePercent(done, total)).padStart(3)}%`;
 }

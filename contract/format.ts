@@ -1,5 +1,5 @@
-// Sizes as people read them, one rule for the panel, the CLI and the engine's
-// messages. SI units (1 MB = 1 000 000 bytes),
+// Sizes, rates and shares as people read them, one rule for the panel, the CLI
+// and the engine's messages. SI units (1 MB = 1 000 000 bytes),
 // the way download sizes are usually quoted and the way the manifest's sizes
 // are chosen, so "118.4 MB" here matches what a release note says.
 
@@ -16,4 +16,16 @@ export function formatBytes(bytes: number): string {
   // Three significant figures at most: "118 MB", "46.9 MB", "3.21 GB".
   const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
   return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** A transfer rate; '—' while there is none to show. */
+export function formatRate(bytesPerSecond: number): string {
+  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return '—';
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** Whole percent, rounded down: 100 only when complete. */
+export function wholePercent(done: number, total: number): number {
+  if (total <= 0) return done > 0 ? 100 : 0;
+  return Math.max(0, Math.min(100, Math.floor((done / total) * 100)));
 }

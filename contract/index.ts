@@ -2,5 +2,6 @@
 export * from './api.js';
 export * from './csp.js';
 export * from './errors.js';
+export * from './format.js';
 export * from './progress.js';
 export * from './status.js';

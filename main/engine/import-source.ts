@@ -1,4 +1,4 @@
-// Where an import's files come from: a folder laid out like the CDN, or a .tar
+// Where the files of an import come from: a folder laid out like the CDN, or a .tar
 // of one (a USB stick in an air-gapped office). A source is served to the sync
 // pipeline as a transport at a file: URL, so an import is a sync: the same
 // signature check, manifest rules, lock, plan, one-pass verified writes,

@@ -129,7 +129,7 @@ export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {
   return resolveWith(options, manifestUrl, transport);
 }
 
-/** Every default, for a manifest URL and transport already decided (a sync's, or an import's source). */
+/** Every default, for a manifest URL and transport already decided (a sync's, or the source of an import). */
 export function resolveWith(
   options: VmCacheOptions,
   manifestUrl: string,

@@ -70,7 +70,7 @@ async function runSync(
     assertNotExpired(manifest, opts.manifestUrl);
     const artifacts = selectArtifacts(manifest, opts.manifestUrl, opts.arch, opts.allArches);
     progress.setArtifacts(artifacts);
-    // An import's files are all checked there before the cache is even locked.
+    // The files of an import are all checked there before the cache is even locked.
     await opts.importing?.preflight(artifacts);
 
     const lock = await lockRootUnlessReadOnly(opts, progress);

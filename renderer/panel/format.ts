@@ -1,12 +1,6 @@
-// Numbers as people read them; sizes follow contract/format.ts.
-import { formatBytes } from '../../contract/format.js';
-
-export { formatBytes };
-
-export function formatSpeed(bytesPerSecond: number): string {
-  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return '—';
-  return `${formatBytes(bytesPerSecond)}/s`;
-}
+// Numbers as people read them in the panel; sizes, rates and percentages
+// follow contract/format.ts, the rule the CLI uses too.
+export { formatBytes, formatRate, wholePercent } from '../../contract/format.js';
 
 /** Time left, rounded so it does not flicker: seconds under a minute, then minutes, then hours. */
 export function formatEta(seconds: number | null): string {
@@ -22,13 +16,6 @@ export function formatEta(seconds: number | null): string {
   const hours = Math.floor(minutes / 60);
   const restMin = minutes % 60;
   return restMin === 0 ? `${hours} h left` : `${hours} h ${restMin} min left`;
-}
-
-/** Whole percent for aria-valuenow and the visible label; 100 only when complete. */
-export function percent(done: number, total: number): number {
-  if (total <= 0) return done > 0 ? 100 : 0;
-  const p = Math.floor((done / total) * 100);
-  return Math.max(0, Math.min(100, p));
 }
 
 /** A date (ISO string or epoch ms) in the reader's locale; '—' when absent or invalid. */

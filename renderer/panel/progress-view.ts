@@ -4,7 +4,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/progress.js';
 import type { CachedArtifact } from '../../contract/status.js';
 import { fillWidth } from './fill-width.js';
-import { formatBytes, formatEta, formatSpeed, percent, shortSha } from './format.js';
+import { formatBytes, formatEta, formatRate, shortSha, wholePercent } from './format.js';
 import { artifactName, artifactStateWords, isRunning } from './words.js';
 
 type FillKind = 'active' | 'ok' | 'failed' | 'idle';
@@ -16,7 +16,7 @@ export function bar(
   kind: FillKind,
   small = false,
 ): TemplateResult {
-  const value = percent(done, total);
+  const value = wholePercent(done, total);
   return html`<div
     class="bar ${small ? 'small' : ''}"
     role="progressbar"
@@ -83,7 +83,7 @@ export function progressSection(p: SyncProgress, compact: boolean): TemplateResu
       <span>${formatBytes(p.receivedBytes)} of ${formatBytes(p.totalBytes)}</span>
       ${
         running
-          ? html`<span>${formatSpeed(p.bytesPerSecond)}</span><span>${formatEta(p.etaSeconds)}</span>`
+          ? html`<span>${formatRate(p.bytesPerSecond)}</span><span>${formatEta(p.etaSeconds)}</span>`
           : nothing
       }
     </p>

@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { parseTarballName } from '../../cli/commands/manifest.js';
 import { EXIT_CODE_BY_ERROR, exitCodeFor } from '../../cli/exit-codes.js';
 import { renderRows } from '../../cli/live-view.js';
-import { TarArchive } from '../../main/engine/tar.js';
 import { ERROR_CODES } from '../../contract/errors.js';
 import type { SyncProgress } from '../../main/engine/index.js';
+import { TarArchive } from '../../main/engine/tar.js';
 import { tempRoot } from '../helpers.js';
 import { CLI, flipByte, REPO } from './helpers.js';
 
