@@ -1,6 +1,6 @@
 // The one table that turns a failure's stable `code` into the process exit
 // code. `vm-cache --help` and docs/cli.md print it; scripts branch on it.
-import type { ErrorCode } from '../contract/errors.js';
+import type { ErrorCode } from '../contract/index.js';
 
 export const EXIT = {
   ok: 0,

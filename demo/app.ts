@@ -5,16 +5,15 @@
 // wiring is testable up to Electron's own objects.
 import path from 'node:path';
 import type { App, BrowserWindow, Menu } from 'electron';
-import type { ElectronParts, VmCacheLogger, VmCacheSetup } from '../main/electron/index.js';
-// The demo is wired with Electron passed in, so test/demo runs it in plain Node
-// with stand-ins; the public entry (main/electron/index.js) imports the real
-// electron module when loaded. Hence these three, and only these, reach past it.
-// biome-ignore lint/style/noRestrictedImports: Electron passed in (see above); no public entry offers it.
-import { ensurePagesScheme } from '../main/electron/pages-scheme.js';
-// biome-ignore lint/style/noRestrictedImports: Electron passed in (see above); no public entry offers it.
-import { setupVmCacheWith } from '../main/electron/setup.js';
-// biome-ignore lint/style/noRestrictedImports: Electron passed in (see above); no public entry offers it.
-import { createSecureWindow } from '../main/electron/windows.js';
+import type { VmCacheLogger } from '../main/electron/index.js';
+// Electron passed in: test/demo runs the demo in plain Node with stand-ins.
+import {
+  createSecureWindow,
+  type ElectronParts,
+  ensurePagesScheme,
+  setupVmCacheWith,
+  type VmCacheSetup,
+} from '../main/electron/with-parts.js';
 import { DEMO_THROTTLE_BYTES_PER_SEC, demoArtifacts, startArtifactServer } from '../server/index.js';
 import { demoMenuTemplate } from './menu.js';
 

@@ -39,7 +39,7 @@ const CASES: Array<[string, string, boolean]> = [
   ['main/engine', 'electron', false],
   ['main/engine', '../service/controller.js', false],
   ['main/engine', '../electron/setup.js', false],
-  ['main/engine', '../../cli/engine.js', false],
+  ['main/engine', '../../cli/main.js', false],
   ['main/service', '../engine/index.js', true],
   ['main/service', '../../contract/api.js', true],
   ['main/service', './hub.js', true],
@@ -61,7 +61,7 @@ const CASES: Array<[string, string, boolean]> = [
   ['renderer/panel', '../../contract/api.js', true],
   ['renderer/panel', '../../main/engine/index.js', false],
   ['renderer/panel', 'node:path', false],
-  // The tools and the demo (server/, preview/, bench/, demo/ share one rule): public entry points only.
+  // The tools and the demo (cli/, server/, preview/, bench/, demo/ share one rule): public entry points only.
   ['preview', '../contract/index.js', true],
   ['preview', '../main/service/index.js', true],
   ['preview', '../main/electron/index.js', true],
@@ -72,10 +72,16 @@ const CASES: Array<[string, string, boolean]> = [
   ['preview', '../main/engine/keys.js', false],
   ['bench', '../main/engine/index.js', true],
   ['bench', '../main/engine/sync.js', false],
+  ['demo', '../main/electron/with-parts.js', true],
   ['demo', '../main/electron/setup.js', false],
   ['demo', '../renderer/panel/vm-cache-panel.js', false],
   ['server', '../preload/expose.js', true],
   ['server', '../preload/api.js', false],
+  ['cli', '../main/engine/index.js', true],
+  ['cli', '../main/engine/atomic.js', false],
+  ['cli/commands', '../../main/engine/index.js', true],
+  ['cli/commands', '../../main/engine/local-state.js', false],
+  ['cli/commands', '../../contract/errors.js', false],
 ];
 
 describe('the layers are enforced by the linter', () => {
