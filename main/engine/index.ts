@@ -20,7 +20,7 @@ export { writeFileAtomic } from './atomic.js';
 export { commitManifest } from './commit.js';
 export * from './errors.js';
 export { type ImportOptions, importVmCache } from './import.js';
-export { getSyncProgress, watchSyncProgress } from './inflight.js';
+export { type ChangeListener, getSyncProgress, watchSyncChanges, watchSyncProgress } from './inflight.js';
 export { resolveKeyPath } from './keys.js';
 export { clearVmCache, getVmCacheStatus, type MaintenanceOptions, verifyVmCache } from './maintenance.js';
 export {
@@ -34,6 +34,7 @@ export {
 export { resolveManifestUrl, setDefaultManifestUrl, type VmCacheOptions } from './options.js';
 export { defaultRoot, getCachedManifestPath, MANIFEST_KEY, MAX_MANIFEST_BYTES } from './paths.js';
 export { type RetryPolicy, retryDelay } from './retry.js';
+export { TrailingThrottle } from './throttle.js';
 export type { FetchLike } from './transport.js';
 
 /**

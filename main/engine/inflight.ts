@@ -14,6 +14,9 @@ interface InFlight {
 
 const byKey = new Map<string, InFlight>();
 const watchers = new Map<string, Set<ProgressListener>>();
+/** Told of every change of a root's syncs, with a way to read the state: for receivers that throttle on their own. */
+export type ChangeListener = (current: () => SyncProgress) => void;
+const changeWatchers = new Map<string, Set<ChangeListener>>();
 
 export function flightKey(root: string, manifestUrl: string, arches: string, trust: string): string {
   return JSON.stringify([root, manifestUrl, arches, trust]);
@@ -39,6 +42,16 @@ export function registerFlight(key: string, flight: InFlight): void {
       }
     }
   });
+  const current = () => flight.tracker.snapshot();
+  flight.tracker.observe(() => {
+    for (const w of changeWatchers.get(flight.tracker.root) ?? []) {
+      try {
+        w(current);
+      } catch {
+        // A broken watcher must not break the sync.
+      }
+    }
+  });
   // A failed (or finished) sync leaves the map, so the next call starts afresh.
   const leave = () => {
     if (byKey.get(key) === flight) byKey.delete(key);
@@ -57,16 +70,34 @@ export function getSyncProgress(root: string): SyncProgress | undefined {
  * flight), then its events and those of later syncs. Returns an unsubscribe function.
  */
 export function watchSyncProgress(root: string, listener: ProgressListener): () => void {
-  let set = watchers.get(root);
-  if (!set) {
-    set = new Set();
-    watchers.set(root, set);
-  }
-  set.add(listener);
+  const unwatch = addWatcher(watchers, root, listener);
   const snapshot = getSyncProgress(root);
   if (snapshot) listener(snapshot);
+  return unwatch;
+}
+
+/**
+ * Like watchSyncProgress, but unthrottled and lazy: `onChange` hears of every
+ * change (the sync in flight at once, if any) and reads the state through
+ * `current()` when it wants it. For a receiver with a throttle of its own (the
+ * IPC hub, one per window), so progress passes through one throttle, not two.
+ */
+export function watchSyncChanges(root: string, onChange: ChangeListener): () => void {
+  const unwatch = addWatcher(changeWatchers, root, onChange);
+  const flight = flightsForRoot(root).at(-1);
+  if (flight) onChange(() => flight.tracker.snapshot());
+  return unwatch;
+}
+
+function addWatcher<T>(map: Map<string, Set<T>>, root: string, watcher: T): () => void {
+  let set = map.get(root);
+  if (!set) {
+    set = new Set();
+    map.set(root, set);
+  }
+  set.add(watcher);
   return () => {
-    set.delete(listener);
-    if (set.size === 0 && watchers.get(root) === set) watchers.delete(root);
+    set.delete(watcher);
+    if (set.size === 0 && map.get(root) === set) map.delete(root);
   };
 }

@@ -17,6 +17,7 @@ import {
   type ProgressState,
   reduceProgress,
 } from './progress-state.js';
+import { TrailingThrottle } from './throttle.js';
 
 export const PROGRESS_INTERVAL_MS = 100;
 const RATE_WINDOW_MS = 5_000;
@@ -25,8 +26,9 @@ export class ProgressTracker {
   private state: ProgressState = INITIAL_PROGRESS;
   private readonly startedAt: number;
   private readonly listeners = new Set<ProgressListener>();
-  private lastEmit = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** Told of every change, unthrottled, with no snapshot made: for a receiver with a throttle of its own. */
+  private readonly observers = new Set<() => void>();
+  private readonly throttle = new TrailingThrottle<void>(PROGRESS_INTERVAL_MS, () => this.deliver());
   private samples: Array<{ t: number; bytes: number }> = [];
 
   constructor(
@@ -39,6 +41,12 @@ export class ProgressTracker {
   subscribe(listener: ProgressListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** `onChange` runs on every change (bytes too); call snapshot() when you want the state. */
+  observe(onChange: () => void): () => void {
+    this.observers.add(onChange);
+    return () => this.observers.delete(onChange);
   }
 
   get isFinished(): boolean {
@@ -79,11 +87,18 @@ export class ProgressTracker {
     if (state === this.state) return;
     this.state = state;
     if (state.finished) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.deliver();
-    } else if (urgent) this.emitNow();
-    else this.emitSoon();
+      // One final event, then silence.
+      this.throttle.pushNow();
+      this.throttle.close();
+    } else if (urgent) this.throttle.pushNow();
+    else this.throttle.push();
+    for (const onChange of this.observers) {
+      try {
+        onChange();
+      } catch {
+        // A broken observer must not break the download.
+      }
+    }
   }
 
   setPhase(phase: SyncPhase): void {
@@ -128,37 +143,13 @@ export class ProgressTracker {
 
   /** The first event, sent right after the call that started the sync. */
   announce(): void {
-    this.emitNow();
-  }
-
-  private emitNow(): void {
-    if (this.state.finished) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.deliver();
-  }
-
-  private emitSoon(): void {
-    if (this.state.finished || this.timer) return;
-    const wait = this.lastEmit + PROGRESS_INTERVAL_MS - this.now();
-    if (wait <= 0) {
-      this.deliver();
-      return;
-    }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      // Timers may fire a millisecond early by the wall clock: try again rather than break the interval.
-      this.emitSoon();
-    }, wait);
-    // A pending progress tick must never keep a CLI process alive.
-    this.timer.unref?.();
+    this.throttle.pushNow();
   }
 
   private deliver(): void {
-    this.lastEmit = this.now();
     if (this.listeners.size === 0) {
       // Keep the rate window fed even when nobody listens, so a late subscriber sees a real rate.
-      this.rate(this.lastEmit);
+      this.rate(this.now());
       return;
     }
     const event = this.snapshot();

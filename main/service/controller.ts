@@ -5,6 +5,7 @@
 import type { ProgressListener, SyncProgress } from '../../contract/progress.js';
 import type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
 import {
+  type ChangeListener,
   clearVmCache,
   ensureVmCacheSynced,
   getSyncProgress,
@@ -13,6 +14,7 @@ import {
   resolveManifestUrl,
   type VmCacheOptions,
   verifyVmCache,
+  watchSyncChanges,
   watchSyncProgress,
 } from '../engine/index.js';
 import { definedOnly } from './defined-only.js';
@@ -203,9 +205,14 @@ export class VmCacheController {
     return getSyncProgress(this.root);
   }
 
-  /** Follows every sync of this root: the in-flight snapshot first, then its events. */
+  /** Follows every sync of this root: the in-flight snapshot first, then its events (throttled by the engine). */
   watch(listener: ProgressListener): () => void {
     return watchSyncProgress(this.root, listener);
+  }
+
+  /** Every change of this root's syncs, unthrottled, for a receiver that throttles on its own (the hub). */
+  watchChanges(onChange: ChangeListener): () => void {
+    return watchSyncChanges(this.root, onChange);
   }
 
   private maintenanceOptions() {

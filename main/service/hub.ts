@@ -6,10 +6,10 @@
 import { INVOKE, type InvokeName, PROGRESS_CHANNEL, type Result } from '../../contract/api.js';
 import { ERROR_CODES, type ErrorCode } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
+import { TrailingThrottle } from '../engine/index.js';
 import type { VmCacheController, VmCacheLogger } from './controller.js';
 import { type LogLimitOptions, PerSenderLogLimit } from './log-limit.js';
 import type { SenderInfo } from './sender-policy.js';
-import { TrailingThrottle } from './throttle.js';
 
 export { defaultSenderPolicy, type SenderInfo, type SenderPolicy } from './sender-policy.js';
 
@@ -28,7 +28,8 @@ export interface VmCacheHubOptions {
 
 interface Subscription {
   send: Send;
-  throttle: TrailingThrottle<SyncProgress>;
+  /** Holds how to read the newest state; the snapshot is made only when a message goes out. */
+  throttle: TrailingThrottle<() => SyncProgress>;
   unwatch: () => void;
 }
 
@@ -131,17 +132,21 @@ export class VmCacheHub {
     if (existing) {
       existing.send = send;
       const snapshot = this.controller.currentProgress();
-      if (snapshot) existing.throttle.push(snapshot);
+      if (snapshot) existing.throttle.push(() => snapshot);
       return;
     }
     const sub: Subscription = {
       send,
-      throttle: new TrailingThrottle<SyncProgress>(this.intervalMs, (p) => this.deliver(senderId, p)),
+      throttle: new TrailingThrottle<() => SyncProgress>(this.intervalMs, (current) =>
+        this.deliver(senderId, current()),
+      ),
       unwatch: () => {},
     };
     this.subscriptions.set(senderId, sub);
-    // watch() hands over the in-flight snapshot synchronously: a late subscriber sees it first.
-    const unwatch = this.controller.watch((p) => sub.throttle.push(p));
+    // Every change of the engine's state, unthrottled: this per-sender throttle is the only one
+    // between the engine and a page. The sync in flight is handed over synchronously, so a late
+    // subscriber sees its snapshot first.
+    const unwatch = this.controller.watchChanges((current) => sub.throttle.push(current));
     // If delivering that snapshot failed, the sender was dropped before unwatch existed.
     if (this.subscriptions.get(senderId) === sub) sub.unwatch = unwatch;
     else unwatch();

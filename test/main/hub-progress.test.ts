@@ -99,6 +99,23 @@ describe('VmCacheHub: progress', () => {
     hub.dispose();
   });
 
+  it('the hub’s is the only throttle between the engine and a page: with none, a sender hears every change', async () => {
+    const { hub, controller, subscribe } = await setup(450_000, 300_000, 0);
+    const all = receiver();
+    let engineEvents = 0;
+    const unwatch = controller.watch(() => engineEvents++);
+    await subscribe(8, all.send);
+    await controller.sync();
+    await untilDone(all);
+    unwatch();
+    // The engine's own onProgress stream is throttled to 10/s; the hub is fed every byte change
+    // beneath it, so with its limit off a page gets more than that stream carries (fed from
+    // that stream, as it once was, it could never get more).
+    expect(all.got.length).toBeGreaterThan(engineEvents);
+    expect(all.phases().at(-1)).toBe('done');
+    hub.dispose();
+  });
+
   it('a sender that subscribes mid-sync gets the current snapshot first, at once', async () => {
     const { hub, controller, subscribe } = await setup(450_000, 300_000);
     const running = controller.sync();

@@ -1,7 +1,7 @@
 // The per-sender progress throttle, on a fake clock: leading edge at once,
 // then at most one per interval, the newest value always delivered last.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TrailingThrottle } from '../../main/service/throttle.js';
+import { TrailingThrottle } from '../../main/engine/throttle.js';
 
 describe('TrailingThrottle', () => {
   beforeEach(() => {
@@ -59,5 +59,19 @@ describe('TrailingThrottle', () => {
     t.push(3);
     expect(out).toEqual([1]);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('pushNow delivers at once, whatever the interval, and supersedes a pending value', () => {
+    const out: number[] = [];
+    const t = new TrailingThrottle<number>(100, (v) => out.push(v));
+    t.push(1);
+    t.push(2);
+    t.pushNow(3);
+    expect(out).toEqual([1, 3]);
+    vi.advanceTimersByTime(500);
+    expect(out).toEqual([1, 3]);
+    t.close();
+    t.pushNow(4);
+    expect(out).toEqual([1, 3]);
   });
 });

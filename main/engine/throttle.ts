@@ -1,7 +1,9 @@
-// Per-receiver rate limit for the progress broadcast: the first value goes out
-// at once (a late subscriber sees the snapshot without waiting), later ones at
-// most once per interval, and the newest value is always delivered on the
-// trailing edge, so the last state ('done', 'failed') is never lost to the limit.
+// The one throttle for progress: the engine's onProgress events (one per
+// sync) and the IPC hub's messages (one per window) both go through it. The
+// first value goes out at once (a late subscriber sees the snapshot without
+// waiting), later ones at most once per interval, and the newest value is
+// always delivered on the trailing edge, so the last state ('done', 'failed')
+// is never lost to the limit.
 
 export class TrailingThrottle<T> {
   private last = Number.NEGATIVE_INFINITY;
@@ -31,6 +33,15 @@ export class TrailingThrottle<T> {
       // A pending tick must not keep a process (a test, a CLI host) alive.
       this.timer.unref?.();
     }
+  }
+
+  /** Delivers `value` now, whatever the interval (a change of state); a pending value is superseded. */
+  pushNow(value: T): void {
+    if (this.closed) return;
+    this.pending = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.emit(value);
   }
 
   /** Stops for good; a pending value is dropped (the receiver is gone). */
