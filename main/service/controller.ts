@@ -83,20 +83,23 @@ export class VmCacheController {
     return getVmCacheStatus({ root: this.root, manifestUrl: this.manifestUrl, logPath: this.logPath });
   }
 
-  /** Starts a sync, or joins the one in flight: concurrent callers share one promise. */
+  /**
+   * Starts a sync, or joins the one in flight: concurrent callers share one
+   * promise. The engine owns that de-duplication (the same root and options
+   * give the same promise); the controller only remembers which sync is its
+   * own, to log it once and to cancel it.
+   */
   sync(): Promise<SyncResult> {
-    if (this.inFlight) return this.inFlight.promise;
     const abort = new AbortController();
-    const log = new ProgressLog(this.logger);
-    this.logger.info(`sync started: ${this.manifestUrl || '(default manifest URL)'} -> ${this.root}`);
-    const promise = ensureVmCacheSynced({
-      ...this.syncOptions,
-      signal: abort.signal,
-      onProgress: (p) => log.observe(p),
-    });
+    const promise = ensureVmCacheSynced({ ...this.syncOptions, signal: abort.signal });
+    if (promise === this.inFlight?.promise) return promise;
     const flight = { promise, abort };
     this.inFlight = flight;
+    const log = new ProgressLog(this.logger);
+    this.logger.info(`sync started: ${this.manifestUrl || '(default manifest URL)'} -> ${this.root}`);
+    const unwatch = this.watch((p) => log.observe(p));
     const leave = () => {
+      unwatch();
       if (this.inFlight === flight) this.inFlight = undefined;
     };
     promise.then(
