@@ -1,9 +1,10 @@
 // Failures as the CLI reports them: one stable code, one line a person can act
 // on, and the exit code from the table.
 import path from 'node:path';
-// The engine's errors module alone, not its index: every run loads this file, and
-// `vm-cache --version` or `--help` should not pay for loading got and zod (~110 ms).
-import { DiskFullError, fsError, VmCacheError } from '../main/engine/index.js';
+// The engine's errors entry, not its index: every run loads this file, and
+// `vm-cache --version` or `--help` should not pay for loading got and zod
+// (125 -> 338 ms for `--version` when this line named the index).
+import { DiskFullError, fsError, VmCacheError } from '../main/engine/errors.js';
 import { type AnyErrorCode, type CliErrorCode, exitCodeFor } from './exit-codes.js';
 
 /** A failure found by the CLI itself (not the engine). */

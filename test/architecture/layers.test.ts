@@ -78,6 +78,7 @@ const CASES: Array<[string, string, boolean]> = [
   ['server', '../preload/expose.js', true],
   ['server', '../preload/api.js', false],
   ['cli', '../main/engine/index.js', true],
+  ['cli', '../main/engine/errors.js', true],
   ['cli', '../main/engine/atomic.js', false],
   ['cli/commands', '../../main/engine/index.js', true],
   ['cli/commands', '../../main/engine/local-state.js', false],
