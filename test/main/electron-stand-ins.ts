@@ -338,13 +338,9 @@ export function headersReceived(
   url: string,
   responseHeaders: Record<string, string[]>,
 ): OnHeadersReceivedListenerDetails {
+  const { uploadData: _, ...request } = beforeRequest(url);
   return {
-    id: 1,
-    url,
-    method: 'GET',
-    resourceType: 'mainFrame',
-    referrer: '',
-    timestamp: Date.now(),
+    ...request,
     statusLine: 'HTTP/1.1 200 OK',
     statusCode: 200,
     responseHeaders,
