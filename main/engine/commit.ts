@@ -8,6 +8,7 @@ import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { installPartial } from './download.js';
 import { fsError } from './errors.js';
+import { sha256Hex } from './hash.js';
 import {
   distrustCachedManifest,
   readInstalledKeys,
@@ -18,7 +19,6 @@ import {
 } from './local-state.js';
 import type { VmManifest } from './manifest.js';
 import { cacheDir, getCachedManifestPath } from './paths.js';
-import { sha256Hex } from './plan.js';
 import { pruneCache, referencedKeys } from './prune.js';
 import { rememberAccepted, type TrustedManifest } from './trust.js';
 

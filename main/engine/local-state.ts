@@ -3,11 +3,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ATOMIC_TEMP_NAME, writeFileAtomic, writeFileAtomicIfChanged } from './atomic.js';
+import { sha256Hex } from './hash.js';
 import { keyIdentity } from './keys.js';
 import { acquireLock, type HeldLock, type LockOptions, removeDeadLockAttempts } from './lock.js';
 import { type VmManifest, VmManifestSchema } from './manifest.js';
 import { getCachedManifestPath, stateDir } from './paths.js';
-import { sha256Hex } from './plan.js';
 
 /** The cached manifest, or undefined when absent or unreadable (then nothing is trusted from it). */
 export async function readCachedManifest(root: string): Promise<VmManifest | undefined> {

@@ -6,6 +6,7 @@ import type { CacheStatus, VerifyReport } from '../../contract/status.js';
 import { manifestArchFor } from './arch.js';
 import { lstatOrUndefined, statOrUndefined } from './atomic.js';
 import { fsError } from './errors.js';
+import { sha256File } from './hash.js';
 import { getSyncProgress } from './inflight.js';
 import { isOurs, keyIdentity, resolveKeyPath, unsafeKeyReason } from './keys.js';
 import {
@@ -20,7 +21,6 @@ import type { LockOptions } from './lock.js';
 import { selectArtifacts, type VmManifest } from './manifest.js';
 import { assertCacheOwned } from './ownership.js';
 import { cacheDir, cacheMarkerPath, defaultRoot, getCachedManifestPath } from './paths.js';
-import { sha256File } from './plan.js';
 import { referencedKeys } from './prune.js';
 import { type CacheEntry, walkCache } from './walk.js';
 

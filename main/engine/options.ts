@@ -3,12 +3,13 @@ import type { KeyObject } from 'node:crypto';
 import type { ProgressListener } from '../../contract/progress.js';
 import { manifestArchFor } from './arch.js';
 import { ManifestFetchError, type VmCacheError } from './errors.js';
+import { fetchTransport } from './fetch-transport.js';
 import type { SelectedArtifact } from './manifest.js';
 import type { WriterKind } from './partial-file.js';
 import { defaultRoot, MAX_MANIFEST_BYTES } from './paths.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { parsePublicKey } from './signature.js';
-import { type FetchLike, fetchTransport, gotTransport, type Transport } from './transport.js';
+import { type FetchLike, gotTransport, type Transport } from './transport.js';
 import { assertSecureUrl } from './url-policy.js';
 
 export interface VmCacheOptions {

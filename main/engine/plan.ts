@@ -1,8 +1,6 @@
 // Decides, per artifact, what the disk already holds. The warm path is one
 // stat per tarball: no re-hashing of a multi-GB file when the cached manifest
 // already vouches for it.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { statOrUndefined } from './atomic.js';
 import { fsError } from './errors.js';
 import { resolveKeyPath } from './keys.js';
@@ -43,16 +41,4 @@ export async function planArtifacts(
       return { artifact, path: file, action: 'hash' as const };
     }),
   );
-}
-
-/** sha256 of bytes in memory (a manifest, a record), lower-case hex. */
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, signal }))
-    hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

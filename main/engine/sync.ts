@@ -15,6 +15,7 @@ import {
   SignatureError,
   VmCacheError,
 } from './errors.js';
+import { sha256File } from './hash.js';
 import {
   type CachedManifest,
   lockRoot,
@@ -36,7 +37,7 @@ import type { ResolvedOptions } from './options.js';
 import { claimCacheDir } from './ownership.js';
 import { discardPartial } from './partial.js';
 import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
-import { type ArtifactPlan, planArtifacts, sha256File } from './plan.js';
+import { type ArtifactPlan, planArtifacts } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 import { withRetries } from './retry.js';
 import { SIGNATURE_MAX_BYTES, signatureUrlOf, verifyManifestSignature } from './signature.js';

@@ -32,9 +32,6 @@ export interface TransportResponse {
 
 export type Transport = (url: string, request: TransportRequest) => Promise<TransportResponse>;
 
-// The fetch transport (redirects hop by hop, encoded tarballs refused) has a file of its own.
-export { ContentEncodingError, fetchTransport } from './fetch-transport.js';
-
 export interface GotTransportOptions {
   /** Connection must be established within this (ms). */
   connectTimeoutMs?: number;

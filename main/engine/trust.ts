@@ -14,9 +14,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { ManifestExpiredError, ManifestInvalidError, RollbackError } from './errors.js';
+import { sha256Hex } from './hash.js';
 import type { VmManifest } from './manifest.js';
 import { stateDir } from './paths.js';
-import { sha256Hex } from './plan.js';
 
 /** What the cache accepted last from one source. */
 export interface TrustedManifest {
