@@ -1,14 +1,22 @@
 // VmCacheApi over a WebSocket: what the browser preview (and any page served
 // outside Electron) uses instead of the preload: the contract's one API
 // factory on a WebSocket transport. Same calls, same Result shapes, same
-// progress events; only the transport differs.
+// progress events; only the transport differs. Browser code of the preview
+// tool, not of the package: it uses the plugin through its public contract
+// entry (contract/index.ts, electron-vm-cache/contract) only.
 //   page -> server: { id, channel, args }
 //   server -> page: { id, result }  or  { channel: 'vm-cache:progress', payload }
 
-import type { Result, VmCacheApi } from '../../contract/api.js';
-import { type ApiTransport, createApiClient, type ProgressListener } from '../../contract/api-client.js';
-import { CHANNELS, PROGRESS_CHANNEL } from '../../contract/channels.js';
-import type { SyncProgress } from '../../contract/progress.js';
+import {
+  type ApiTransport,
+  CHANNELS,
+  createApiClient,
+  PROGRESS_CHANNEL,
+  type ProgressListener,
+  type Result,
+  type SyncProgress,
+  type VmCacheApi,
+} from '../../contract/index.js';
 
 const RECONNECT_MS = 1000;
 

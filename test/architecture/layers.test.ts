@@ -83,6 +83,15 @@ const CASES: Array<[string, string, boolean]> = [
   ['cli/commands', '../../main/engine/index.js', true],
   ['cli/commands', '../../main/engine/local-state.js', false],
   ['cli/commands', '../../contract/errors.js', false],
+  // The preview's browser side: the browser rule (no Node, no electron, nothing of the repository
+  // but contract/) and the tool rule (contract/ through its entry point only), both in its one override.
+  ['preview/web', './ws-bridge.js', true],
+  ['preview/web', '../../contract/index.js', true],
+  ['preview/web', '../../contract/api.js', false],
+  ['preview/web', 'node:fs', false],
+  ['preview/web', 'electron', false],
+  ['preview/web', '../bridge.js', false],
+  ['preview/web', '../../main/engine/index.js', false],
 ];
 
 describe('the layers are enforced by the linter', () => {
