@@ -30,7 +30,8 @@ export interface PanelActions {
   cancel(): void;
   verify(): void;
   askClear(): void;
-  keep(): void;
+  /** Closes the clear confirmation without clearing (the button says "Keep"). */
+  cancelClear(): void;
   clear(): void;
   continue(): void;
 }
@@ -131,7 +132,7 @@ export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
         ? html`<div class="confirm" role="group" aria-label="Confirm clearing the cache">
             <p>Clear ${formatBytes(s?.sizeOnDiskBytes ?? 0)}?</p>
             ${button('Clear cache', 'confirm-clear', act.clear, 'danger', busy.has('clear'))}
-            ${button('Keep', 'keep', act.keep)}
+            ${button('Keep', 'cancel-clear', act.cancelClear)}
           </div>`
         : nothing
     }

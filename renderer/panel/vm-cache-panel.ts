@@ -249,10 +249,10 @@ export class VmCachePanel extends LitElement {
   #askClear(): void {
     this._confirmClear = true;
     this._notice = '';
-    this.#focusAfterUpdate = 'button[data-action="keep"]';
+    this.#focusAfterUpdate = 'button[data-action="cancel-clear"]';
   }
 
-  #keep(): void {
+  #cancelClear(): void {
     this._confirmClear = false;
     this.#focusAfterUpdate = 'button[data-action="clear"]';
   }
@@ -295,7 +295,7 @@ export class VmCachePanel extends LitElement {
     cancel: () => void this.#cancel(),
     verify: () => void this.#verifyNow(),
     askClear: () => this.#askClear(),
-    keep: () => this.#keep(),
+    cancelClear: () => this.#cancelClear(),
     clear: () => void this.#clearNow(),
     continue: () => this.#continue(),
   };
