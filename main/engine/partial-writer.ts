@@ -11,7 +11,7 @@ import * as fsCb from 'node:fs';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { openPartialFd, type PartialFile, untilAborted } from './partial-file.js';
-import { ThreadKeeper } from './thread-keeper.js';
+import { ThreadLender } from './thread-lender.js';
 import {
   SLOT,
   SLOT_COUNT,
@@ -43,7 +43,7 @@ interface WriterThread {
 }
 
 // 5 s covers the gap between the artifacts of one sync and a retry's first backoff.
-const threads = new ThreadKeeper<WriterThread>(() => {
+const threads = new ThreadLender<WriterThread>(() => {
   const data: ThreadData = {
     ring: new SharedArrayBuffer(RING_BYTES),
     control: new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT),
@@ -77,7 +77,7 @@ export class PartialWriter implements PartialFile {
   private readonly result: Promise<string>;
   /** Settles once the thread is done with this partial: only then may the fd be closed. */
   private readonly released: Promise<void>;
-  /** Returns the thread (and its ring) to the keeper: after it, this writer touches neither. */
+  /** Returns the thread (and its ring) to the lender: after it, this writer touches neither. */
   private readonly giveBack: () => void;
   private handedBack = false;
   /** Rejects the waits in progress when the thread fails. */

@@ -133,7 +133,7 @@ describe('PartialWriter (the thread only)', () => {
   });
 
   it('the next partial after an abandoned one and a failed one is written and hashed from a clean start', async () => {
-    // The thread is kept between partials (ThreadKeeper): nothing of one job may leak into the next.
+    // The thread is kept between partials (ThreadLender): nothing of one job may leak into the next.
     const dir = await tempRoot();
     const abandoned = await PartialWriter.open(path.join(dir, 'g1.partial'), 0);
     await feed(abandoned, randomBytes(3 * MiB));

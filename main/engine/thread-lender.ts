@@ -11,11 +11,11 @@
 import type { Worker } from 'node:worker_threads';
 
 /** A started thread and whatever belongs to it for its whole life (buffers it shares). */
-export interface Kept {
+export interface Lendable {
   readonly worker: Worker;
 }
 
-export class ThreadKeeper<T extends Kept> {
+export class ThreadLender<T extends Lendable> {
   private idle: { thread: T; timer: NodeJS.Timeout } | undefined;
   /** Threads that failed or exited: never kept, never lent again. */
   private readonly dead = new WeakSet<Worker>();
@@ -28,7 +28,7 @@ export class ThreadKeeper<T extends Kept> {
   /**
    * Lends a thread and posts the message `job` makes for it. `answer` settles
    * with the thread's one answer, or rejects if the thread died first. The
-   * thread goes back to the keeper only once it has answered and the borrower
+   * thread goes back to the lender only once it has answered and the borrower
    * has called `giveBack()`: until then the borrower may still touch what the
    * thread shares (a ring), and no other job can be handed the same thread.
    */
@@ -47,7 +47,7 @@ export class ThreadKeeper<T extends Kept> {
         // Done with the job, the thread only waits for messages: never a reason
         // to keep the process alive, even if the borrower never gives it back.
         worker.unref();
-        if (givenBack) this.keep(thread);
+        if (givenBack) this.holdIdle(thread);
         resolve(message);
       };
       const onError = (err: unknown) => {
@@ -62,7 +62,7 @@ export class ThreadKeeper<T extends Kept> {
     const giveBack = () => {
       if (givenBack) return;
       givenBack = true;
-      if (answered) this.keep(thread);
+      if (answered) this.holdIdle(thread);
     };
     return { thread, answer, giveBack };
   }
@@ -91,7 +91,7 @@ export class ThreadKeeper<T extends Kept> {
     return thread;
   }
 
-  private keep(thread: T): void {
+  private holdIdle(thread: T): void {
     // A thread that died after its answer (before it was given back) is not kept.
     if (this.dead.has(thread.worker)) return;
     if (this.idle) {
