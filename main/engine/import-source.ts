@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { statOrUndefined } from './atomic.js';
 import { ImportSourceError, VmCacheError } from './errors.js';
 import { resolveKeyPath } from './keys.js';
+import { artifactRootOf } from './manifest.js';
 import { MANIFEST_KEY } from './paths.js';
 import { normaliseName, TarArchive } from './tar.js';
 import type { Transport } from './transport.js';
@@ -17,8 +18,10 @@ import type { Transport } from './transport.js';
 export interface ImportSource {
   /** The file: URL the manifest is read from; tarballs are read beside it, as from the CDN. */
   manifestUrl: string;
-  /** How the source is named in messages. */
+  /** How the source is named in messages (the folder, or the archive). */
   label: string;
+  /** How the manifest is named in messages: its path, or `<archive>:<path inside>`. */
+  manifestLabel: string;
   /** A file's size by its key (the manifest, its `.sig`, a tarball), or undefined when absent. */
   size(key: string): Promise<number | undefined>;
   /** A file's bytes by its key. */
@@ -39,8 +42,9 @@ function folderSource(dir: string): ImportSource {
       ? path.join(dir, ...key.split('/'))
       : resolveKeyPath(dir, key);
   return {
-    manifestUrl: `${pathToFileURL(dir).href.replace(/\/$/, '')}/${MANIFEST_KEY}`,
+    manifestUrl: new URL(`${pathToFileURL(dir).href.replace(/\/$/, '')}/${MANIFEST_KEY}`).href,
     label: dir,
+    manifestLabel: path.join(dir, ...MANIFEST_KEY.split('/')),
     async size(key) {
       const st = await statOrUndefined(file(key));
       return st?.isFile() ? st.size : undefined;
@@ -56,11 +60,13 @@ async function tarSource(tarFile: string): Promise<ImportSource> {
     .sort((a, b) => a.name.length - b.name.length);
   const base = manifests[0] ? manifests[0].name.slice(0, -MANIFEST_KEY.length) : '';
   const entry = (key: string) => tar.get(normaliseName(`${base}${key}`));
-  // Names inside the archive read as a path below it: file:///media/usb/images.tar/vm/manifest.json.
+  // Names inside the archive read as a path below it: file:///media/usb/images.tar/vm/manifest.json
+  // (dot segments resolved as URLs resolve them; the transport maps keys back from the same URL).
   const inside = `${base}${MANIFEST_KEY}`.split('/').map(encodeURIComponent).join('/');
   return {
-    manifestUrl: `${pathToFileURL(tarFile).href}/${inside}`,
+    manifestUrl: new URL(`${pathToFileURL(tarFile).href}/${inside}`).href,
     label: tarFile,
+    manifestLabel: `${tarFile}:${base}${MANIFEST_KEY}`,
     async size(key) {
       return entry(key)?.size;
     },
@@ -73,25 +79,31 @@ async function tarSource(tarFile: string): Promise<ImportSource> {
 }
 
 /**
- * The source as the pipeline's transport: a URL below the manifest's folder
- * names a key; 200 with the whole file, or 404. Range is not offered (an
- * import is quick and all-or-nothing), so a kept partial restarts from zero.
+ * The source as the pipeline's transport: a URL below the artifact root (as
+ * the engine derives it from the manifest URL) names a key, answered 200 with
+ * the whole file. A file the source lacks is the source's fault, not a 404
+ * from a server. Range is not offered (an import is all or nothing), so a
+ * kept partial restarts from zero.
  */
 export function sourceTransport(source: ImportSource): Transport {
-  const base = source.manifestUrl.slice(0, -MANIFEST_KEY.length);
+  const base = `${artifactRootOf(source.manifestUrl)}/`;
   return async (url, request) => {
     const key = url.startsWith(base)
       ? url.slice(base.length).split('/').map(decodeURIComponent).join('/')
       : '';
     const size = key ? await source.size(key) : undefined;
-    const notFound = size === undefined;
-    const stream = notFound ? undefined : source.stream(key, request.signal);
+    if (size === undefined) {
+      throw new ImportSourceError(
+        `import: ${key || url} is missing from ${source.label}; nothing was imported`,
+      );
+    }
+    const stream = source.stream(key, request.signal);
     return {
-      status: notFound ? 404 : 200,
+      status: 200,
       url,
-      header: (name) => (name === 'content-length' && !notFound ? String(size) : undefined),
-      body: stream ? readErrorsAsSource(stream, source.label, key) : emptyBody(),
-      cancel: () => stream?.destroy(),
+      header: (name) => (name === 'content-length' ? String(size) : undefined),
+      body: readErrorsAsSource(stream, source.label, key),
+      cancel: () => stream.destroy(),
     };
   };
 }
@@ -107,5 +119,3 @@ async function* readErrorsAsSource(stream: Readable, label: string, key: string)
     });
   }
 }
-
-async function* emptyBody(): AsyncIterable<Uint8Array> {}

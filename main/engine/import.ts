@@ -57,6 +57,7 @@ function importMode(source: ImportSource): ImportMode {
       'nothing was imported and the cache is unchanged; copy the files again',
     );
   return {
+    label: source.manifestLabel,
     mismatch,
     async preflight(artifacts: SelectedArtifact[]) {
       for (const a of artifacts) {

@@ -91,6 +91,8 @@ export interface ResolvedOptions {
  * manifest came from.
  */
 export interface ImportMode {
+  /** How messages name the manifest (a path, or `<archive>:<path inside>`), instead of its file: URL. */
+  label: string;
   /** Throws when the source lacks a selected file or holds it at another size. */
   preflight(artifacts: SelectedArtifact[]): Promise<void>;
   /** The error for bytes that do not match the manifest, naming the source and what to do. */

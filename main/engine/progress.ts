@@ -92,13 +92,7 @@ export class ProgressTracker {
       this.throttle.close();
     } else if (urgent) this.throttle.pushNow();
     else this.throttle.push();
-    for (const onChange of this.observers) {
-      try {
-        onChange();
-      } catch {
-        // A broken observer must not break the download.
-      }
-    }
+    this.tellObservers();
   }
 
   setPhase(phase: SyncPhase): void {
@@ -144,6 +138,18 @@ export class ProgressTracker {
   /** The first event, sent right after the call that started the sync. */
   announce(): void {
     this.throttle.pushNow();
+    // A window that subscribed before the sync began hears of it now, not once the manifest is in.
+    this.tellObservers();
+  }
+
+  private tellObservers(): void {
+    for (const onChange of this.observers) {
+      try {
+        onChange();
+      } catch {
+        // A broken observer must not break the download.
+      }
+    }
   }
 
   private deliver(): void {

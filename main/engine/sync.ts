@@ -63,13 +63,14 @@ async function runSync(
   first: Promise<Buffer>,
 ): Promise<SyncResult> {
   let release: (() => Promise<void>) | undefined;
-  let toDownload: ArtifactPlan[] = [];
+  // The partials this run began to write: an import removes them again if it fails.
+  const started: string[] = [];
   try {
     const bytes = await fetchManifestWithRetries(opts, first, progress);
     if (opts.publicKey) await checkSignature(opts, bytes, progress);
-    const { doc, manifest } = parseManifest(bytes, opts.manifestUrl);
-    assertNotExpired(manifest, opts.manifestUrl);
-    const artifacts = selectArtifacts(manifest, opts.manifestUrl, opts.arch, opts.allArches);
+    const { doc, manifest } = parseManifest(bytes, labelOf(opts));
+    assertNotExpired(manifest, labelOf(opts));
+    const artifacts = selectArtifacts(manifest, labelOf(opts), opts.arch, opts.allArches);
     progress.setArtifacts(artifacts);
     // The files of an import are all checked there before the cache is even locked.
     await opts.importing?.preflight(artifacts);
@@ -89,7 +90,7 @@ async function runSync(
     const dir = cacheDir(opts.root);
     const vouched = await vouchedArches(opts.root, cached, opts.arch);
     const plans = await planArtifacts(dir, artifacts, cached?.manifest, vouched);
-    toDownload = await settleLocal(plans, opts, progress);
+    const toDownload = await settleLocal(plans, opts, progress);
     const text = `${JSON.stringify(doc, null, 2)}\n`;
     if (!lock) {
       // A read-only cache (a shared or managed install) that is already current needs no write.
@@ -115,7 +116,7 @@ async function runSync(
     let staged: string[] = [];
     if (toDownload.length > 0) {
       progress.setPhase('downloading');
-      staged = await runPool(toDownload, opts, progress, downloaded);
+      staged = await runPool(toDownload, opts, progress, downloaded, started);
     }
 
     progress.setPhase('finalizing');
@@ -136,8 +137,9 @@ async function runSync(
     progress.finish('done');
     return { downloaded: keys, manifestPath, skipped: keys.length === 0 };
   } catch (err) {
-    // All or nothing: what an import staged goes (a sync keeps its partials to resume).
-    if (opts.importing) for (const plan of toDownload) await discardPartial(plan.path).catch(() => {});
+    // All or nothing: what an import wrote goes (a sync keeps its partials to resume). Partials
+    // it never reached stay as they were: one may hold a network sync's bytes to resume.
+    if (opts.importing) for (const file of started) await discardPartial(file).catch(() => {});
     const coded = err instanceof VmCacheError ? err : fsError('sync failed', opts.root, err);
     progress.finish(coded instanceof CancelError ? 'cancelled' : 'failed', {
       code: coded.code,
@@ -188,7 +190,7 @@ async function checkNotRollback(
   cached: CachedManifest | undefined,
 ): Promise<TrustedManifest | undefined> {
   if (opts.importing) {
-    if (cached) assertNotOlderThanCached(manifest, doc, cached, `${opts.manifestUrl} (import)`);
+    if (cached) assertNotOlderThanCached(manifest, doc, cached, `${labelOf(opts)} (import)`);
     return undefined;
   }
   const candidate = describeManifest(manifest, bytes);
@@ -249,6 +251,7 @@ async function runPool(
   opts: ResolvedOptions,
   progress: ProgressTracker,
   downloaded: Set<string>,
+  started: string[],
 ): Promise<string[]> {
   const stopOthers = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stopOthers.signal]) : stopOthers.signal;
@@ -269,6 +272,7 @@ async function runPool(
   const worker = async () => {
     for (let plan = queue.shift(); plan && firstError === undefined; plan = queue.shift()) {
       try {
+        started.push(plan.path);
         if ((await downloadWithRetries(ctx, plan, opts, progress)) === 'staged') staged.push(plan.path);
         downloaded.add(plan.artifact.key);
       } catch (err) {
@@ -331,13 +335,21 @@ async function checkSignature(
   } catch (err) {
     if (err instanceof CancelError) throw err;
     const detail = err instanceof Error ? err.message.replace(/^manifest fetch failed: /, '') : String(err);
+    const sig = opts.importing ? `${labelOf(opts)}.sig` : url;
     const what =
       err instanceof ManifestInvalidError
-        ? `manifest signature refused: ${url} is too large for a signature`
-        : `manifest signature missing: could not fetch ${url}`;
+        ? `manifest signature refused: ${sig} is too large for a signature`
+        : opts.importing
+          ? `manifest signature missing: no ${sig} in the import`
+          : `manifest signature missing: could not fetch ${url}`;
     throw new SignatureError(`${what} (${detail}); nothing was changed`, { cause: err });
   }
-  verifyManifestSignature(bytes, signature, opts.publicKey!, opts.manifestUrl);
+  verifyManifestSignature(bytes, signature, opts.publicKey!, labelOf(opts));
+}
+
+/** How messages name the manifest: its URL, or for an import the file as the user knows it. */
+function labelOf(opts: ResolvedOptions): string {
+  return opts.importing?.label ?? opts.manifestUrl;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -87,29 +87,35 @@ export class VmCacheController {
    * Starts a sync, or joins the one in flight: concurrent callers share one
    * promise. The engine owns that de-duplication (the same root and options
    * give the same promise); the controller only remembers which sync is its
-   * own, to log it once and to cancel it.
+   * own, to log it once (its own events, not other syncs of the root) and to
+   * cancel it.
    */
   sync(): Promise<SyncResult> {
     const abort = new AbortController();
-    const promise = ensureVmCacheSynced({ ...this.syncOptions, signal: abort.signal });
+    // Only this controller's own sync is logged: a call that joins it adds a listener that stays silent.
+    let log: ProgressLog | undefined;
+    const promise = ensureVmCacheSynced({
+      ...this.syncOptions,
+      signal: abort.signal,
+      onProgress: (p) => log?.observe(p),
+    });
     if (promise === this.inFlight?.promise) return promise;
     const flight = { promise, abort };
     this.inFlight = flight;
-    const log = new ProgressLog(this.logger);
+    const ownLog = new ProgressLog(this.logger);
+    log = ownLog;
     this.logger.info(`sync started: ${this.manifestUrl || '(default manifest URL)'} -> ${this.root}`);
-    const unwatch = this.watch((p) => log.observe(p));
     const leave = () => {
-      unwatch();
       if (this.inFlight === flight) this.inFlight = undefined;
     };
     promise.then(
       (result) => {
         leave();
-        log.succeeded(result);
+        ownLog.succeeded(result);
       },
       (err: unknown) => {
         leave();
-        log.failed(err);
+        ownLog.failed(err);
       },
     );
     return promise;

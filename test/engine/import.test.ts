@@ -1,8 +1,10 @@
 // importVmCache runs the sync pipeline over a folder (or a .tar): progress as
 // a sync reports it, the lock, the plan (a file already in place is hashed,
 // not copied again), all or nothing when a tarball is bad.
+
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -119,5 +121,55 @@ describe('importVmCache', () => {
     await imported;
     expect(phases.at(-1)).toBe('done');
     expect(await readFile(getCachedManifestPath(root), 'utf8')).toContain('"a"');
+  });
+
+  it('leaves the partials it never reached as they were (a network sync may resume them)', async () => {
+    const { dir, bytes } = await mirror(['a', 'b']);
+    const root = await tempRoot();
+    const [first, second] = [...bytes.keys()] as [string, string];
+    // `a` is damaged in the source; `b` has half a download kept by an earlier sync.
+    const damaged = Buffer.from(bytes.get(first)!);
+    damaged[10] = (damaged[10] ?? 0) ^ 0xff;
+    await writeFile(path.join(dir, first), damaged);
+    const earlier = await mirror(['z']);
+    await importVmCache({ from: earlier.dir, root });
+    const kept = path.join(root, 'cache', `${second}.partial`);
+    await mkdir(path.dirname(kept), { recursive: true });
+    await writeFile(kept, bytes.get(second)!.subarray(0, 1000));
+    await writeFile(`${kept}.json`, JSON.stringify({ sha256: 'x', sizeBytes: 200_000, etag: '"v1"' }));
+    await expect(importVmCache({ from: dir, root, concurrency: 1 })).rejects.toMatchObject({
+      code: 'ERR_SHA256_MISMATCH',
+    });
+    expect(await listFiles(path.join(root, 'cache'))).toEqual(
+      [...earlier.bytes.keys(), `${second}.partial`, `${second}.partial.json`, 'vm/manifest.json'].sort(),
+    );
+  });
+
+  it('reads a tar whose names carry a ./ segment (tar -cf x.tar mirror/.)', async () => {
+    const { dir, bytes } = await mirror(['a']);
+    const tar = path.join(await tempRoot(), 'x.tar');
+    execFileSync('tar', ['-cf', tar, '-C', path.dirname(dir), `${path.basename(dir)}/.`]);
+    expect(execFileSync('tar', ['-tf', tar], { encoding: 'utf8' })).toContain('/./vm/manifest.json');
+    const root = await tempRoot();
+    const result = await importVmCache({ from: tar, root });
+    expect(result.downloaded).toEqual([...bytes.keys()]);
+  });
+
+  it('names the file it lacks as the source’s fault, not a server’s 404', async () => {
+    const { dir, bytes } = await mirror(['a']);
+    const root = await tempRoot();
+    const key = [...bytes.keys()][0]!;
+    // Gone between the check before the lock and the copy (a pulled USB stick).
+    const pulled = importVmCache({
+      from: dir,
+      root,
+      onProgress: (p) => {
+        if (p.phase === 'downloading' && existsSync(path.join(dir, key))) rmSync(path.join(dir, key));
+      },
+    });
+    await expect(pulled).rejects.toMatchObject({
+      code: 'ERR_IMPORT_SOURCE',
+      message: expect.stringContaining(`${key} is missing from ${dir}`),
+    });
   });
 });

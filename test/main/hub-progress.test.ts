@@ -116,6 +116,21 @@ describe('VmCacheHub: progress', () => {
     hub.dispose();
   });
 
+  it('a sender subscribed before a sync hears it begin before the manifest is in', async () => {
+    const { s, hub, controller, subscribe } = await setup(200_000, 400_000);
+    s.setFault('vm/manifest.json', { delayMs: 1500, times: 1 });
+    const early = receiver();
+    await subscribe(9, early.send);
+    const running = controller.sync();
+    await waitFor(() => early.got.length > 0, 10_000, 'the first message');
+    // Heard while the manifest request still waits on the server.
+    expect(early.got[0]!.progress).toMatchObject({ phase: 'checking', artifacts: [] });
+    expect(s.requests.filter((r) => r.path === 'vm/manifest.json').map((r) => r.status)).toEqual([0]);
+    await running;
+    await untilDone(early);
+    hub.dispose();
+  });
+
   it('a sender that subscribes mid-sync gets the current snapshot first, at once', async () => {
     const { hub, controller, subscribe } = await setup(450_000, 300_000);
     const running = controller.sync();
