@@ -6,7 +6,7 @@ import { open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CacheStatusSchema } from '../../contract/status.js';
-import { VmCacheError } from '../../main/engine/index.js';
+import { ensureVmCacheSynced, VmCacheError } from '../../main/engine/index.js';
 import { VmCacheController } from '../../main/service/controller.js';
 import { keyOf, oneArtifactServer, server, tempRoot } from '../helpers.js';
 import { controllerFor, dripServer, recordingLogger, waitFor } from './support.js';
@@ -51,6 +51,23 @@ describe('VmCacheController', () => {
     await a;
     expect(c.syncing).toBe(false);
     expect(s.requests.filter((r) => r.path.endsWith('.tar.gz'))).toHaveLength(1);
+  });
+
+  it('logs its own sync only, not another sync of the same root running beside it', async () => {
+    const s = await server({
+      artifacts: [
+        { agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: 200_000 },
+        { agent: 'openclaw', version: '1', arch: 'arm64', sizeBytes: 200_000 },
+      ],
+    });
+    const logger = recordingLogger();
+    const c = await controllerFor(s, { logger });
+    // The host syncs every arch of the same root itself, through the engine, at the same time.
+    const other = ensureVmCacheSynced({ root: c.root, manifestUrl: s.manifestUrl, allArches: true });
+    await Promise.all([c.sync(), other]);
+    const text = logger.lines.map((l) => l.text).join('\n');
+    expect(text).toContain('openclaw 1 x64');
+    expect(text).not.toContain('arm64');
   });
 
   it('cancel mid-download rejects with ERR_ABORTED; the next sync fetches only the remainder', async () => {
