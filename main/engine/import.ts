@@ -33,14 +33,20 @@ export interface ImportOptions
 }
 
 export async function importVmCache(options: ImportOptions): Promise<SyncResult> {
-  const { from, ...rest } = options;
+  // One tarball at a time unless asked otherwise: a USB stick or a disk reads one stream fastest.
+  const { from, concurrency = 1, ...rest } = options;
   const source = await openImportSource(from);
   if ((await source.size(MANIFEST_KEY)) === undefined) {
     throw new ImportSourceError(
       `import: no ${MANIFEST_KEY} in ${from}; expected a folder laid out like the CDN (vm/manifest.json, vm/images/...) or a .tar of one`,
     );
   }
-  const opts = resolveWith(rest, source.manifestUrl, sourceTransport(source), importMode(source));
+  const opts = resolveWith(
+    { ...rest, concurrency },
+    source.manifestUrl,
+    sourceTransport(source),
+    importMode(source),
+  );
   const tracker = new ProgressTracker(opts.root);
   if (opts.onProgress) tracker.subscribe(opts.onProgress);
   const result = startSync(opts, tracker);
