@@ -123,13 +123,15 @@ Run \`vm-cache manifest build --help\` or \`vm-cache manifest sign --help\` for 
 
 export const BUILD_HELP = `Usage: vm-cache manifest build DIR --out FILE [--list FILE] [--image-prefix PREFIX]
                                [--version-from-name] [--manifest-version N]
-                               [--expires-in DAYS] [--json]
+                               [--expires-in DAYS] [--no-chunk-index] [--json]
 
 Builds a schema-2 manifest from the tarballs in DIR/vm/images, named
 <agent>-<version>-<arch>.tar.gz with arch arm64 or x64 (for example
 openclaw-2026.4.12-arm64.tar.gz). The agent is the part before the first
 "-<digit>"; the version runs from there to the arch. Each file is read once,
-computing its sha256 and size in the same pass. The result is validated with the
+computing its sha256, its size and its chunk index in the same pass; the index
+goes beside it as <tarball>.chunks.json (publish it too) and is named in the
+manifest, for delta updates. The result is validated with the
 engine's own schema and written atomically. Keys are paths relative to DIR, so
 publish DIR as the artifact root (the manifest goes to DIR/vm/manifest.json).
 
@@ -148,6 +150,7 @@ Options:
   --expires-in DAYS       write "expiresAt" DAYS from now; apps refuse the manifest
                           after that, so a frozen mirror cannot serve it forever
                           (republish before then)
+  --no-chunk-index        write no chunk indexes (clients then always download whole)
   --json                  print {"type":"result","out","agents","tarballs","totalBytes"}
   -h, --help              this help`;
 

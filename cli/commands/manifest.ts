@@ -5,7 +5,15 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseManifest, resolveKeyPath, selectArtifacts, writeFileAtomic } from '../../main/engine/index.js';
+import {
+  buildChunkIndex,
+  CHUNK_INDEX_SUFFIX,
+  parseManifest,
+  resolveKeyPath,
+  selectArtifacts,
+  serializeChunkIndex,
+  writeFileAtomic,
+} from '../../main/engine/index.js';
 import { bool, COMMON, int, parse, requireStr, str } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -56,6 +64,7 @@ async function buildCommand(argv: string[], io: Io): Promise<number> {
       'version-from-name': { type: 'boolean' },
       'manifest-version': { type: 'string' },
       'expires-in': { type: 'string' },
+      'no-chunk-index': { type: 'boolean' },
       json: { type: 'boolean' },
     },
     { min: 1, max: 1, what: 'the folder DIR' },
@@ -79,7 +88,7 @@ async function buildCommand(argv: string[], io: Io): Promise<number> {
       {
         image: string;
         version: string;
-        tarballs: Record<string, { key: string; sha256: string; sizeBytes: number }>;
+        tarballs: Record<string, TarballEntry>;
       }
     > = {};
     for (const e of [...entries].sort(
@@ -104,9 +113,11 @@ async function buildCommand(argv: string[], io: Io): Promise<number> {
         );
       }
       const file = resolveKeyPath(dir, e.key);
-      const { sha256, sizeBytes } = await hashFile(file);
+      agent.tarballs[e.arch] = bool(values, 'no-chunk-index')
+        ? { key: e.key, ...(await hashFile(file)) }
+        : await indexTarball(dir, e.key);
+      const { sha256, sizeBytes } = agent.tarballs[e.arch]!;
       if (!out.json) io.stderr.write(`  ${e.key}  ${formatBytes(sizeBytes)}  sha256 ${sha256}\n`);
-      agent.tarballs[e.arch] = { key: e.key, sha256, sizeBytes };
     }
     // Both fields are signed with the rest: apps refuse an older manifestVersion
     // than one they accepted (rollback) and a manifest past expiresAt (freeze).
@@ -200,6 +211,35 @@ async function readList(dir: string, listFile: string): Promise<Entry[]> {
   // Refuse unsafe paths before reading anything.
   for (const e of entries) resolveKeyPath(dir, e.key);
   return entries;
+}
+
+interface TarballEntry {
+  key: string;
+  sha256: string;
+  sizeBytes: number;
+  chunkIndex?: { key: string; sha256: string; sizeBytes: number };
+}
+
+/**
+ * sha256, size and the chunk index in one streaming pass; the index is
+ * written beside the tarball (`<key>.chunks.json`, published with it) and
+ * named in the entry, so the manifest's signature covers it.
+ */
+async function indexTarball(dir: string, key: string): Promise<TarballEntry> {
+  const index = await buildChunkIndex(createReadStream(resolveKeyPath(dir, key), { highWaterMark: 1 << 20 }));
+  const text = serializeChunkIndex(index);
+  const indexKey = `${key}${CHUNK_INDEX_SUFFIX}`;
+  await writeFileAtomic(resolveKeyPath(dir, indexKey), text);
+  return {
+    key,
+    sha256: index.sha256,
+    sizeBytes: index.sizeBytes,
+    chunkIndex: {
+      key: indexKey,
+      sha256: createHash('sha256').update(text).digest('hex'),
+      sizeBytes: Buffer.byteLength(text),
+    },
+  };
 }
 
 /** sha256 and size in one streaming pass. */

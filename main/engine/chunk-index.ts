@@ -11,6 +11,8 @@ import { ManifestInvalidError } from './errors.js';
 import { MAX_ARTIFACT_BYTES } from './manifest.js';
 
 export const CHUNK_INDEX_FORMAT = 'vm-cache-chunk-index/1';
+/** `manifest build` publishes a tarball's index beside it, under its key plus this. */
+export const CHUNK_INDEX_SUFFIX = '.chunks.json';
 
 export interface Chunk {
   offset: number;

@@ -17,6 +17,14 @@ export type { CacheStatus, SyncResult, VerifyReport } from '../../contract/statu
 export { manifestArchFor } from './arch.js';
 // For publishing tools (vm-cache manifest build, keygen): the engine's own atomic write and key rules.
 export { writeFileAtomic } from './atomic.js';
+export {
+  buildChunkIndex,
+  CHUNK_INDEX_FORMAT,
+  CHUNK_INDEX_SUFFIX,
+  type ChunkIndex,
+  parseChunkIndex,
+  serializeChunkIndex,
+} from './chunk-index.js';
 export { commitManifest } from './commit.js';
 export * from './errors.js';
 export { type ImportOptions, importVmCache } from './import.js';

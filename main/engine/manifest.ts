@@ -17,10 +17,15 @@ const name = z
   .min(1)
   .refine((s) => !DANGEROUS_NAMES.has(s), { message: 'reserved name' });
 
+/** A chunk index is about 0.1 % of its tarball: 64 MiB covers tens of GiB. */
+export const MAX_CHUNK_INDEX_BYTES = 64 << 20;
+
 const TarballShape = z.looseObject({
   key: z.string(),
   sha256: z.string(),
   sizeBytes: z.number(),
+  /** Optional (issue #15): where the tarball's chunk index is published, and its bytes. Signed with the rest. */
+  chunkIndex: z.looseObject({ key: z.string(), sha256: z.string(), sizeBytes: z.number() }).optional(),
 });
 
 const AgentShape = z.looseObject({
@@ -184,6 +189,7 @@ export function selectArtifacts(
           `invalid manifest at ${url}: field ${where}.sizeBytes: expected a whole number of bytes from 0 to 1 TiB; the cache was left as it was`,
         );
       }
+      if (tarball.chunkIndex) checkChunkIndexRef(tarball.chunkIndex, `${where}.chunkIndex`, url);
       const artifact: SelectedArtifact = {
         agent,
         version: entry.version,
@@ -207,6 +213,26 @@ export function selectArtifacts(
     }
   }
   return out;
+}
+
+/** A chunk index named by an entry this host downloads is held to the tarball's own rules. */
+function checkChunkIndexRef(
+  ref: { key: string; sha256: string; sizeBytes: number },
+  where: string,
+  url: string,
+) {
+  const keyProblem = unsafeKeyReason(ref.key);
+  if (keyProblem) throw new UnsafeKeyError(ref.key, `${keyProblem} (at ${where}.key in ${url})`);
+  if (!/^[0-9a-fA-F]{64}$/.test(ref.sha256)) {
+    throw new ManifestInvalidError(
+      `invalid manifest at ${url}: field ${where}.sha256: expected 64 hex characters; the cache was left as it was`,
+    );
+  }
+  if (!Number.isSafeInteger(ref.sizeBytes) || ref.sizeBytes < 1 || ref.sizeBytes > MAX_CHUNK_INDEX_BYTES) {
+    throw new ManifestInvalidError(
+      `invalid manifest at ${url}: field ${where}.sizeBytes: expected a whole number of bytes from 1 to 64 MiB; the cache was left as it was`,
+    );
+  }
 }
 
 /**

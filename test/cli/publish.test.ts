@@ -2,10 +2,11 @@
 // manifest build -> manifest sign -> serve --dir -> sync --public-key; and a
 // tampered manifest, a tampered signature, a wrong key each refused (exit 4)
 // with the earlier cache byte-identical.
-import { createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseChunkIndex } from '../../main/engine/index.js';
 import { tempRoot } from '../helpers.js';
 import {
   expectCode,
@@ -37,6 +38,20 @@ async function serve(dir: string): Promise<{ cli: RunningCli; manifestUrl: strin
   const listening = jsonLines(cli.stdout().split('\n')[0]!)[0]!;
   return { cli, manifestUrl: listening.manifestUrl as string };
 }
+
+interface IndexedEntry {
+  key: string;
+  sha256: string;
+  sizeBytes: number;
+  chunkIndex: { key: string; sha256: string; sizeBytes: number };
+}
+
+/** What manifest build writes for a tarball's chunk index (issue #15). */
+const indexRef = (key: string) => ({
+  key: `${key}.chunks.json`,
+  sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+  sizeBytes: expect.any(Number),
+});
 
 describe('keygen, manifest build, manifest sign, serve, sync --public-key', () => {
   it('a signed mirror syncs with the key; tampering and wrong keys are refused with the cache untouched', async () => {
@@ -80,15 +95,23 @@ describe('keygen, manifest build, manifest sign, serve, sync --public-key', () =
           key: 'vm/images/openclaw-2026.4.12-arm64.tar.gz',
           sha256: hashes['vm/images/openclaw-2026.4.12-arm64.tar.gz'],
           sizeBytes: 120_000,
+          chunkIndex: indexRef('vm/images/openclaw-2026.4.12-arm64.tar.gz'),
         },
         x64: {
           key: 'vm/images/openclaw-2026.4.12-x64.tar.gz',
           sha256: hashes['vm/images/openclaw-2026.4.12-x64.tar.gz'],
           sizeBytes: 150_000,
+          chunkIndex: indexRef('vm/images/openclaw-2026.4.12-x64.tar.gz'),
         },
       },
     });
     expect(manifest.agents['claude-code']!.version).toBe('1.2.3-rc.1');
+    // The index beside each tarball is the one the manifest names, and describes that tarball.
+    const x64 = (manifest.agents.openclaw!.tarballs as Record<string, IndexedEntry>).x64!;
+    const indexText = await readFile(path.join(mirror, x64.chunkIndex.key));
+    expect(createHash('sha256').update(indexText).digest('hex')).toBe(x64.chunkIndex.sha256);
+    expect(indexText.length).toBe(x64.chunkIndex.sizeBytes);
+    expect(parseChunkIndex(indexText, x64, x64.chunkIndex.key).sizeBytes).toBe(150_000);
 
     // manifest sign: FILE.sig is base64 of a 64-byte Ed25519 signature over the exact bytes, plus "\n".
     expectCode(await runCli(['manifest', 'sign', manifestFile, '--key', path.join(keys, 'vm-cache.key')]), 0);
@@ -186,6 +209,16 @@ describe('keygen, manifest build, manifest sign, serve, sync --public-key', () =
 });
 
 describe('manifest build and sign: inputs and refusals', () => {
+  it('--no-chunk-index writes plain entries and no index files', async () => {
+    const mirror = await tempRoot();
+    await writeTarballs(mirror, [{ agent: 'alpha', version: '1.0.0', arch: 'x64', size: 1000 }]);
+    const out = path.join(mirror, 'vm', 'manifest.json');
+    expectCode(await runCli(['manifest', 'build', mirror, '--out', out, '--no-chunk-index']), 0);
+    const m = JSON.parse(await readFile(out, 'utf8')) as Manifest;
+    expect(m.agents.alpha!.tarballs.x64).not.toHaveProperty('chunkIndex');
+    expect(await snapshot(mirror)).not.toHaveProperty('vm/images/alpha-1.0.0-x64.tar.gz.chunks.json');
+  });
+
   it('--list and --image-prefix; two versions of one agent refused; an unsafe path refused', async () => {
     const dir = await tempRoot();
     const hashes = await writeTarballs(dir, [
@@ -223,6 +256,7 @@ describe('manifest build and sign: inputs and refusals', () => {
           key: 'vm/images/alpha-1.0.0-x64.tar.gz',
           sha256: hashes['vm/images/alpha-1.0.0-x64.tar.gz'],
           sizeBytes: 1000,
+          chunkIndex: indexRef('vm/images/alpha-1.0.0-x64.tar.gz'),
         },
       },
     });

@@ -11,6 +11,7 @@ import {
   serializeChunkIndex,
 } from '../../main/engine/chunk-index.js';
 import { CHUNKER_ID, Chunker, DEFAULT_CHUNKER } from '../../main/engine/chunker.js';
+import { parseManifest, selectArtifacts } from '../../main/engine/index.js';
 
 /** Reproducible bytes that look random (sha256 in counter mode). */
 function bytes(size: number, seed: string): Buffer {
@@ -132,5 +133,37 @@ describe('the chunk index', () => {
       });
       expect((err as Error).message, what).toContain('downloaded whole instead');
     }
+  });
+});
+
+describe('a manifest entry naming a chunk index', () => {
+  const entry = (chunkIndex: unknown) =>
+    JSON.stringify({
+      schemaVersion: 2,
+      updatedAt: '2026-12-01T00:00:00.000Z',
+      agents: {
+        a: {
+          version: '1',
+          tarballs: {
+            x64: { key: 'vm/images/a-1-x64.tar.gz', sha256: 'b'.repeat(64), sizeBytes: 10, chunkIndex },
+          },
+        },
+      },
+    });
+  const select = (chunkIndex: unknown) => {
+    const { manifest } = parseManifest(entry(chunkIndex), 'm.json');
+    return selectArtifacts(manifest, 'm.json', 'x64', false);
+  };
+  const ok = { key: 'vm/images/a-1-x64.tar.gz.chunks.json', sha256: 'c'.repeat(64), sizeBytes: 120 };
+
+  it('is accepted when it holds to the tarball rules, and refused before any request when not', () => {
+    expect(select(ok)).toHaveLength(1);
+    expect(() => select({ ...ok, key: '../outside.json' })).toThrow(
+      expect.objectContaining({ code: 'ERR_UNSAFE_KEY' }),
+    );
+    expect(() => select({ ...ok, sha256: 'nope' })).toThrow(/chunkIndex\.sha256/);
+    expect(() => select({ ...ok, sizeBytes: 0 })).toThrow(/chunkIndex\.sizeBytes/);
+    expect(() => select({ ...ok, sizeBytes: 2 ** 40 })).toThrow(/chunkIndex\.sizeBytes/);
+    expect(() => select('vm/x')).toThrow(expect.objectContaining({ code: 'ERR_MANIFEST_INVALID' }));
   });
 });
