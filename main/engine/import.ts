@@ -7,6 +7,7 @@
 import type { SyncResult } from '../../contract/status.js';
 import { ImportSourceError, Sha256MismatchError } from './errors.js';
 import { type ImportSource, openImportSource, sourceTransport } from './import-source.js';
+import { flightKey, registerFlight } from './inflight.js';
 import type { SelectedArtifact } from './manifest.js';
 import { type ImportMode, resolveWith, type VmCacheOptions } from './options.js';
 import { MANIFEST_KEY } from './paths.js';
@@ -49,7 +50,20 @@ export async function importVmCache(options: ImportOptions): Promise<SyncResult>
   );
   const tracker = new ProgressTracker(opts.root);
   if (opts.onProgress) tracker.subscribe(opts.onProgress);
-  const result = startSync(opts, tracker);
+  // Cancelled by the caller's signal only; registered like a sync, so the root's watchers (a
+  // settings page), getSyncProgress and ensureVmCacheAvailable see an import in flight.
+  const abort = new AbortController();
+  const cancel = () => abort.abort();
+  if (rest.signal?.aborted) cancel();
+  else rest.signal?.addEventListener('abort', cancel, { once: true });
+  const result = startSync({ ...opts, signal: abort.signal }, tracker);
+  const done = () => rest.signal?.removeEventListener('abort', cancel);
+  result.then(done, done);
+  registerFlight(flightKey(opts.root, opts.manifestUrl, opts.allArches ? '*' : opts.arch, 'import'), {
+    promise: result,
+    tracker,
+    abort,
+  });
   queueMicrotask(() => tracker.announce());
   return result;
 }

@@ -9,7 +9,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  ensureVmCacheAvailable,
   getCachedManifestPath,
+  getSyncProgress,
   importVmCache,
   manifestArchFor,
   type SyncProgress,
@@ -171,5 +173,28 @@ describe('importVmCache', () => {
       code: 'ERR_IMPORT_SOURCE',
       message: expect.stringContaining(`${key} is missing from ${dir}`),
     });
+  });
+
+  it('is in flight like a sync: the root shows it, and ensureVmCacheAvailable waits for it', async () => {
+    const { dir } = await mirror(['a']);
+    const root = await tempRoot();
+    const held = await lockRoot(root);
+    let waiting: () => void = () => {};
+    const atLock = new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
+    const imported = importVmCache({
+      from: dir,
+      root,
+      onProgress: (p) => p.phase === 'waiting-for-lock' && waiting(),
+    });
+    await atLock;
+    expect(getSyncProgress(root)?.phase).toBe('waiting-for-lock');
+    // Nothing listens there: it can only succeed by waiting for the import and finding the cache complete.
+    const available = ensureVmCacheAvailable({ root, manifestUrl: 'http://127.0.0.1:9/vm/manifest.json' });
+    await held.release();
+    await imported;
+    expect(await available).toMatchObject({ downloaded: [], skipped: true });
+    expect(getSyncProgress(root)).toBeUndefined();
   });
 });
