@@ -1,6 +1,7 @@
 // Shared test plumbing: temp roots, a counting fetchImpl around the real
 // fetch, the artifact server with small generated artifacts, child processes.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -138,4 +139,13 @@ export async function smallDisk(sizeMiB: number): Promise<string | undefined> {
     await rm(dir, { recursive: true, force: true });
   });
   return dir;
+}
+
+/** Reproducible bytes that look random (sha256 in counter mode): the same `seed` gives the same bytes. */
+export function seededBytes(size: number, seed: string): Buffer {
+  const out = Buffer.alloc(size);
+  for (let i = 0, off = 0; off < size; i++, off += 32) {
+    createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
+  }
+  return out;
 }

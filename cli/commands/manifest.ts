@@ -115,7 +115,7 @@ async function buildCommand(argv: string[], io: Io): Promise<number> {
       const file = resolveKeyPath(dir, e.key);
       agent.tarballs[e.arch] = bool(values, 'no-chunk-index')
         ? { key: e.key, ...(await hashFile(file)) }
-        : await indexTarball(dir, e.key);
+        : await indexTarball(dir, e.key, file);
       const { sha256, sizeBytes } = agent.tarballs[e.arch]!;
       if (!out.json) io.stderr.write(`  ${e.key}  ${formatBytes(sizeBytes)}  sha256 ${sha256}\n`);
     }
@@ -225,8 +225,8 @@ interface TarballEntry {
  * written beside the tarball (`<key>.chunks.json`, published with it) and
  * named in the entry, so the manifest's signature covers it.
  */
-async function indexTarball(dir: string, key: string): Promise<TarballEntry> {
-  const index = await buildChunkIndex(createReadStream(resolveKeyPath(dir, key), { highWaterMark: 1 << 20 }));
+async function indexTarball(dir: string, key: string, file: string): Promise<TarballEntry> {
+  const index = await buildChunkIndex(createReadStream(file, { highWaterMark: 1 << 20 }));
   const text = serializeChunkIndex(index);
   const indexKey = `${key}${CHUNK_INDEX_SUFFIX}`;
   await writeFileAtomic(resolveKeyPath(dir, indexKey), text);

@@ -92,11 +92,7 @@ export function sourceTransport(source: ImportSource): Transport {
       ? url.slice(base.length).split('/').map(decodeURIComponent).join('/')
       : '';
     const size = key ? await source.size(key) : undefined;
-    if (size === undefined) {
-      throw new ImportSourceError(
-        `import: ${key || url} is missing from ${source.label}; nothing was imported`,
-      );
-    }
+    if (size === undefined) throw missingFrom(source, key || url);
     const stream = source.stream(key, request.signal);
     return {
       status: 200,
@@ -106,6 +102,11 @@ export function sourceTransport(source: ImportSource): Transport {
       cancel: () => stream.destroy(),
     };
   };
+}
+
+/** A file the import needs and its source lacks. */
+export function missingFrom(source: ImportSource, what: string): ImportSourceError {
+  return new ImportSourceError(`import: ${what} is missing from ${source.label}; nothing was imported`);
 }
 
 /** A read that fails is the source's fault (a pulled USB stick), not the network's. */

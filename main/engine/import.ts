@@ -6,13 +6,11 @@
 // an import is all or nothing: a corrupt or incomplete one changes nothing.
 import type { SyncResult } from '../../contract/status.js';
 import { ImportSourceError, Sha256MismatchError } from './errors.js';
-import { type ImportSource, openImportSource, sourceTransport } from './import-source.js';
-import { flightKey, registerFlight } from './inflight.js';
+import { type ImportSource, missingFrom, openImportSource, sourceTransport } from './import-source.js';
+import { flightKey, startFlight } from './inflight.js';
 import type { SelectedArtifact } from './manifest.js';
 import { type ImportMode, resolveWith, type VmCacheOptions } from './options.js';
 import { MANIFEST_KEY } from './paths.js';
-import { ProgressTracker } from './progress.js';
-import { startSync } from './sync.js';
 
 /** The sync's options that mean something for an import; the source replaces the URL and the network. */
 export interface ImportOptions
@@ -48,24 +46,10 @@ export async function importVmCache(options: ImportOptions): Promise<SyncResult>
     sourceTransport(source),
     importMode(source),
   );
-  const tracker = new ProgressTracker(opts.root);
-  if (opts.onProgress) tracker.subscribe(opts.onProgress);
-  // Cancelled by the caller's signal only; registered like a sync, so the root's watchers (a
-  // settings page), getSyncProgress and ensureVmCacheAvailable see an import in flight.
-  const abort = new AbortController();
-  const cancel = () => abort.abort();
-  if (rest.signal?.aborted) cancel();
-  else rest.signal?.addEventListener('abort', cancel, { once: true });
-  const result = startSync({ ...opts, signal: abort.signal }, tracker);
-  const done = () => rest.signal?.removeEventListener('abort', cancel);
-  result.then(done, done);
-  registerFlight(flightKey(opts.root, opts.manifestUrl, opts.allArches ? '*' : opts.arch, 'import'), {
-    promise: result,
-    tracker,
-    abort,
-  });
-  queueMicrotask(() => tracker.announce());
-  return result;
+  // Registered like a sync: the root's watchers (a settings page), getSyncProgress and
+  // ensureVmCacheAvailable see an import in flight. Only the caller's signal cancels it.
+  const key = flightKey(opts.root, opts.manifestUrl, opts.allArches ? '*' : opts.arch, 'import');
+  return startFlight(key, opts, rest.signal);
 }
 
 function importMode(source: ImportSource): ImportMode {
@@ -82,11 +66,7 @@ function importMode(source: ImportSource): ImportMode {
     async preflight(artifacts: SelectedArtifact[]) {
       for (const a of artifacts) {
         const size = await source.size(a.key);
-        if (size === undefined) {
-          throw new ImportSourceError(
-            `import: ${a.key} is missing from ${source.label}; nothing was imported`,
-          );
-        }
+        if (size === undefined) throw missingFrom(source, a.key);
         if (size !== a.sizeBytes) {
           throw mismatch(a, `the import holds ${size} bytes where the manifest declares ${a.sizeBytes}`);
         }

@@ -3,14 +3,12 @@
 import { createHash } from 'node:crypto';
 import type { SyncResult } from '../../contract/status.js';
 import { manifestArchFor } from './arch.js';
-import { findFlight, flightKey, flightsForRoot, registerFlight } from './inflight.js';
+import { findFlight, flightKey, flightsForRoot, linkAbort, startFlight } from './inflight.js';
 import { readCachedManifestFile, vouchedArches } from './local-state.js';
 import { selectArtifacts } from './manifest.js';
 import { type ResolvedOptions, resolveOptions, type VmCacheOptions } from './options.js';
 import { cacheDir, defaultRoot, getCachedManifestPath } from './paths.js';
 import { planArtifacts } from './plan.js';
-import { ProgressTracker } from './progress.js';
-import { startSync } from './sync.js';
 
 export type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/progress.js';
 export type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
@@ -76,18 +74,7 @@ export function ensureVmCacheSynced(options: VmCacheOptions = {}): Promise<SyncR
     linkAbort(options.signal, existing.abort, existing.promise);
     return existing.promise;
   }
-  const abort = new AbortController();
-  if (options.signal?.aborted) abort.abort();
-  const tracker = new ProgressTracker(opts.root);
-  if (opts.onProgress) tracker.subscribe(opts.onProgress);
-  const promise = startSync({ ...opts, signal: abort.signal }, tracker);
-  // An app that fires the launch sync and forgets it must not crash on an
-  // unhandled rejection; callers that await still see the error.
-  promise.catch(() => {});
-  linkAbort(options.signal, abort, promise);
-  registerFlight(key, { promise, tracker, abort });
-  queueMicrotask(() => tracker.announce());
-  return promise;
+  return startFlight(key, opts, options.signal);
 }
 
 function trustOf(opts: ResolvedOptions): string {
@@ -97,23 +84,6 @@ function trustOf(opts: ResolvedOptions): string {
         .digest('hex')
     : 'unsigned';
   return `${key}:${opts.allowInsecureHttp ? 'http-ok' : 'https'}`;
-}
-
-/** Aborting `signal` aborts `target`; the link is dropped when `until` settles. */
-function linkAbort(
-  signal: AbortSignal | undefined,
-  target: AbortController,
-  until: Promise<unknown> | undefined,
-): void {
-  if (!signal) return;
-  if (signal.aborted) {
-    target.abort();
-    return;
-  }
-  const onAbort = () => target.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  const drop = () => signal.removeEventListener('abort', onAbort);
-  until?.then(drop, drop);
 }
 
 /** Same as ensureVmCacheSynced; meant for app launch (fire and forget is safe). */

@@ -3,7 +3,9 @@
 // current state of a root's sync and follow it.
 import type { ProgressListener, SyncProgress } from '../../contract/progress.js';
 import type { SyncResult } from '../../contract/status.js';
-import type { ProgressTracker } from './progress.js';
+import type { ResolvedOptions } from './options.js';
+import { ProgressTracker } from './progress.js';
+import { startSync } from './sync.js';
 
 interface InFlight {
   promise: Promise<SyncResult>;
@@ -100,4 +102,46 @@ function addWatcher<T>(map: Map<string, Set<T>>, root: string, watcher: T): () =
     set.delete(watcher);
     if (set.size === 0 && map.get(root) === set) map.delete(root);
   };
+}
+
+/**
+ * Runs `opts` through the pipeline as the flight `key`: its own tracker (the
+ * first event right after the call), cancelled by the caller's signal, and
+ * registered so the root's watchers and later callers find it. A sync and an
+ * import start alike.
+ */
+export function startFlight(
+  key: string,
+  opts: ResolvedOptions,
+  signal: AbortSignal | undefined,
+): Promise<SyncResult> {
+  const abort = new AbortController();
+  if (signal?.aborted) abort.abort();
+  const tracker = new ProgressTracker(opts.root);
+  if (opts.onProgress) tracker.subscribe(opts.onProgress);
+  const promise = startSync({ ...opts, signal: abort.signal }, tracker);
+  // An app that fires the launch sync and forgets it must not crash on an
+  // unhandled rejection; callers that await still see the error.
+  promise.catch(() => {});
+  linkAbort(signal, abort, promise);
+  registerFlight(key, { promise, tracker, abort });
+  queueMicrotask(() => tracker.announce());
+  return promise;
+}
+
+/** Aborting `signal` aborts `target`; the link is dropped when `until` settles. */
+export function linkAbort(
+  signal: AbortSignal | undefined,
+  target: AbortController,
+  until: Promise<unknown> | undefined,
+): void {
+  if (!signal) return;
+  if (signal.aborted) {
+    target.abort();
+    return;
+  }
+  const onAbort = () => target.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  const drop = () => signal.removeEventListener('abort', onAbort);
+  until?.then(drop, drop);
 }

@@ -12,15 +12,7 @@ import {
 } from '../../main/engine/chunk-index.js';
 import { CHUNKER_ID, Chunker, DEFAULT_CHUNKER } from '../../main/engine/chunker.js';
 import { parseManifest, selectArtifacts } from '../../main/engine/index.js';
-
-/** Reproducible bytes that look random (sha256 in counter mode). */
-function bytes(size: number, seed: string): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0, off = 0; off < size; i++, off += 32) {
-    createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
-  }
-  return out;
-}
+import { seededBytes } from '../helpers.js';
 
 async function* inPieces(buf: Buffer, size: number): AsyncIterable<Uint8Array> {
   for (let off = 0; off < buf.length; off += size) yield buf.subarray(off, off + size);
@@ -31,7 +23,7 @@ const MiB = 1 << 20;
 
 describe('the chunker', () => {
   it('cuts the same bytes at the same places however they are split', async () => {
-    const data = bytes(4 * MiB, 'split');
+    const data = seededBytes(4 * MiB, 'split');
     const whole = await index(data, data.length);
     for (const piece of [1, 4093, 65_536]) {
       const small = piece === 1 ? data.subarray(0, 600_000) : data;
@@ -43,7 +35,7 @@ describe('the chunker', () => {
   });
 
   it('keeps every chunk between min and max (the last may be short) and averages near avg', async () => {
-    const data = bytes(16 * MiB, 'bounds');
+    const data = seededBytes(16 * MiB, 'bounds');
     const { chunks, sizeBytes, sha256 } = await index(data);
     expect(sizeBytes).toBe(data.length);
     expect(sha256).toBe(createHash('sha256').update(data).digest('hex'));
@@ -59,10 +51,10 @@ describe('the chunker', () => {
   });
 
   it('finds the chunks again after an insertion and a deletion: only those around the edits change', async () => {
-    const old = bytes(16 * MiB, 'edit');
+    const old = seededBytes(16 * MiB, 'edit');
     const edited = Buffer.concat([
       old.subarray(0, 3 * MiB),
-      bytes(1000, 'inserted'),
+      seededBytes(1000, 'inserted'),
       old.subarray(3 * MiB, 9 * MiB),
       old.subarray(9 * MiB + 5000),
     ]);
@@ -81,7 +73,7 @@ describe('the chunker', () => {
 
 describe('the chunk index', () => {
   it('round-trips, stays well under 1 % of the tarball, and its lengths add up', async () => {
-    const data = bytes(8 * MiB, 'index');
+    const data = seededBytes(8 * MiB, 'index');
     const built = await index(data);
     const text = serializeChunkIndex(built);
     expect(text.length / data.length).toBeLessThan(0.01);
@@ -91,7 +83,7 @@ describe('the chunk index', () => {
   });
 
   it('refuses an index that does not fit its tarball, with what to expect', async () => {
-    const data = bytes(2 * MiB, 'hostile');
+    const data = seededBytes(2 * MiB, 'hostile');
     const built = await index(data);
     const doc = JSON.parse(serializeChunkIndex(built)) as {
       chunker: { id: string; max: number };

@@ -8,14 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { buildChunkIndex } from '../../main/engine/chunk-index.js';
 import { DEFAULT_CHUNKER } from '../../main/engine/chunker.js';
 import { type DeltaPlan, indexLocalFiles, planDelta } from '../../main/engine/delta-plan.js';
-import { tempRoot } from '../helpers.js';
+import { seededBytes, tempRoot } from '../helpers.js';
 
-function bytes(size: number, seed: string): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0, off = 0; off < size; i++, off += 32)
-    createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
-  return out;
-}
 async function* once(buf: Buffer): AsyncIterable<Uint8Array> {
   yield buf;
 }
@@ -42,12 +36,12 @@ async function apply(plan: DeltaPlan, server: Buffer, size: number): Promise<Buf
 describe('planDelta', () => {
   it('copies what the old version holds, fetches the rest, and rebuilds the new tarball exactly', async () => {
     const dir = await tempRoot();
-    const old = bytes(12 * MiB, 'old');
+    const old = seededBytes(12 * MiB, 'old');
     const next = Buffer.concat([
       old.subarray(0, 2 * MiB),
-      bytes(300_000, 'new'),
+      seededBytes(300_000, 'new'),
       old.subarray(2 * MiB + 100_000, 10 * MiB),
-      bytes(MiB, 'tail'),
+      seededBytes(MiB, 'tail'),
     ]);
     const oldFile = path.join(dir, 'agent-1.tar.gz');
     await writeFile(oldFile, old);
@@ -67,7 +61,7 @@ describe('planDelta', () => {
   });
 
   it('fetches everything when nothing local matches, in one range', async () => {
-    const index = await buildChunkIndex(once(bytes(3 * MiB, 'alone')));
+    const index = await buildChunkIndex(once(seededBytes(3 * MiB, 'alone')));
     const plan = planDelta(index, new Map());
     expect(plan).toMatchObject({ reuse: [], fetch: [{ offset: 0, length: 3 * MiB }], reusedBytes: 0 });
   });

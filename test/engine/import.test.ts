@@ -46,6 +46,27 @@ async function mirror(agents: string[]): Promise<{ dir: string; bytes: Map<strin
   return { dir, bytes };
 }
 
+/** An import of one tarball into a root whose lock another holder has; `atLock` settles when it waits. */
+async function importBehindLock() {
+  const { dir } = await mirror(['a']);
+  const root = await tempRoot();
+  const held = await lockRoot(root);
+  const phases: string[] = [];
+  let waiting: () => void = () => {};
+  const atLock = new Promise<void>((resolve) => {
+    waiting = resolve;
+  });
+  const imported = importVmCache({
+    from: dir,
+    root,
+    onProgress: (p) => {
+      phases.push(p.phase);
+      if (p.phase === 'waiting-for-lock') waiting();
+    },
+  });
+  return { root, held, imported, phases, atLock };
+}
+
 describe('importVmCache', () => {
   it('reports progress as a sync does and commits the manifest after the tarballs', async () => {
     const { dir, bytes } = await mirror(['a', 'b']);
@@ -101,23 +122,8 @@ describe('importVmCache', () => {
   });
 
   it('waits for the cache lock like a sync, and says so', async () => {
-    const { dir } = await mirror(['a']);
-    const root = await tempRoot();
-    const held = await lockRoot(root);
-    const phases: string[] = [];
-    let waited: () => void = () => {};
-    const waiting = new Promise<void>((resolve) => {
-      waited = resolve;
-    });
-    const imported = importVmCache({
-      from: dir,
-      root,
-      onProgress: (p) => {
-        phases.push(p.phase);
-        if (p.phase === 'waiting-for-lock') waited();
-      },
-    });
-    await waiting;
+    const { root, held, imported, phases, atLock } = await importBehindLock();
+    await atLock;
     expect(existsSync(getCachedManifestPath(root))).toBe(false);
     await held.release();
     await imported;
@@ -176,18 +182,7 @@ describe('importVmCache', () => {
   });
 
   it('is in flight like a sync: the root shows it, and ensureVmCacheAvailable waits for it', async () => {
-    const { dir } = await mirror(['a']);
-    const root = await tempRoot();
-    const held = await lockRoot(root);
-    let waiting: () => void = () => {};
-    const atLock = new Promise<void>((resolve) => {
-      waiting = resolve;
-    });
-    const imported = importVmCache({
-      from: dir,
-      root,
-      onProgress: (p) => p.phase === 'waiting-for-lock' && waiting(),
-    });
+    const { root, held, imported, atLock } = await importBehindLock();
     await atLock;
     expect(getSyncProgress(root)?.phase).toBe('waiting-for-lock');
     // Nothing listens there: it can only succeed by waiting for the import and finding the cache complete.
