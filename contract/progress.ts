@@ -30,6 +30,19 @@ export type ArtifactState = z.infer<typeof ArtifactStateSchema>;
 
 const bytes = z.number().int().nonnegative();
 
+/**
+ * A tarball built from chunks already on disk (a delta update): how much of it
+ * is copied from local files, how much comes over the network, and how much
+ * of the copy is done. `fallback` says why it is downloaded whole after all.
+ */
+export const DeltaProgressSchema = z.object({
+  reuseBytes: bytes,
+  fetchBytes: bytes,
+  reusedBytes: bytes,
+  fallback: z.string().optional(),
+});
+export type DeltaProgress = z.infer<typeof DeltaProgressSchema>;
+
 export const ArtifactProgressSchema = z.object({
   key: z.string(),
   agent: z.string(),
@@ -41,6 +54,8 @@ export const ArtifactProgressSchema = z.object({
   state: ArtifactStateSchema,
   attempt: z.number().int().nonnegative(),
   error: ErrorInfoSchema.optional(),
+  /** Set when the tarball is built from local chunks (or was meant to be): see DeltaProgressSchema. */
+  delta: DeltaProgressSchema.optional(),
 });
 export type ArtifactProgress = z.infer<typeof ArtifactProgressSchema>;
 

@@ -13,6 +13,11 @@ import { MAX_ARTIFACT_BYTES } from './manifest.js';
 export const CHUNK_INDEX_FORMAT = 'vm-cache-chunk-index/1';
 /** `manifest build` publishes a tarball's index beside it, under its key plus this. */
 export const CHUNK_INDEX_SUFFIX = '.chunks.json';
+/**
+ * The largest chunk an index may declare. A delta update holds one chunk in
+ * memory while it checks it, so a hostile "maximum" of a gigabyte is refused.
+ */
+export const MAX_CHUNK_BYTES = 4 << 20;
 
 export interface Chunk {
   offset: number;
@@ -46,7 +51,7 @@ const IndexDocSchema = z.object({
 
 /** Cuts `source` into chunks and hashes each, and the whole, in one pass. */
 export async function buildChunkIndex(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   params: ChunkerParams = DEFAULT_CHUNKER,
 ): Promise<ChunkIndex> {
   const chunker = new Chunker(params);
@@ -102,8 +107,7 @@ export function parseChunkIndex(
   expected: { sizeBytes: number; sha256: string },
   where: string,
 ): ChunkIndex {
-  const bad = (why: string) =>
-    new ManifestInvalidError(`chunk index ${where} refused: ${why}; the tarball is downloaded whole instead`);
+  const bad = (why: string) => new ManifestInvalidError(`chunk index ${where} refused: ${why}`);
   let doc: z.infer<typeof IndexDocSchema>;
   try {
     doc = IndexDocSchema.parse(JSON.parse(bytes.toString()));
@@ -114,6 +118,8 @@ export function parseChunkIndex(
   if (chunker.id !== CHUNKER_ID) throw bad(`it was cut by ${chunker.id}, not ${CHUNKER_ID}`);
   if (!(chunker.min <= chunker.avg && chunker.avg <= chunker.max))
     throw bad('its chunk sizes are out of order');
+  if (chunker.max > MAX_CHUNK_BYTES)
+    throw bad(`its chunks may be up to ${chunker.max} bytes, over ${MAX_CHUNK_BYTES}`);
   if (doc.sizeBytes !== expected.sizeBytes || doc.sha256 !== expected.sha256) {
     throw bad('it describes another tarball than the manifest names');
   }

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { pruneStoredIndexes } from './chunk-store.js';
 import { installPartial } from './download.js';
 import { fsError } from './errors.js';
 import { sha256Hex } from './hash.js';
@@ -19,7 +20,7 @@ import {
 } from './local-state.js';
 import type { VmManifest } from './manifest.js';
 import { cacheDir, getCachedManifestPath } from './paths.js';
-import { pruneCache, referencedKeys } from './prune.js';
+import { pruneCache, referencedKeys, referencedSha256s } from './prune.js';
 import { rememberAccepted, type TrustedManifest } from './trust.js';
 
 /**
@@ -97,6 +98,8 @@ export async function commitManifest(options: CommitOptions): Promise<string> {
       () => false,
     );
     if (pruned) await writeInstalledKeys(options.root, keep).catch(() => {});
+    // The chunk indexes kept for delta updates follow the tarballs.
+    await pruneStoredIndexes(options.root, referencedSha256s(options.manifest));
   } else {
     await writeInstalledKeys(options.root, [...ledger, ...keep]).catch(() => {});
   }

@@ -1,8 +1,8 @@
 // Planning a delta update (issue #15): which chunks of the new tarball are
 // already on disk (in any local file cut by the same chunker), and which byte
 // ranges must still be fetched. Pure planning over indexes; nothing here
-// reads a chunk's bytes to place them or makes a request. Not yet wired into
-// the sync pipeline.
+// reads a chunk's bytes to place them or makes a request (delta-source.ts
+// gathers the indexes, delta-download.ts places the chunks).
 import { createReadStream } from 'node:fs';
 import { buildChunkIndex, type Chunk, type ChunkIndex } from './chunk-index.js';
 import type { ChunkerParams } from './chunker.js';
@@ -38,14 +38,21 @@ export async function indexLocalFiles(
   signal?: AbortSignal,
 ): Promise<Map<string, LocalChunk>> {
   const found = new Map<string, LocalChunk>();
-  for (const file of files) {
-    const index = await buildChunkIndex(createReadStream(file, { highWaterMark: 1 << 20, signal }), params);
-    for (const c of index.chunks) {
-      const id = identity(c.sha256, c.length);
-      if (!found.has(id)) found.set(id, { file, offset: c.offset, length: c.length });
-    }
-  }
+  for (const file of files) addLocalChunks(found, file, await cutFile(file, params, signal));
   return found;
+}
+
+/** A local file's chunk index, cut as a publisher would cut it. */
+export function cutFile(file: string, params: ChunkerParams, signal?: AbortSignal): Promise<ChunkIndex> {
+  return buildChunkIndex(createReadStream(file, { highWaterMark: 1 << 20, signal }), params);
+}
+
+/** Adds the chunks `index` says `file` holds; a chunk already found elsewhere keeps its first place. */
+export function addLocalChunks(found: Map<string, LocalChunk>, file: string, index: ChunkIndex): void {
+  for (const c of index.chunks) {
+    const id = identity(c.sha256, c.length);
+    if (!found.has(id)) found.set(id, { file, offset: c.offset, length: c.length });
+  }
 }
 
 /**

@@ -262,7 +262,11 @@ function mismatch(ctx: DownloadContext, artifact: SelectedArtifact, detail: stri
     : new Sha256MismatchError(artifact.key, artifact.sha256, detail);
 }
 
-async function openWriter(ctx: DownloadContext, partial: string, offset: number): Promise<PartialFile> {
+export async function openWriter(
+  ctx: DownloadContext,
+  partial: string,
+  offset: number,
+): Promise<PartialFile> {
   try {
     return await openPartialFile(ctx.writer, partial, offset);
   } catch (err) {
@@ -274,7 +278,7 @@ async function openWriter(ctx: DownloadContext, partial: string, offset: number)
  * Renames a verified partial into place, unless that would replace a file, or
  * the run is an import (all or nothing): then it stays staged for the commit.
  */
-async function installOrStage(ctx: DownloadContext, finalPath: string): Promise<DownloadOutcome> {
+export async function installOrStage(ctx: DownloadContext, finalPath: string): Promise<DownloadOutcome> {
   if (ctx.importing || (await statOrUndefined(finalPath))) return 'staged';
   await installPartial(finalPath);
   return 'installed';
@@ -287,7 +291,7 @@ export async function installPartial(finalPath: string): Promise<void> {
   await fsyncDir(path.dirname(finalPath));
 }
 
-async function mkdirFor(finalPath: string): Promise<void> {
+export async function mkdirFor(finalPath: string): Promise<void> {
   try {
     await fs.mkdir(path.dirname(finalPath), { recursive: true });
   } catch (err) {

@@ -7,7 +7,7 @@ import { sha256Hex } from './hash.js';
 import { keyIdentity } from './keys.js';
 import { acquireLock, type HeldLock, type LockOptions, removeDeadLockAttempts } from './lock.js';
 import { type VmManifest, VmManifestSchema } from './manifest.js';
-import { getCachedManifestPath, stateDir } from './paths.js';
+import { chunkStoreDir, getCachedManifestPath, stateDir } from './paths.js';
 
 /** The cached manifest, or undefined when absent or unreadable (then nothing is trusted from it). */
 export async function readCachedManifest(root: string): Promise<VmManifest | undefined> {
@@ -162,6 +162,7 @@ export async function recordInstalling(root: string, keys: Iterable<string>): Pr
 export async function forgetCacheRecords(root: string): Promise<void> {
   for (const file of [lastSyncPath(root), vouchPath(root), ledgerPath(root)])
     await fs.rm(file, { force: true });
+  await fs.rm(chunkStoreDir(root), { recursive: true, force: true });
 }
 
 export interface LastSync {

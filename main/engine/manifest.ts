@@ -55,6 +55,8 @@ export interface SelectedArtifact {
   /** Lower-case hex. */
   sha256: string;
   sizeBytes: number;
+  /** The tarball's published chunk index, for a delta update (issue #15); sha256 in lower case. */
+  chunkIndex?: { key: string; sha256: string; sizeBytes: number };
 }
 
 /**
@@ -197,6 +199,15 @@ export function selectArtifacts(
         key: tarball.key,
         sha256: tarball.sha256.toLowerCase(),
         sizeBytes: tarball.sizeBytes,
+        ...(tarball.chunkIndex
+          ? {
+              chunkIndex: {
+                key: tarball.chunkIndex.key,
+                sha256: tarball.chunkIndex.sha256.toLowerCase(),
+                sizeBytes: tarball.chunkIndex.sizeBytes,
+              },
+            }
+          : {}),
       };
       // Two entries may share a key only if they name the same bytes.
       const seen = byKey.get(keyIdentity(artifact.key));

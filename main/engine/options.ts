@@ -54,6 +54,12 @@ export interface VmCacheOptions {
    */
   writer?: WriterKind;
   /**
+   * Build a new version of a tarball from the chunks of the cached files of
+   * its arch, fetching only the rest, when the manifest names its chunk index.
+   * Default true.
+   */
+  delta?: boolean;
+  /**
    * The publisher's Ed25519 public key (PEM, or the raw key in base64/hex).
    * When set, `<manifest URL>.sig` must verify over the exact manifest bytes.
    */
@@ -79,6 +85,7 @@ export interface ResolvedOptions {
   publicKey: KeyObject | undefined;
   allowInsecureHttp: boolean;
   writer: WriterKind;
+  delta: boolean;
   /** Set when the pipeline runs as an import (import.ts): what differs from a sync from the network. */
   importing: ImportMode | undefined;
 }
@@ -164,6 +171,7 @@ export function resolveWith(
     publicKey: options.publicKey === undefined ? undefined : parsePublicKey(options.publicKey),
     allowInsecureHttp: options.allowInsecureHttp ?? false,
     writer: options.writer === 'plain' ? 'plain' : 'thread',
+    delta: options.delta ?? true,
     importing,
   };
 }

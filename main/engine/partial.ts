@@ -17,6 +17,8 @@ export interface PartialMeta {
   sizeBytes: number;
   etag?: string;
   lastModified?: string;
+  /** A partial built by a delta update: the sha256 of the chunk index it follows. */
+  delta?: string;
 }
 
 export interface ResumePoint {
@@ -67,6 +69,29 @@ export async function findResumePoint(
     return undefined;
   }
   return { offset: st.size, validator, meta };
+}
+
+/**
+ * How many bytes a kept partial of `artifact` holds for a delta update to go
+ * on from (it cuts them back to a chunk boundary), or 0 with the leftovers
+ * removed. A delta partial is made of verified chunks, and a plain one of the
+ * server's bytes for this sha256: either is a prefix of the tarball, and the
+ * whole sha256 is still checked at the end.
+ */
+export async function keptForDelta(finalPath: string, artifact: SelectedArtifact): Promise<number> {
+  const meta = parseMeta(await readSmallRegularFile(partialMetaPath(finalPath), MAX_META_BYTES));
+  const st = await lstatOrUndefined(partialPath(finalPath));
+  if (
+    meta &&
+    st &&
+    isOwnRegularFile(st) &&
+    meta.sha256 === artifact.sha256 &&
+    meta.sizeBytes === artifact.sizeBytes &&
+    st.size <= artifact.sizeBytes
+  )
+    return st.size;
+  await discardPartial(finalPath);
+  return 0;
 }
 
 /** Replaces the sidecar with a new file: a link in its place is removed, never written through. */

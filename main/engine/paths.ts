@@ -34,6 +34,11 @@ export function cacheMarkerPath(root: string): string {
   return path.join(stateDir(root), 'cache-owner.json');
 }
 
+/** The chunk indexes of the cached tarballs, by sha256, kept for delta updates (chunk-store.ts). */
+export function chunkStoreDir(root: string): string {
+  return path.join(stateDir(root), 'chunk-indexes');
+}
+
 export function getCachedManifestPath(root: string = defaultRoot()): string {
   return path.join(root, 'cache', 'vm', 'manifest.json');
 }

@@ -22,6 +22,18 @@ export type ProgressEvent =
     }
   /** Bytes of `key` that came over the network (resumed bytes are reported with the state). */
   | { type: 'bytes'; key: string; bytes: number }
+  /** A delta plan for `key` (what is copied, what is fetched), or why it is downloaded whole after all. */
+  | {
+      type: 'delta';
+      key: string;
+      reuseBytes: number;
+      fetchBytes: number;
+      /** Of reuseBytes, already in place (a resumed partial holds them). */
+      reusedBytes?: number;
+      fallback?: string;
+    }
+  /** Bytes of `key` copied from a local file: placed, but not over the network (the rate leaves them out). */
+  | { type: 'reused'; key: string; bytes: number }
   /** The end: nothing changes after it. */
   | { type: 'finished'; phase: 'done' | 'failed' | 'cancelled'; error?: ErrorInfo };
 
@@ -59,7 +71,17 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent): Redu
       return {
         state: {
           ...state,
-          artifacts: event.artifacts.map((a) => ({ ...a, receivedBytes: 0, state: 'queued', attempt: 0 })),
+          artifacts: event.artifacts.map((a) => ({
+            key: a.key,
+            agent: a.agent,
+            version: a.version,
+            arch: a.arch,
+            sha256: a.sha256,
+            sizeBytes: a.sizeBytes,
+            receivedBytes: 0,
+            state: 'queued',
+            attempt: 0,
+          })),
         },
         urgent: true,
       };
@@ -88,6 +110,21 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent): Redu
         ? same
         : { state: { ...r.state, transferred: state.transferred + event.bytes }, urgent: false };
     }
+    case 'delta':
+      return withArtifact(state, event.key, (a) => {
+        const { reuseBytes, fetchBytes, reusedBytes = 0, fallback } = event;
+        const delta = { reuseBytes, fetchBytes, reusedBytes, ...(fallback ? { fallback } : {}) };
+        return { next: { ...a, delta }, urgent: true };
+      });
+    case 'reused':
+      return withArtifact(state, event.key, (a) => ({
+        next: {
+          ...a,
+          receivedBytes: a.receivedBytes + event.bytes,
+          ...(a.delta ? { delta: { ...a.delta, reusedBytes: a.delta.reusedBytes + event.bytes } } : {}),
+        },
+        urgent: false,
+      }));
     case 'finished':
       return {
         state: {

@@ -59,12 +59,15 @@ export class ProgressTracker {
     const artifacts = state.artifacts.map((a) => ({ ...a }));
     let receivedBytes = 0;
     let totalBytes = 0;
+    // Chunks still to be copied from local files take no network time.
+    let toCopy = 0;
     for (const a of artifacts) {
       receivedBytes += a.receivedBytes;
       totalBytes += a.sizeBytes;
+      if (a.delta && !a.delta.fallback) toCopy += Math.max(0, a.delta.reuseBytes - a.delta.reusedBytes);
     }
     const bytesPerSecond = state.finished ? 0 : this.rate(at);
-    const left = totalBytes - receivedBytes;
+    const left = Math.max(0, totalBytes - receivedBytes - toCopy);
     const etaSeconds = left === 0 ? 0 : bytesPerSecond > 0 ? left / bytesPerSecond : null;
     return {
       root: this.root,
@@ -118,6 +121,19 @@ export class ProgressTracker {
   /** Bytes arrived for `key` over the network. */
   addBytes(key: string, bytes: number): void {
     this.dispatch({ type: 'bytes', key, bytes });
+  }
+
+  /** The delta plan for `key`, or (with `fallback`) why it is downloaded whole. */
+  delta(
+    key: string,
+    plan: { reuseBytes: number; fetchBytes: number; reusedBytes?: number; fallback?: string },
+  ): void {
+    this.dispatch({ type: 'delta', key, ...plan });
+  }
+
+  /** Bytes of `key` copied from a local file. */
+  addReused(key: string, bytes: number): void {
+    this.dispatch({ type: 'reused', key, bytes });
   }
 
   /** Ends the sync: one final event, then silence. */

@@ -23,6 +23,14 @@ export function referencedKeys(manifest: VmManifest): Set<string> {
   return keys;
 }
 
+/** The sha256 of every tarball `manifest` names, any arch, lower case. */
+export function referencedSha256s(manifest: VmManifest): Set<string> {
+  const shas = new Set<string>();
+  for (const agent of Object.values(manifest.agents))
+    for (const tarball of Object.values(agent.tarballs)) shas.add(String(tarball.sha256).toLowerCase());
+  return shas;
+}
+
 /**
  * Where the kept files really are. A file reached by another path (two links
  * to one folder, the walk enters it once) is still one of them.

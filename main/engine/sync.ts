@@ -5,6 +5,8 @@ import path from 'node:path';
 import type { SyncResult } from '../../contract/status.js';
 import { statOrUndefined } from './atomic.js';
 import { commitManifest, installStaged } from './commit.js';
+import { downloadDelta } from './delta-download.js';
+import { type DeltaSource, keepIndexOf, prepareDelta } from './delta-source.js';
 import { assertDiskSpace, marginFor } from './diskspace.js';
 import { type DownloadOutcome, downloadArtifact } from './download.js';
 import {
@@ -116,7 +118,7 @@ async function runSync(
     let staged: string[] = [];
     if (toDownload.length > 0) {
       progress.setPhase('downloading');
-      staged = await runPool(toDownload, opts, progress, downloaded, started);
+      staged = await runPool(toDownload, opts, progress, downloaded, started, cached?.manifest);
     }
 
     progress.setPhase('finalizing');
@@ -252,6 +254,7 @@ async function runPool(
   progress: ProgressTracker,
   downloaded: Set<string>,
   started: string[],
+  cached: VmManifest | undefined,
 ): Promise<string[]> {
   const stopOthers = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stopOthers.signal]) : stopOthers.signal;
@@ -273,8 +276,17 @@ async function runPool(
     for (let plan = queue.shift(); plan && firstError === undefined; plan = queue.shift()) {
       try {
         started.push(plan.path);
-        if ((await downloadWithRetries(ctx, plan, opts, progress)) === 'staged') staged.push(plan.path);
+        const delta = await prepareDelta(opts, plan.artifact, ctx.artifactRoot, cached);
+        if (typeof delta === 'string') {
+          const { sizeBytes } = plan.artifact;
+          progress.delta(plan.artifact.key, { reuseBytes: 0, fetchBytes: sizeBytes, fallback: delta });
+        }
+        const source = typeof delta === 'string' ? undefined : delta;
+        if ((await downloadWithRetries(ctx, plan, opts, progress, source)) === 'staged')
+          staged.push(plan.path);
         downloaded.add(plan.artifact.key);
+        // Downloaded whole: its index is kept for the next update, so that one need not cut this file.
+        if (!source) await keepIndexOf(opts, plan.artifact, ctx.artifactRoot);
       } catch (err) {
         firstError ??= err;
         stopOthers.abort();
@@ -295,15 +307,24 @@ async function downloadWithRetries(
   plan: ArtifactPlan,
   opts: ResolvedOptions,
   progress: ProgressTracker,
+  source: DeltaSource | undefined,
 ): Promise<DownloadOutcome> {
   const { artifact } = plan;
+  let delta = source;
   const errorInfo = (err: unknown) => ({
     error: { code: (err as VmCacheError).code, message: (err as VmCacheError).message },
   });
   try {
     return await withRetries(
-      (attempt) => {
+      async (attempt) => {
         if (attempt > 1) progress.setAttempt(attempt);
+        if (delta) {
+          const outcome = await downloadDelta(ctx, artifact, plan.path, attempt, delta, opts.concurrency);
+          if (typeof outcome === 'string') return outcome;
+          // The plan cannot work (the server ignores Range, bytes that do not match the index): whole, from here on.
+          delta = undefined;
+          progress.delta(artifact.key, { reuseBytes: 0, fetchBytes: artifact.sizeBytes, ...outcome });
+        }
         return downloadArtifact(ctx, artifact, plan.path, attempt);
       },
       opts.retryPolicy,

@@ -1,0 +1,239 @@
+// Delta updates through the sync pipeline, against the artifact server over a
+// real socket: a new version is built from the cached one's chunks and only
+// the changed ranges are fetched; everything that cannot work (no Range, a
+// hostile index, a local file changed since it was indexed) still ends in the
+// right bytes.
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { indexLocalFiles, planDelta } from '../../main/engine/delta-plan.js';
+import { ensureVmCacheSynced, type SyncProgress, serializeChunkIndex } from '../../main/engine/index.js';
+import { listFiles, server, tempRoot } from '../helpers.js';
+import { indexOf, publish, release, sha256, twoVersions } from './delta-fixtures.js';
+
+async function setUp() {
+  const dir = await tempRoot();
+  const root = await tempRoot();
+  const { v1, v2 } = twoVersions();
+  const r1 = await release('1', v1);
+  const r2 = await release('2', v2);
+  await publish(dir, r1, 1);
+  const s = await server({ dir });
+  await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl });
+  return { dir, root, s, r1, r2 };
+}
+
+function sync(root: string, manifestUrl: string, events: SyncProgress[] = [], extra = {}) {
+  return ensureVmCacheSynced({ root, manifestUrl, onProgress: (p) => events.push(p), ...extra });
+}
+
+/** What the ideal plan fetches: the chunks of v2 that v1 does not hold, merged as the engine merges. */
+async function idealFetch(v1: Buffer, v2: Buffer, dir: string): Promise<number> {
+  const file = path.join(dir, 'v1.bin');
+  await writeFile(file, v1);
+  const index = await indexOf(v2);
+  const plan = planDelta(index, await indexLocalFiles([file], index.chunker));
+  return plan.fetchBytes;
+}
+
+describe('delta update', () => {
+  it('builds v2 from v1 fetching only the missing ranges; the result verifies and v1 is pruned after', async () => {
+    const { dir, root, s, r1, r2 } = await setUp();
+    expect(s.bytesServed(r1.key)).toBe(r1.bytes.length);
+    await publish(dir, r2, 2);
+    const events: SyncProgress[] = [];
+    const result = await sync(root, s.manifestUrl, events);
+    expect(result.downloaded).toEqual([r2.key]);
+
+    const placed = await readFile(path.join(root, 'cache', r2.key));
+    expect(sha256(placed)).toBe(sha256(r2.bytes));
+    expect(existsSync(path.join(root, 'cache', r1.key))).toBe(false);
+
+    const fetched = s.bytesServed(r2.key);
+    const ideal = await idealFetch(r1.bytes, r2.bytes, await tempRoot());
+    expect(fetched).toBe(ideal);
+    // About 5 % of v2 changed: well under a fifth of it comes over the network.
+    expect(fetched).toBeLessThan(r2.bytes.length * 0.15);
+    expect(fetched).toBeGreaterThan(0);
+    // Every request for v2's tarball asked for a single range.
+    const asked = s.requests.filter((r) => r.path === r2.key);
+    expect(asked.length).toBeGreaterThan(1);
+    for (const r of asked) expect(r.range).toMatch(/^bytes=\d+-\d+$/);
+
+    const last = events.at(-1)!;
+    const a = last.artifacts.find((x) => x.key === r2.key)!;
+    expect(a.delta).toMatchObject({ fetchBytes: fetched, reuseBytes: r2.bytes.length - fetched });
+    expect(a.delta!.reusedBytes).toBe(a.delta!.reuseBytes);
+    expect(a.delta!.fallback).toBeUndefined();
+    expect(last.phase).toBe('done');
+
+    // The index of what the cache holds is kept for the next update; v1's went with v1.
+    const kept = await readdir(path.join(root, 'state', 'chunk-indexes'));
+    expect(kept).toEqual([`${sha256(r2.bytes)}.json`]);
+  });
+
+  it('a first install fetches no chunk index (nothing to reuse), then keeps it for the next update', async () => {
+    const dir = await tempRoot();
+    const root = await tempRoot();
+    const r1 = await release('1', twoVersions().v1);
+    await publish(dir, r1, 1);
+    const s = await server({ dir });
+    await sync(root, s.manifestUrl);
+    const indexRequests = s.requests.filter((r) => r.path.endsWith('.chunks.json'));
+    // Fetched once, after the tarball: for the next update, not for this one.
+    expect(indexRequests).toHaveLength(1);
+    expect(s.requests.findIndex((r) => r.path.endsWith('.chunks.json'))).toBeGreaterThan(
+      s.requests.findIndex((r) => r.path === r1.key),
+    );
+    expect(await readdir(path.join(root, 'state', 'chunk-indexes'))).toEqual([`${sha256(r1.bytes)}.json`]);
+  });
+
+  it('a cache from before delta updates (no kept index) cuts the cached file itself and still reuses it', async () => {
+    const { dir, root, s, r2 } = await setUp();
+    const { rm } = await import('node:fs/promises');
+    await rm(path.join(root, 'state', 'chunk-indexes'), { recursive: true });
+    await publish(dir, r2, 2);
+    await sync(root, s.manifestUrl);
+    expect(sha256(await readFile(path.join(root, 'cache', r2.key)))).toBe(sha256(r2.bytes));
+    expect(s.bytesServed(r2.key)).toBeLessThan(r2.bytes.length * 0.15);
+  });
+
+  it('with delta: false, or a manifest without an index, the tarball is downloaded whole', async () => {
+    const { dir, root, s, r2 } = await setUp();
+    await publish(dir, r2, 2);
+    await sync(root, s.manifestUrl, [], { delta: false });
+    expect(s.bytesServed(r2.key)).toBe(r2.bytes.length);
+
+    const other = await setUp();
+    await publish(other.dir, { ...other.r2, noIndex: true }, 2);
+    await sync(other.root, other.s.manifestUrl);
+    expect(other.s.bytesServed(other.r2.key)).toBe(other.r2.bytes.length);
+  });
+
+  it('a server that ignores Range: the delta gives way to one whole download, and says why', async () => {
+    const { dir, root, s, r2 } = await setUp();
+    await publish(dir, r2, 2);
+    s.setFault(r2.key, { ignoreRange: true });
+    const events: SyncProgress[] = [];
+    await sync(root, s.manifestUrl, events);
+    expect(sha256(await readFile(path.join(root, 'cache', r2.key)))).toBe(sha256(r2.bytes));
+    const a = events.at(-1)!.artifacts.find((x) => x.key === r2.key)!;
+    expect(a.delta?.fallback).toMatch(/does not answer byte ranges/);
+    // The one range request's answer was cut off early, then one whole body.
+    const whole = s.requests.filter((r) => r.path === r2.key && r.range === undefined);
+    expect(whole).toHaveLength(1);
+    expect(s.bytesServed(r2.key)).toBeLessThan(r2.bytes.length * 2);
+  });
+
+  it('a cached file changed since it was indexed: its bad chunks come from the server instead', async () => {
+    const { dir, root, s, r1, r2 } = await setUp();
+    const file = path.join(root, 'cache', r1.key);
+    const damaged = Buffer.from(await readFile(file));
+    for (let at = 0; at < damaged.length; at += 1 << 20) damaged.writeUInt8(damaged.readUInt8(at) ^ 0xff, at);
+    await writeFile(file, damaged);
+    await publish(dir, r2, 2);
+    await sync(root, s.manifestUrl);
+    expect(sha256(await readFile(path.join(root, 'cache', r2.key)))).toBe(sha256(r2.bytes));
+    const ideal = await idealFetch(r1.bytes, r2.bytes, await tempRoot());
+    // The six damaged chunks (at most 256 KiB each) on top of the plan.
+    expect(s.bytesServed(r2.key)).toBeGreaterThan(ideal);
+    expect(s.bytesServed(r2.key)).toBeLessThanOrEqual(ideal + 6 * (256 << 10));
+  });
+});
+
+describe('a hostile or broken chunk index', () => {
+  /** Publishes v2 with `doctor` applied to its index text; the manifest names the doctored bytes. */
+  async function withIndex(doctor: (text: string) => string) {
+    const env = await setUp();
+    await publish(env.dir, { ...env.r2, indexText: doctor(env.r2.indexText) }, 2);
+    const events: SyncProgress[] = [];
+    await sync(env.root, env.s.manifestUrl, events);
+    const placed = await readFile(path.join(env.root, 'cache', env.r2.key));
+    expect(sha256(placed)).toBe(sha256(env.r2.bytes));
+    const a = events.at(-1)!.artifacts.find((x) => x.key === env.r2.key)!;
+    // Nothing written outside the root's own folders.
+    expect((await listFiles(env.root)).every((f) => f.startsWith('cache/') || f.startsWith('state/'))).toBe(
+      true,
+    );
+    return { ...env, fallback: a.delta?.fallback };
+  }
+
+  const edit = (
+    text: string,
+    change: (doc: { chunks: [number, string][]; chunker: { max: number } }) => void,
+  ) => {
+    const doc = JSON.parse(text);
+    change(doc);
+    return `${JSON.stringify(doc)}\n`;
+  };
+
+  it('lengths that do not add up to the tarball: refused, downloaded whole', async () => {
+    const { fallback, s, r2 } = await withIndex((t) =>
+      edit(t, (d) => {
+        d.chunks[3]![0] += 1;
+      }),
+    );
+    expect(fallback).toMatch(/chunks add up to/);
+    expect(s.bytesServed(r2.key)).toBe(r2.bytes.length);
+  });
+
+  it('a chunk over the maximum, and a maximum of a gigabyte: refused', async () => {
+    const a = await withIndex((t) =>
+      edit(t, (d) => {
+        // The first six chunks (about 384 KiB) listed as one.
+        const merged = d.chunks.slice(0, 6).reduce((n, [length]) => n + length, 0);
+        d.chunks.splice(0, 6, [merged, d.chunks[0]![1]]);
+      }),
+    );
+    expect(a.fallback).toMatch(/over its maximum of 262144/);
+    const b = await withIndex((t) =>
+      edit(t, (d) => {
+        d.chunker.max = 1 << 30;
+      }),
+    );
+    expect(b.fallback).toMatch(/up to 1073741824 bytes/);
+  });
+
+  it('a chunk sha256 that does not match the bytes: caught when fetched, downloaded whole', async () => {
+    const { fallback } = await withIndex((t) =>
+      edit(t, (d) => {
+        // The rewritten region is fetched: lie about the chunk that begins it.
+        let end = 0;
+        const i = d.chunks.findIndex(([length]) => {
+          end += length;
+          return end > (1 << 20) + (64 << 10);
+        });
+        d.chunks[i]![1] = '0'.repeat(64);
+      }),
+    );
+    expect(fallback).toMatch(/do not match its chunk index/);
+  });
+
+  it('chunks listed in another order (each sha256 real): the result fails the whole sha256, downloaded whole', async () => {
+    const { fallback } = await withIndex((t) =>
+      edit(t, (d) => {
+        const a = d.chunks[0]!;
+        d.chunks[0] = d.chunks[1]!;
+        d.chunks[1] = a;
+      }),
+    );
+    expect(fallback).toMatch(/put together have sha256/);
+  });
+
+  it('index bytes that do not match the manifest: not used', async () => {
+    const env = await setUp();
+    await publish(env.dir, env.r2, 2);
+    // The manifest names the real index; the server sends another one.
+    await writeFile(
+      path.join(env.dir, `${env.r2.key}.chunks.json`),
+      serializeChunkIndex(await indexOf(env.r1.bytes)),
+    );
+    const events: SyncProgress[] = [];
+    await sync(env.root, env.s.manifestUrl, events);
+    expect(sha256(await readFile(path.join(env.root, 'cache', env.r2.key)))).toBe(sha256(env.r2.bytes));
+    const a = events.at(-1)!.artifacts.find((x) => x.key === env.r2.key)!;
+    expect(a.delta?.fallback).toMatch(/chunk index .* (refused|could not be fetched)/);
+    expect(env.s.bytesServed(env.r2.key)).toBe(env.r2.bytes.length);
+  });
+});
