@@ -24,6 +24,16 @@ export {
   serializeChunkIndex,
 } from './chunk-index.js';
 export { commitManifest } from './commit.js';
+// For publishing tools (manifest build --previous): the plan a client would make, and when it gives up.
+export {
+  addLocalChunks,
+  cutFile,
+  type DeltaPlan,
+  indexLocalFiles,
+  type LocalChunk,
+  planDelta,
+} from './delta-plan.js';
+export { MIN_REUSE_SHARE } from './delta-source.js';
 export * from './errors.js';
 export { type ImportOptions, importVmCache } from './import.js';
 export { type ChangeListener, getSyncProgress, watchSyncChanges, watchSyncProgress } from './inflight.js';
