@@ -7,9 +7,15 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { indexLocalFiles, planDelta } from '../../main/engine/delta-plan.js';
-import { ensureVmCacheSynced, type SyncProgress, serializeChunkIndex } from '../../main/engine/index.js';
-import { listFiles, server, tempRoot } from '../helpers.js';
+import {
+  ensureVmCacheSynced,
+  importVmCache,
+  indexLocalFiles,
+  planDelta,
+  type SyncProgress,
+  serializeChunkIndex,
+} from '../../main/engine/index.js';
+import { listFiles, runTsChild, server, tempRoot } from '../helpers.js';
 import { indexOf, publish, release, sha256, twoVersions } from './delta-fixtures.js';
 
 async function setUp() {
@@ -235,5 +241,101 @@ describe('a hostile or broken chunk index', () => {
     const a = events.at(-1)!.artifacts.find((x) => x.key === env.r2.key)!;
     expect(a.delta?.fallback).toMatch(/chunk index .* (refused|could not be fetched)/);
     expect(env.s.bytesServed(env.r2.key)).toBe(env.r2.bytes.length);
+  });
+});
+
+describe('a delta update interrupted', () => {
+  /** v1 cached, v2 published and dripped, so the delta takes a few seconds; the plan's ranges to fetch. */
+  async function slowUpdate() {
+    const env = await setUp();
+    await publish(env.dir, env.r2, 2);
+    env.s.setFault(env.r2.key, { dripBytesPerSec: 200_000 });
+    const local = path.join(await tempRoot(), 'v1.bin');
+    await writeFile(local, env.r1.bytes);
+    const index = await indexOf(env.r2.bytes);
+    const plan = planDelta(index, await indexLocalFiles([local], index.chunker));
+    const partial = path.join(env.root, 'cache', `${env.r2.key}.partial`);
+    /** Resolves once the partial holds more than `bytes`. */
+    const partialPast = async (bytes: number) => {
+      const { stat } = await import('node:fs/promises');
+      for (;;) {
+        const size = (await stat(partial).catch(() => undefined))?.size ?? 0;
+        if (size > bytes) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    return { ...env, index, plan, partial, partialPast };
+  }
+
+  /** Where a resumed delta goes on from: the last whole chunk the partial holds. */
+  function lastBoundary(index: Awaited<ReturnType<typeof indexOf>>, kept: number): number {
+    let at = 0;
+    for (const c of index.chunks) {
+      if (at + c.length > kept) break;
+      at += c.length;
+    }
+    return at;
+  }
+
+  it('killed (SIGKILL) mid-delta: the next sync goes on from the partial and fetches nothing before the cut again', async () => {
+    const { root, s, r2, index, plan, partial, partialPast } = await slowUpdate();
+    const firstRange = plan.fetch[0]!;
+    const child = runTsChild(path.join(import.meta.dirname, 'fixtures', 'sync-child.ts'), [
+      root,
+      s.manifestUrl,
+    ]);
+    await partialPast(firstRange.offset + firstRange.length);
+    child.kill('SIGKILL');
+    await child.done;
+    const { stat } = await import('node:fs/promises');
+    const cut = lastBoundary(index, (await stat(partial)).size);
+    expect(cut).toBeGreaterThanOrEqual(firstRange.offset + firstRange.length);
+    const meta = JSON.parse(await readFile(`${partial}.json`, 'utf8'));
+    expect(meta).toMatchObject({ sha256: sha256(r2.bytes), delta: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    const before = s.requests.length;
+    s.setFault(r2.key, undefined);
+    await sync(root, s.manifestUrl);
+    expect(sha256(await readFile(path.join(root, 'cache', r2.key)))).toBe(sha256(r2.bytes));
+    const again = s.requests.slice(before).filter((r) => r.path === r2.key);
+    expect(again.length).toBeGreaterThan(0);
+    for (const r of again) {
+      const start = Number(/^bytes=(\d+)-/.exec(r.range ?? '')?.[1]);
+      expect(start).toBeGreaterThanOrEqual(cut);
+    }
+    const refetched = again.reduce((n, r) => n + r.bytesSent, 0);
+    expect(refetched).toBeLessThan(plan.fetchBytes - firstRange.length + 1);
+  });
+
+  it('cancelled mid-delta: ERR_ABORTED, the verified prefix kept, and the next sync completes from it', async () => {
+    const { root, s, r2, plan, partial, partialPast } = await slowUpdate();
+    const controller = new AbortController();
+    const running = ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, signal: controller.signal });
+    const firstRange = plan.fetch[0]!;
+    await partialPast(firstRange.offset + firstRange.length);
+    controller.abort();
+    await expect(running).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    expect(existsSync(partial)).toBe(true);
+    s.setFault(r2.key, undefined);
+    const served = s.bytesServed(r2.key);
+    await sync(root, s.manifestUrl);
+    expect(sha256(await readFile(path.join(root, 'cache', r2.key)))).toBe(sha256(r2.bytes));
+    expect(s.bytesServed(r2.key) - served).toBeLessThan(plan.fetchBytes - firstRange.length + 1);
+  });
+});
+
+describe('an air-gapped import of a release with chunk indexes', () => {
+  it('over a cache holding v1: copies v2 whole from a folder that lacks its index', async () => {
+    const { root, r2 } = await setUp();
+    const folder = await tempRoot();
+    await publish(folder, r2, 2);
+    // A folder carried by hand may hold only the manifest and the tarballs.
+    const { rm } = await import('node:fs/promises');
+    await rm(path.join(folder, `${r2.key}.chunks.json`));
+    const events: SyncProgress[] = [];
+    const result = await importVmCache({ from: folder, root, onProgress: (p) => events.push(p) });
+    expect(result.downloaded).toEqual([r2.key]);
+    expect(sha256(await readFile(path.join(root, 'cache', r2.key)))).toBe(sha256(r2.bytes));
+    expect(events.at(-1)!.artifacts[0]!.delta).toBeUndefined();
   });
 });
