@@ -123,7 +123,8 @@ Run \`vm-cache manifest build --help\` or \`vm-cache manifest sign --help\` for 
 
 export const BUILD_HELP = `Usage: vm-cache manifest build DIR --out FILE [--list FILE] [--image-prefix PREFIX]
                                [--version-from-name] [--manifest-version N]
-                               [--expires-in DAYS] [--no-chunk-index] [--json]
+                               [--expires-in DAYS] [--no-chunk-index] [--previous DIR|URL]
+                               [--json]
 
 Builds a schema-2 manifest from the tarballs in DIR/vm/images, named
 <agent>-<version>-<arch>.tar.gz with arch arm64 or x64 (for example
@@ -151,8 +152,23 @@ Options:
                           after that, so a frozen mirror cannot serve it forever
                           (republish before then)
   --no-chunk-index        write no chunk indexes (clients then always download whole)
-  --json                  print {"type":"result","out","agents","tarballs","totalBytes"}
-  -h, --help              this help`;
+  --previous DIR|URL      the previous release: its folder (holding vm/manifest.json)
+                          or its manifest URL. Prints, per tarball, the share a client
+                          holding it would not download ("78.6 % reusable from the
+                          previous release (fetches 2.55 MB of 12.0 MB)"), counting the
+                          chunks of every previous tarball of the same arch, as clients
+                          do; under 20 % clients download the tarball whole. From a
+                          URL only the manifest and the chunk indexes are fetched
+  --json                  print {"type":"result","out","agents","tarballs","totalBytes"},
+                          with --previous also "previous" and "reuse" (per tarball: key,
+                          arch, sizeBytes, compression, comparedWith, notCompared,
+                          reusedBytes, fetchBytes, delta), and "warnings" when any
+  -h, --help              this help
+
+Delta updates need compression that resynchronises after a change: publish
+tarballs compressed with \`gzip -n --rsyncable\`, or uncompressed. A warning (on
+stderr; the exit code is unchanged) names an xz or bzip2 tarball, and with
+--previous a compressed one under 50 % reusable.`;
 
 export const SIGN_HELP = `Usage: vm-cache manifest sign FILE --key KEY [--json]
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import {
   buildChunkIndex,
   CHUNK_INDEX_SUFFIX,
+  type ChunkIndex,
   parseManifest,
   resolveKeyPath,
   selectArtifacts,
@@ -20,6 +21,15 @@ import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
 import { MANIFEST_HELP } from '../help.js';
 import { type Io, Output } from '../output.js';
+import {
+  compressionWarning,
+  detectCompression,
+  openPrevious,
+  ReuseMeter,
+  type ReuseReport,
+  reuseLine,
+  reuseShare,
+} from './reuse-report.js';
 
 const ARCHES = new Set(['arm64', 'x64']);
 const NAME = /^(.+?)-(v?\d[^/]*)-(arm64|x64)\.tar\.gz$/;
@@ -65,6 +75,7 @@ async function buildCommand(argv: string[], io: Io): Promise<number> {
       'manifest-version': { type: 'string' },
       'expires-in': { type: 'string' },
       'no-chunk-index': { type: 'boolean' },
+      previous: { type: 'string' },
       json: { type: 'boolean' },
     },
     { min: 1, max: 1, what: 'the folder DIR' },
@@ -75,6 +86,19 @@ async function buildCommand(argv: string[], io: Io): Promise<number> {
     const outFile = path.resolve(requireStr('manifest build', values, 'out'));
     const listFile = str(values, 'list');
     const prefix = str(values, 'image-prefix')?.replace(/\/+$/, '');
+    const previousSpec = str(values, 'previous');
+    if (previousSpec !== undefined && bool(values, 'no-chunk-index')) {
+      throw new UsageError(
+        'manifest build: --previous measures delta updates, which need chunk indexes; drop --no-chunk-index',
+      );
+    }
+    // Read before anything is hashed (a wrong argument fails at once) and
+    // before the manifest is written (DIR may be the previous release's folder).
+    const meter = previousSpec
+      ? new ReuseMeter(await openPrevious(previousSpec), (s) => out.note(s))
+      : undefined;
+    const reports: ReuseReport[] = [];
+    const warnings: string[] = [];
     const entries = listFile ? await readList(dir, listFile) : await scan(dir, out);
     if (entries.length === 0) {
       throw new CliError(
@@ -113,11 +137,19 @@ async function buildCommand(argv: string[], io: Io): Promise<number> {
         );
       }
       const file = resolveKeyPath(dir, e.key);
-      agent.tarballs[e.arch] = bool(values, 'no-chunk-index')
-        ? { key: e.key, ...(await hashFile(file)) }
-        : await indexTarball(dir, e.key, file);
+      let index: ChunkIndex | undefined;
+      if (bool(values, 'no-chunk-index')) agent.tarballs[e.arch] = { key: e.key, ...(await hashFile(file)) };
+      else ({ entry: agent.tarballs[e.arch], index } = await indexTarball(dir, e.key, file));
       const { sha256, sizeBytes } = agent.tarballs[e.arch]!;
       if (!out.json) io.stderr.write(`  ${e.key}  ${formatBytes(sizeBytes)}  sha256 ${sha256}\n`);
+      const compression = await detectCompression(file);
+      const report = meter && index ? await meter.measure(e.key, e.arch, index, compression) : undefined;
+      if (report) reports.push(report);
+      const warning = compressionWarning(e.key, compression, report && reuseShare(report));
+      if (warning) {
+        warnings.push(warning);
+        out.note(`warning: ${warning}`);
+      }
     }
     // Both fields are signed with the rest: apps refuse an older manifestVersion
     // than one they accepted (rollback) and a manifest past expiresAt (freeze).
@@ -145,11 +177,23 @@ async function buildCommand(argv: string[], io: Io): Promise<number> {
     const totalBytes = artifacts.reduce((n, a) => n + a.sizeBytes, 0);
     const agentCount = Object.keys(agents).length;
     if (out.json) {
-      out.line({ type: 'result', out: outFile, agents: agentCount, tarballs: artifacts.length, totalBytes });
+      out.line({
+        type: 'result',
+        out: outFile,
+        agents: agentCount,
+        tarballs: artifacts.length,
+        totalBytes,
+        ...(meter ? { previous: meter.previous.source, reuse: reports } : {}),
+        ...(warnings.length > 0 ? { warnings } : {}),
+      });
     } else {
       out.text(
         `Wrote ${outFile}: ${agentCount} agent${agentCount === 1 ? '' : 's'}, ${artifacts.length} tarball${artifacts.length === 1 ? '' : 's'} (${formatBytes(totalBytes)}).`,
       );
+      if (meter) {
+        out.text(`Delta updates from the previous release (${meter.previous.source}):`);
+        for (const r of reports) out.text(`  ${reuseLine(r)}`);
+      }
     }
     return EXIT.ok;
   } catch (err) {
@@ -223,22 +267,30 @@ interface TarballEntry {
 /**
  * sha256, size and the chunk index in one streaming pass; the index is
  * written beside the tarball (`<key>.chunks.json`, published with it) and
- * named in the entry, so the manifest's signature covers it.
+ * named in the entry, so the manifest's signature covers it, and returned
+ * for --previous to measure.
  */
-async function indexTarball(dir: string, key: string, file: string): Promise<TarballEntry> {
+async function indexTarball(
+  dir: string,
+  key: string,
+  file: string,
+): Promise<{ entry: TarballEntry; index: ChunkIndex }> {
   const index = await buildChunkIndex(createReadStream(file, { highWaterMark: 1 << 20 }));
   const text = serializeChunkIndex(index);
   const indexKey = `${key}${CHUNK_INDEX_SUFFIX}`;
   await writeFileAtomic(resolveKeyPath(dir, indexKey), text);
   return {
-    key,
-    sha256: index.sha256,
-    sizeBytes: index.sizeBytes,
-    chunkIndex: {
-      key: indexKey,
-      sha256: createHash('sha256').update(text).digest('hex'),
-      sizeBytes: Buffer.byteLength(text),
+    entry: {
+      key,
+      sha256: index.sha256,
+      sizeBytes: index.sizeBytes,
+      chunkIndex: {
+        key: indexKey,
+        sha256: createHash('sha256').update(text).digest('hex'),
+        sizeBytes: Buffer.byteLength(text),
+      },
     },
+    index,
   };
 }
 
