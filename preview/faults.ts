@@ -1,8 +1,14 @@
-// The demo server's misbehaviours, by name, so every state of the panel can be
-// seen by hand (`--fault KIND` or `?fault=KIND`) and driven by the e2e tests.
+// The demo server's misbehaviours, and the delta update, by name, so every
+// state of the panel can be seen by hand (`--fault KIND` or `?fault=KIND`) and
+// driven by the e2e tests.
 import type { ArtifactServer } from '../server/index.js';
 
-export const FAULT_KINDS = ['fail-once', 'corrupt', 'stall'] as const;
+/** Faults armed on the demo server alone (armFault), at once. */
+export const SERVER_FAULT_KINDS = ['fail-once', 'corrupt', 'stall'] as const;
+export type ServerFaultKind = (typeof SERVER_FAULT_KINDS)[number];
+
+/** Every scenario: the server faults, and `delta`, which needs the engine too (delta.ts). */
+export const FAULT_KINDS = [...SERVER_FAULT_KINDS, 'delta'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export function isFaultKind(value: unknown): value is FaultKind {
@@ -13,6 +19,7 @@ export const FAULT_HELP: Record<FaultKind, string> = {
   'fail-once': 'the next sync fails with HTTP 503 (after its retries); Retry succeeds',
   corrupt: 'one byte of a tarball is flipped once: sha256 mismatch; Retry downloads it again',
   stall: 'a tarball stops sending at 40 % once: "stalled", then the engine resumes it',
+  delta: "v1 cached, v2 offered with a chunk index: v1's chunks reused, the changed ranges sent slowly",
 };
 
 /** The manifest arch this host downloads (the engine's rule: ia32 uses x64). */
@@ -43,7 +50,12 @@ export function hostTarballs(
  * engine's retry budget: a 503 that is to fail the sync must outlast it, and
  * `Retry-After: 0` keeps those retries instant so the failure shows at once.
  */
-export function armFault(server: ArtifactServer, kind: FaultKind, rawArch: string, retries: number): string {
+export function armFault(
+  server: ArtifactServer,
+  kind: ServerFaultKind,
+  rawArch: string,
+  retries: number,
+): string {
   const target = hostTarballs(server, rawArch)[0];
   if (!target) throw new Error(`the demo manifest has no tarball for ${manifestArchOf(rawArch)}`);
   switch (kind) {

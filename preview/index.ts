@@ -1,5 +1,5 @@
 // `npm run preview`: the panel in your browser, backed by the real engine.
-//   npm run preview -- [--port N] [--root DIR] [--small] [--fault fail-once|corrupt|stall]
+//   npm run preview -- [--port N] [--root DIR] [--small] [--fault fail-once|corrupt|stall|delta]
 //                      [--retries N] [--no-autostart]
 // Library use (the e2e tests): import { startPreview } from './preview/index.js'.
 import { realpathSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { FAULT_HELP, FAULT_KINDS, isFaultKind } from './faults.js';
 import { type PreviewOptions, startPreview } from './server.js';
 
-export { FAULT_KINDS, type FaultKind, hostTarballs } from './faults.js';
+export { FAULT_KINDS, type FaultKind, hostTarballs, type ServerFaultKind } from './faults.js';
 export { type Preview, type PreviewOptions, startPreview } from './server.js';
 
 const USAGE = `Usage: npm run preview -- [options]
@@ -19,7 +19,8 @@ Options:
   --port N          port to listen on (default: a free port)
   --root DIR        cache root (default: a temporary folder, removed on exit)
   --small           a tiny, fast demo (a few MB instead of a few hundred)
-  --fault KIND      make the demo server misbehave for the first sync:
+  --fault KIND      make the demo server misbehave for the first sync, or
+                    show a delta update:
 ${FAULT_KINDS.map((k) => `                      ${k.padEnd(10)} ${FAULT_HELP[k]}`).join('\n')}
   --retries N       the engine's retry budget (default 5, as in the app)
   --no-autostart    do not start a sync by itself (press Download in the page);
@@ -31,7 +32,8 @@ Environment:
 
 In the browser, open a page with ?fault=KIND (or ?fault=none) to replay a
 scenario from an empty cache: the sync is cancelled, the cache cleared, the
-fault armed and a new sync started.`;
+fault armed and a new sync started (with delta, the cache is synced to v1
+first, then the sync shown is the update to v2).`;
 
 function fail(message: string): never {
   console.error(`preview: ${message}\n\n${USAGE}`);

@@ -4,7 +4,7 @@
 // bytes come from the project's artifact server with the demo manifest (or
 // from VM_CACHE_MANIFEST_URL). Only the IPC transport differs from Electron.
 import { appendFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -25,7 +25,8 @@ import {
 } from '../server/index.js';
 import { attachBridge } from './bridge.js';
 import { buildRenderer } from './build.js';
-import { armFault, type FaultKind, isFaultKind } from './faults.js';
+import { DeltaScenario, deltaSizeBytes } from './delta.js';
+import { armFault, type FaultKind, isFaultKind, type ServerFaultKind } from './faults.js';
 import { sendFile, sendText } from './static.js';
 
 export interface PreviewOptions {
@@ -41,7 +42,7 @@ export interface PreviewOptions {
   small?: boolean;
   /** Per-response cap of the demo server. Default DEMO_THROTTLE_BYTES_PER_SEC (3 MB/s with `small`). */
   throttleBytesPerSec?: number;
-  /** Arm this fault on the demo server before the first sync. */
+  /** Arm this fault on the demo server before the first sync (`delta`: bring the cache to v1 first). */
   fault?: FaultKind;
   /**
    * Start a sync by itself, like the app's launch prefetch. `true` (default):
@@ -76,8 +77,12 @@ export interface Preview {
   /** The demo server, unless a manifest URL was given. */
   readonly artifactServer: ArtifactServer | undefined;
   /** Arms a fault on the demo server for the next download; returns the key it applies to. */
-  armFault(kind: FaultKind): string;
-  /** Starts over: cancels the sync, clears the cache, arms `fault`, and syncs again (when autoStart). */
+  armFault(kind: ServerFaultKind): string;
+  /**
+   * Starts over: cancels the sync, clears the cache, arms `fault`, and syncs
+   * again (when autoStart). With `delta`, a whole sync of v1 runs first (its
+   * progress goes to the pages open by then), and the sync that follows is v2's.
+   */
   reset(fault?: FaultKind): Promise<void>;
   close(): Promise<void>;
 }
@@ -139,8 +144,12 @@ async function start(
 
   const externalUrl = options.manifestUrl ?? (process.env.VM_CACHE_MANIFEST_URL?.trim() || undefined);
   let artifactServer: ArtifactServer | undefined;
+  // The delta scenario's releases, served beside the generated artifacts (empty until it runs).
+  const releasesDir = path.join(work, 'releases');
   if (!externalUrl) {
+    await mkdir(releasesDir);
     artifactServer = await startArtifactServer({
+      dir: releasesDir,
       artifacts: options.artifacts ?? demoArtifacts({ small: options.small === true }),
       throttleBytesPerSec:
         options.throttleBytesPerSec ?? (options.small ? 3 * MB : DEMO_THROTTLE_BYTES_PER_SEC),
@@ -152,13 +161,14 @@ async function start(
 
   const root = options.root ? path.resolve(options.root) : path.join(work, 'root');
   const logPath = path.join(work, 'vm-cache.log');
+  const logger = fileLogger(logPath, options.logger);
   const controller = new VmCacheController({
     root,
     manifestUrl,
     retries,
     rawHostArch,
     logPath,
-    logger: fileLogger(logPath, options.logger),
+    logger,
     engine: { stallTimeoutMs: (options.stallTimeoutSeconds ?? 6) * 1000 },
   });
   cleanups.push(() => controller.cancel().then(() => {}));
@@ -175,17 +185,44 @@ async function start(
   });
   cleanups.push(() => hub.dispose());
 
-  const fault = (kind: FaultKind): string => {
+  const demoServer = (): ArtifactServer => {
     if (!artifactServer) throw new Error('faults need the demo server; unset VM_CACHE_MANIFEST_URL');
-    return armFault(artifactServer, kind, rawHostArch, retries);
+    return artifactServer;
   };
-  const reset = async (kind?: FaultKind): Promise<void> => {
-    await controller.clear(); // cancels the sync in flight first
-    if (kind) fault(kind);
-    if (autoStart) {
-      launched = true;
-      void controller.prefetch();
+  const fault = (kind: ServerFaultKind): string => armFault(demoServer(), kind, rawHostArch, retries);
+  let delta: DeltaScenario | undefined;
+  /** Arms `kind` (undefined: the plain demo), after whatever the last scenario armed is undone. */
+  const arm = async (kind: FaultKind | undefined): Promise<void> => {
+    delta?.disarm();
+    if (kind === 'delta') {
+      delta ??= new DeltaScenario({
+        server: demoServer(),
+        dir: releasesDir,
+        rawHostArch,
+        sizeBytes: deltaSizeBytes(options.small === true),
+      });
+      logger.info('delta scenario: syncing v1 first');
+      // The controller's own sync, so a clear or Cancel stops it like any other.
+      const key = await delta.arm(() => controller.sync());
+      logger.info(`delta scenario: v2 published (${key}); the next sync updates by delta`);
+    } else if (kind) {
+      fault(kind);
     }
+  };
+  // One reset at a time: two quick ?fault= loads must not interleave a delta's v1 and v2.
+  let resetting = Promise.resolve();
+  const reset = (kind?: FaultKind): Promise<void> => {
+    const run = async () => {
+      await controller.clear(); // cancels the sync in flight first
+      await arm(kind);
+      if (autoStart) {
+        launched = true;
+        void controller.prefetch();
+      }
+    };
+    const done = resetting.then(run, run);
+    resetting = done.catch(() => {});
+    return done;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -268,7 +305,7 @@ async function start(
       }),
   );
 
-  if (options.fault) fault(options.fault);
+  if (options.fault) await arm(options.fault);
   if (autoStart === 'now') launch();
 
   return {

@@ -20,6 +20,7 @@ import {
   recordedRowStates,
   recordRowStates,
   screenshotPath,
+  textOf,
   waitForState,
 } from './harness.js';
 
@@ -198,4 +199,44 @@ browserSuite('first-run screen (Chromium)', () => {
     expect(second).toBeLessThan(sizeBytes * 0.65);
     expect(errors).toEqual([]);
   });
+
+  it('updates by delta (?fault=delta): says what it reuses from the cached version, fetches only the changed ranges, verifies', async () => {
+    // The page load brings the cache to v1 and publishes v2 with its chunk
+    // index; the launch sync is v2's, its ranges dripping (preview/delta.ts).
+    const p = await preview({ small: true, autoStart: true });
+    const { page, errors } = await openPage(browser, `${p.firstRunUrl}?fault=delta`);
+    const { key, sha256, sizeBytes } = manifestEntry(p, 'openclaw');
+    const delta = row(page, key).locator('.delta');
+    await expectText(delta, /^Reused \S+ [kM]B from the cached version, downloading \S+ [kM]B$/);
+    expect(await panelState(page)).toBe('downloading');
+    await page.screenshot({ path: screenshotPath('first-run-delta.png'), fullPage: true });
+
+    await waitForState(page, ['done']);
+    await expectVerified(page, key, sha256);
+    await expectText(delta, /^Reused \S+ [kM]B from the cached version, downloaded \S+ [kM]B$/);
+    const [, reused, fetched] = /^Reused (.+) from the cached version, downloaded (.+)$/.exec(
+      (await textOf(delta))!,
+    )!;
+
+    // What the server sent for v2: byte ranges only, far less than the tarball, as the line said.
+    const server = p.artifactServer!;
+    const requests = server.requests.filter((r) => r.path === key);
+    const served = server.bytesServed(key);
+    console.log(
+      `delta: ${key}: "${await textOf(delta)}"; the server sent ${served} of ${sizeBytes} bytes in ${requests.length} ranges`,
+    );
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.every((r) => r.status === 206 && r.range !== undefined)).toBe(true);
+    expect(served).toBeLessThan(sizeBytes * 0.25);
+    // Sizes on screen are rounded to three figures: within 1 %.
+    expect(Math.abs(bytesIn(fetched!) - served)).toBeLessThanOrEqual(served * 0.01);
+    expect(Math.abs(bytesIn(reused!) + served - sizeBytes)).toBeLessThanOrEqual(sizeBytes * 0.01);
+    expect(errors).toEqual([]);
+  });
 });
+
+/** "5.22 MB" as bytes (three significant figures, as the panel shows sizes). */
+function bytesIn(text: string): number {
+  const [, value, unit] = /^([\d.]+) (B|kB|MB|GB)$/.exec(text)!;
+  return Number(value) * { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[unit as 'B' | 'kB' | 'MB' | 'GB'];
+}

@@ -11,7 +11,7 @@ import { WebSocket } from 'ws';
 import { INVOKE, PROGRESS_CHANNEL } from '../../contract/api.js';
 import type { SyncProgress } from '../../contract/progress.js';
 import { parsePreviewArgs } from '../../preview/index.js';
-import { preview, REPO } from './harness.js';
+import { manifestEntry, preview, REPO } from './harness.js';
 
 type Frame = {
   id?: unknown;
@@ -169,6 +169,32 @@ describe('preview bridge and server (no browser needed)', () => {
     await p.controller.sync();
   });
 
+  it('replays a delta update on ?fault=delta (v1 cached, v2 fetched by ranges), then the plain demo again', async () => {
+    const p = await preview({ small: true });
+    const server = p.artifactServer!;
+    const demoKey = manifestEntry(p, 'openclaw').key;
+    expect((await fetch(`${p.firstRunUrl}?fault=delta`)).status).toBe(200);
+    // The page came back once the cache held v1; the manifest now names v2.
+    const v2 = manifestEntry(p, 'openclaw');
+    expect(v2).toMatchObject({ chunkIndex: { key: `${v2.key}.chunks.json` } });
+    expect((await p.controller.getStatus()).cached?.artifacts.map((a) => a.version)).toEqual(['2026.5.1']);
+    expect(await p.controller.sync()).toMatchObject({ downloaded: [v2.key] });
+    const ranges = server.requests.filter((r) => r.path === v2.key);
+    expect(ranges.length).toBeGreaterThan(0);
+    expect(ranges.every((r) => r.status === 206)).toBe(true);
+    expect(server.bytesServed(v2.key)).toBeLessThan(v2.sizeBytes * 0.25);
+
+    // Another scenario: the demo manifest again, dated after the releases (the
+    // cache would refuse an older one as a rollback, even after a clear).
+    expect((await fetch(`${p.firstRunUrl}?fault=corrupt`)).status).toBe(200);
+    expect(manifestEntry(p, 'openclaw').key).toBe(demoKey);
+    await expect(p.controller.sync()).rejects.toMatchObject({ code: 'ERR_SHA256_MISMATCH' });
+    await p.controller.sync();
+    // And the delta once more: each release published anew, newer than the demo.
+    expect((await fetch(`${p.firstRunUrl}?fault=delta`)).status).toBe(200);
+    expect(await p.controller.sync()).toMatchObject({ downloaded: [v2.key] });
+  });
+
   it('parses its command line', () => {
     expect(
       parsePreviewArgs(['--port', '8080', '--small', '--fault', 'stall', '--no-autostart', '--retries', '0']),
@@ -179,6 +205,7 @@ describe('preview bridge and server (no browser needed)', () => {
       autoStart: false,
       retries: 0,
     });
+    expect(parsePreviewArgs(['--fault', 'delta'])).toMatchObject({ fault: 'delta' });
     expect(parsePreviewArgs(['--help'])).toBe('help');
   });
 
