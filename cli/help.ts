@@ -31,10 +31,12 @@ Environment:
 ${EXIT_CODES_HELP}`;
 
 export const SYNC_HELP = `Usage: vm-cache sync [--manifest URL] [--root DIR] [--all-arches] [--retries N]
-                     [--public-key KEY|FILE] [--allow-insecure-http] [--json]
+                     [--public-key KEY|FILE] [--allow-insecure-http] [--no-delta] [--json]
 
 Makes the local cache match the remote manifest: downloads what is missing or
 changed, verifies every sha256, resumes partial downloads, writes the manifest last.
+A new version of a tarball whose chunk index is published is built from the
+chunks of the cached version, and only the rest is downloaded (a delta update).
 
 Options:
   --manifest URL          manifest URL (default: $VM_CACHE_MANIFEST_URL)
@@ -45,6 +47,7 @@ Options:
                           (a PEM file, or the key as \`vm-cache keygen\` prints it;
                           default: $VM_CACHE_PUBLIC_KEY)
   --allow-insecure-http   allow http:// to hosts other than loopback
+  --no-delta              download new versions whole, never from cached chunks
   --json                  one JSON object per line: {"type":"progress",...} events, then
                           {"type":"result",...} or {"type":"error","code","message"}
                           (the default when stdout is not a terminal)
@@ -65,18 +68,26 @@ Options:
   -h, --help   this help`;
 
 export const VERIFY_HELP = `Usage: vm-cache verify [--root DIR] [--all-arches] [--json]
+                       [--repair [--manifest URL] [--public-key KEY|FILE]]
 
 Re-hashes every cached tarball this host uses against the cached manifest. A
-corrupt tarball is removed, so the next sync downloads it again.
+corrupt tarball whose chunk index the cache kept is checked chunk by chunk: the
+report names the bad byte ranges, and the tarball is kept so that the next sync
+fetches only those. Without an index, a corrupt tarball is removed and the next
+sync downloads it again.
 
-Exit code 0 when every tarball is intact, 4 when one is missing or corrupt,
-1 when there is no cache to verify.
+Exit code 0 when every tarball is intact (or --repair repaired it), 4 when one
+is missing or corrupt, 1 when there is no cache to verify.
 
 Options:
-  --root DIR     cache root (default: $VM_CACHE_ROOT, else the platform cache folder)
-  --all-arches   verify every arch's tarballs, not only this host's
-  --json         print the report as one JSON object
-  -h, --help     this help`;
+  --root DIR              cache root (default: $VM_CACHE_ROOT, else the platform cache folder)
+  --all-arches            verify every arch's tarballs, not only this host's
+  --repair                then sync, to fetch what is bad or missing (only the bad
+                          ranges of a tarball kept for repair)
+  --manifest URL          for --repair: the manifest URL (default: $VM_CACHE_MANIFEST_URL)
+  --public-key KEY|FILE   for --repair: as \`vm-cache sync --public-key\`
+  --json                  print the report as one JSON object
+  -h, --help              this help`;
 
 export const CLEAR_HELP = `Usage: vm-cache clear [--root DIR] [--json]
 

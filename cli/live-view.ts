@@ -2,6 +2,7 @@
 // overall row, redrawn in place (cursor up, erase line) at the engine's
 // progress rate. Rows are cut to the terminal width so a wrapped line never
 // throws the redraw off.
+import { describeDelta } from '../contract/index.js';
 import type { SyncProgress } from '../main/engine/index.js';
 import { bar, formatBytes, formatDuration, formatRate, percent } from './format.js';
 
@@ -84,12 +85,15 @@ export function renderRows(p: SyncProgress, columns: number): string[] {
     const fixed = 2 + labelW + 2 + 4 + 2 + (showSizes ? sizeW + 2 : 0) + tailW;
     const room = width - fixed - 3;
     const barW = room >= 8 ? Math.min(30, room) : 0;
-    for (const r of table) {
+    for (const [i, r] of table.entries()) {
       const barText = barW > 0 ? ` ${bar(r.done, r.total, barW)}` : '';
       const sizes = showSizes ? `  ${sizePair(r.done, r.total).padStart(sizeW)}` : '';
       rows.push(
         `  ${r.label.padEnd(labelW)} ${barText} ${percent(r.done, r.total)}${sizes}  ${r.tail}`.trimEnd(),
       );
+      const a = p.artifacts[i];
+      const delta = a && describeDelta(a.delta, a.state === 'verified');
+      if (delta) rows.push(`    ${delta}`);
     }
     // Too narrow for bars in the rows: the overall bar gets a line of its own.
     if (barW === 0)

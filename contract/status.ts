@@ -29,6 +29,14 @@ export type CacheStatus = z.infer<typeof CacheStatusSchema>;
 export const VerifyEntrySchema = z.object({
   key: z.string(),
   state: z.enum(['ok', 'missing', 'corrupt']),
+  /**
+   * For a corrupt tarball whose chunk index the cache kept: the byte ranges
+   * that are bad. The tarball is then kept aside and the next sync fetches
+   * only these; without them it was removed and is downloaded whole.
+   */
+  badRanges: z
+    .array(z.object({ offset: z.number().int().nonnegative(), length: z.number().int().positive() }))
+    .optional(),
 });
 export type VerifyEntry = z.infer<typeof VerifyEntrySchema>;
 

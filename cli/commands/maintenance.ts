@@ -1,7 +1,16 @@
 // vm-cache status | verify | clear: the engine's maintenance actions.
-import { clearVmCache, defaultRoot, getVmCacheStatus, verifyVmCache } from '../../main/engine/index.js';
-import { bool, COMMON, parse, rootOf } from '../args.js';
-import { CliError } from '../errors.js';
+import type { VerifyEntry } from '../../contract/index.js';
+import {
+  clearVmCache,
+  defaultRoot,
+  ensureVmCacheSynced,
+  getVmCacheStatus,
+  resolveManifestUrl,
+  type VmCacheOptions,
+  verifyVmCache,
+} from '../../main/engine/index.js';
+import { bool, COMMON, keyText, parse, rootOf, str, type Values } from '../args.js';
+import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
 import { cancelOnSignals, type Io, Output } from '../output.js';
@@ -48,35 +57,59 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
 }
 
 export async function verifyCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parse('verify', argv, { ...BASE, 'all-arches': { type: 'boolean' } });
+  const { values } = parse('verify', argv, {
+    ...BASE,
+    'all-arches': { type: 'boolean' },
+    repair: { type: 'boolean' },
+    manifest: { type: 'string' },
+    'public-key': { type: 'string' },
+  });
   const out = new Output(io, bool(values, 'json'));
   const cancel = cancelOnSignals();
   try {
     const root = rootOf(values) ?? defaultRoot();
+    const allArches = bool(values, 'all-arches');
+    // A repair syncs: its manifest URL is known before any hashing starts.
+    const repair = bool(values, 'repair') ? await repairOptions(values, io) : undefined;
     const report = await verifyVmCache({
       root,
-      allArches: bool(values, 'all-arches'),
+      allArches,
       signal: cancel.signal,
       onWaitForLock: () => out.note('waiting for another process to finish with this cache…'),
     });
     if (report.entries.length === 0 && !report.ok) {
       throw new CliError('ERR_NO_CACHE', `no cache to verify at ${root}; run \`vm-cache sync\` first`);
     }
-    if (out.json) out.line({ root, ...report });
-    else {
-      for (const e of report.entries) {
-        const words = { ok: 'ok', missing: 'MISSING', corrupt: 'CORRUPT (removed)' }[e.state];
-        out.text(`  ${words.padEnd(17)}  ${e.key}`);
-      }
+    if (!out.json) {
+      for (const e of report.entries) out.text(`  ${verifyWords(e).padEnd(17)}  ${e.key}`);
       out.text(
         report.ok
           ? `All ${report.entries.length} tarball${report.entries.length === 1 ? '' : 's'} verified.`
-          : 'The cache is damaged; run `vm-cache sync` to repair it.',
+          : repair
+            ? 'The cache is damaged; repairing it…'
+            : 'The cache is damaged; run `vm-cache verify --repair` (or `vm-cache sync`) to repair it.',
       );
     }
-    if (!report.ok) {
-      out.note('verify found missing or corrupt tarballs; run `vm-cache sync` to repair');
+    if (report.ok || !repair) {
+      if (out.json) out.line({ root, ...report });
+      if (report.ok) return EXIT.ok;
+      out.note('verify found missing or corrupt tarballs; run `vm-cache verify --repair` to repair');
       return EXIT.integrity;
+    }
+    let fetched = 0;
+    const result = await ensureVmCacheSynced({
+      ...repair,
+      root,
+      allArches,
+      signal: cancel.signal,
+      onProgress: (p) => {
+        fetched = p.artifacts.reduce((n, a) => n + (a.delta ? a.delta.fetchBytes : a.sizeBytes), 0);
+      },
+    });
+    if (out.json) out.line({ root, ...report, repaired: result.downloaded, fetchedBytes: fetched });
+    else {
+      const n = result.downloaded.length;
+      out.text(`Repaired ${n} tarball${n === 1 ? '' : 's'}, fetching ${formatBytes(fetched)}.`);
     }
     return EXIT.ok;
   } catch (err) {
@@ -84,6 +117,32 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
   } finally {
     cancel.dispose();
   }
+}
+
+/** What a corrupt tarball's row says: where it is bad, when the cache could tell. */
+function verifyWords(e: VerifyEntry): string {
+  if (e.state === 'ok') return 'ok';
+  if (e.state === 'missing') return 'MISSING';
+  if (!e.badRanges) return 'CORRUPT (removed)';
+  const bytes = e.badRanges.reduce((n, r) => n + r.length, 0);
+  const where = e.badRanges.map((r) => `${r.offset}-${r.offset + r.length - 1}`).join(', ');
+  return `CORRUPT: ${formatBytes(bytes)} bad at bytes ${where} (kept for repair)`;
+}
+
+/** The sync options of `verify --repair`: the manifest (and key) as `vm-cache sync` takes them. */
+async function repairOptions(values: Values, io: Io): Promise<VmCacheOptions> {
+  let manifestUrl: string;
+  try {
+    manifestUrl = resolveManifestUrl(str(values, 'manifest'), io.env);
+  } catch {
+    throw new UsageError(
+      'verify --repair: no manifest URL; pass --manifest URL or set VM_CACHE_MANIFEST_URL (run `vm-cache verify --help`)',
+    );
+  }
+  const options: VmCacheOptions = { manifestUrl, retries: 5 };
+  const key = str(values, 'public-key') ?? (io.env.VM_CACHE_PUBLIC_KEY?.trim() || undefined);
+  if (key !== undefined) options.publicKey = await keyText('verify', 'public-key', key);
+  return options;
 }
 
 export async function clearCommand(argv: string[], io: Io): Promise<number> {

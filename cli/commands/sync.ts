@@ -1,6 +1,8 @@
 // vm-cache sync: the engine's ensureVmCacheSynced with a live display on a
 // terminal, JSON lines otherwise, and Ctrl-C as a clean cancel (exit 130,
 // partial kept, the next run resumes).
+
+import { describeDelta } from '../../contract/index.js';
 import {
   ensureVmCacheSynced,
   resolveManifestUrl,
@@ -22,6 +24,7 @@ const OPTIONS = {
   retries: { type: 'string' },
   'public-key': { type: 'string' },
   'allow-insecure-http': { type: 'boolean' },
+  'no-delta': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -32,6 +35,7 @@ export async function syncCommand(argv: string[], io: Io): Promise<number> {
   const options: VmCacheOptions = {
     allArches: bool(values, 'all-arches'),
     allowInsecureHttp: bool(values, 'allow-insecure-http'),
+    delta: !bool(values, 'no-delta'),
   };
   try {
     options.retries = int('sync', values, 'retries', 5, 0, 100);
@@ -68,11 +72,14 @@ export async function syncCommand(argv: string[], io: Io): Promise<number> {
     } else if (result.skipped) {
       out.text('Already up to date.');
     } else {
-      const bytes = (last?.artifacts ?? [])
-        .filter((a) => result.downloaded.includes(a.key))
-        .reduce((n, a) => n + a.sizeBytes, 0);
+      const done = (last?.artifacts ?? []).filter((a) => result.downloaded.includes(a.key));
+      const bytes = done.reduce((n, a) => n + a.sizeBytes, 0);
+      // Bytes a delta update took from the cached files rather than the network.
+      const reused = done.reduce((n, a) => n + (a.delta && !a.delta.fallback ? a.delta.reuseBytes : 0), 0);
       const n = result.downloaded.length;
-      out.text(`Downloaded and verified ${n} tarball${n === 1 ? '' : 's'} (${formatBytes(bytes)}).`);
+      const delta =
+        reused > 0 ? `: ${describeDelta({ reuseBytes: reused, fetchBytes: bytes - reused }, true)}` : '';
+      out.text(`Downloaded and verified ${n} tarball${n === 1 ? '' : 's'} (${formatBytes(bytes)})${delta}.`);
     }
     return EXIT.ok;
   } catch (err) {

@@ -40,8 +40,8 @@ export const PIECE_MAX_BYTES = 4 << 20;
 /** The delta was placed; or it cannot work for this tarball, and why. */
 export type DeltaOutcome = DownloadOutcome | { fallback: string };
 
-/** Thrown inside: the plan cannot work; the tarball is downloaded whole instead. */
-class WholeInstead extends Error {}
+/** The plan cannot work (the server, the index): the tarball is downloaded whole instead. */
+export class WholeInstead extends Error {}
 
 type Step =
   | { kind: 'copy'; chunk: Chunk; from: LocalChunk }
@@ -251,60 +251,72 @@ class RangeFetcher {
     }
   }
 
-  private async fetchRange(range: { offset: number; length: number }): Promise<Buffer> {
-    const { ctx, artifact, url } = this;
-    const { offset, length } = range;
-    const end = offset + length - 1;
-    const { request, response } = startRequest(ctx.transport, url, {
-      signal: this.signal,
-      timeoutMs: ctx.timeoutMs,
-      headers: { 'accept-encoding': 'identity', range: `bytes=${offset}-${end}` },
-      allowInsecureHttp: ctx.allowInsecureHttp,
-      raw: true,
-    });
-    let res: Awaited<typeof response> | undefined;
-    try {
-      res = await response;
-      if (res.status === 200) throw new WholeInstead('the server does not answer byte ranges');
-      if (res.status !== 206)
-        throw new HttpStatusError(url, res.status, parseRetryAfter(res.header('retry-after')));
-      const range = res.header('content-range')?.trim() ?? '';
-      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range);
-      if (
-        !m ||
-        Number(m[1]) !== offset ||
-        Number(m[2]) !== end ||
-        (m[3] !== '*' && Number(m[3]) !== artifact.sizeBytes)
-      )
-        throw new WholeInstead(
-          `the server answered bytes ${offset}-${end} with ${range || 'no Content-Range'}`,
-        );
-      const bytes = Buffer.allocUnsafe(length);
-      let at = 0;
-      const stall = watchStall(request, ctx.stallTimeoutMs, (stalled) =>
-        ctx.progress.artifact(artifact.key, stalled ? 'stalled' : 'downloading'),
+  private fetchRange(range: { offset: number; length: number }): Promise<Buffer> {
+    return fetchRange(this.ctx, this.artifact, this.url, range, this.signal);
+  }
+}
+
+/**
+ * One single-range request for bytes of `artifact`, held in memory (at most
+ * PIECE_MAX_BYTES). A 200 (Range ignored) or a 206 for other bytes throws
+ * WholeInstead: no plan that places ranges can work with that server.
+ */
+export async function fetchRange(
+  ctx: DownloadContext,
+  artifact: SelectedArtifact,
+  url: string,
+  { offset, length }: { offset: number; length: number },
+  signal: AbortSignal,
+): Promise<Buffer> {
+  const end = offset + length - 1;
+  const { request, response } = startRequest(ctx.transport, url, {
+    signal,
+    timeoutMs: ctx.timeoutMs,
+    headers: { 'accept-encoding': 'identity', range: `bytes=${offset}-${end}` },
+    allowInsecureHttp: ctx.allowInsecureHttp,
+    raw: true,
+  });
+  let res: Awaited<typeof response> | undefined;
+  try {
+    res = await response;
+    if (res.status === 200) throw new WholeInstead('the server does not answer byte ranges');
+    if (res.status !== 206)
+      throw new HttpStatusError(url, res.status, parseRetryAfter(res.header('retry-after')));
+    const range = res.header('content-range')?.trim() ?? '';
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range);
+    if (
+      !m ||
+      Number(m[1]) !== offset ||
+      Number(m[2]) !== end ||
+      (m[3] !== '*' && Number(m[3]) !== artifact.sizeBytes)
+    )
+      throw new WholeInstead(
+        `the server answered bytes ${offset}-${end} with ${range || 'no Content-Range'}`,
       );
-      try {
-        for await (const chunk of res.body) {
-          stall.tick();
-          if (at + chunk.length > length)
-            throw new WholeInstead(`the server sent more than bytes ${offset}-${end}`);
-          bytes.set(chunk, at);
-          at += chunk.length;
-          ctx.progress.addBytes(artifact.key, chunk.length);
-        }
-      } finally {
-        stall.stop();
+    const bytes = Buffer.allocUnsafe(length);
+    let at = 0;
+    const stall = watchStall(request, ctx.stallTimeoutMs, (stalled) =>
+      ctx.progress.artifact(artifact.key, stalled ? 'stalled' : 'downloading'),
+    );
+    try {
+      for await (const chunk of res.body) {
+        stall.tick();
+        if (at + chunk.length > length)
+          throw new WholeInstead(`the server sent more than bytes ${offset}-${end}`);
+        bytes.set(chunk, at);
+        at += chunk.length;
+        ctx.progress.addBytes(artifact.key, chunk.length);
       }
-      if (at < length)
-        throw new NetworkError(url, new Error(`bytes ${offset}-${end} ended after ${at} bytes`));
-      return bytes;
-    } catch (err) {
-      throw err instanceof WholeInstead ? err : request.errorFor(err);
     } finally {
-      res?.cancel();
-      request.done();
+      stall.stop();
     }
+    if (at < length) throw new NetworkError(url, new Error(`bytes ${offset}-${end} ended after ${at} bytes`));
+    return bytes;
+  } catch (err) {
+    throw err instanceof WholeInstead ? err : request.errorFor(err);
+  } finally {
+    res?.cancel();
+    request.done();
   }
 }
 

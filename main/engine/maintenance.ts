@@ -5,6 +5,8 @@ import { promises as fs } from 'node:fs';
 import type { CacheStatus, VerifyReport } from '../../contract/status.js';
 import { manifestArchFor } from './arch.js';
 import { lstatOrUndefined, statOrUndefined } from './atomic.js';
+import { readStoredIndex } from './chunk-store.js';
+import type { ByteRange } from './delta-plan.js';
 import { fsError } from './errors.js';
 import { sha256File } from './hash.js';
 import { getSyncProgress } from './inflight.js';
@@ -22,6 +24,7 @@ import { selectArtifacts, type VmManifest } from './manifest.js';
 import { assertCacheOwned } from './ownership.js';
 import { cacheDir, cacheMarkerPath, defaultRoot, getCachedManifestPath } from './paths.js';
 import { referencedKeys } from './prune.js';
+import { hashByChunks, keepForRepair } from './repair.js';
 import { type CacheEntry, walkCache } from './walk.js';
 
 export interface MaintenanceOptions {
@@ -73,13 +76,30 @@ export async function verifyVmCache(options: MaintenanceOptions = {}): Promise<V
         entries.push({ key: artifact.key, state: 'missing' });
         continue;
       }
-      const ok =
-        st.size === artifact.sizeBytes && (await sha256File(file, options.signal)) === artifact.sha256;
-      if (!ok) {
-        await distrustCachedManifest(root);
-        await fs.rm(file, { force: true });
+      // With the tarball's chunk index kept, the same pass says which chunks are bad.
+      const index = st.size === artifact.sizeBytes ? await readStoredIndex(root, artifact) : undefined;
+      let bad: ByteRange[] = [];
+      let ok = false;
+      if (index) {
+        const hashed = await hashByChunks(file, index, options.signal);
+        ok = hashed.sha256 === artifact.sha256;
+        bad = hashed.bad;
+      } else if (st.size === artifact.sizeBytes) {
+        ok = (await sha256File(file, options.signal)) === artifact.sha256;
       }
-      entries.push({ key: artifact.key, state: ok ? 'ok' : 'corrupt' });
+      if (ok) {
+        entries.push({ key: artifact.key, state: 'ok' });
+        continue;
+      }
+      await distrustCachedManifest(root);
+      if (bad.length > 0) {
+        // Kept as its partial: the next sync fetches only the bad ranges.
+        await keepForRepair(file, artifact, bad);
+        entries.push({ key: artifact.key, state: 'corrupt', badRanges: bad });
+      } else {
+        await fs.rm(file, { force: true });
+        entries.push({ key: artifact.key, state: 'corrupt' });
+      }
     }
     const ok = entries.every((e) => e.state === 'ok');
     return { ok, entries };

@@ -19,6 +19,11 @@ export interface PartialMeta {
   lastModified?: string;
   /** A partial built by a delta update: the sha256 of the chunk index it follows. */
   delta?: string;
+  /**
+   * A whole tarball that `verify` found damaged, kept for a repair in place:
+   * the byte ranges whose chunks did not match (repair.ts).
+   */
+  repair?: Array<{ offset: number; length: number }>;
 }
 
 export interface ResumePoint {
@@ -39,6 +44,11 @@ function parseMeta(text: string | undefined): PartialMeta | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The sidecar of `finalPath`'s partial, if it is one of ours and reads as one. */
+export async function readPartialMeta(finalPath: string): Promise<PartialMeta | undefined> {
+  return parseMeta(await readSmallRegularFile(partialMetaPath(finalPath), MAX_META_BYTES));
 }
 
 /**

@@ -6,6 +6,7 @@ import type { SyncResult } from '../../contract/status.js';
 import { statOrUndefined } from './atomic.js';
 import { commitManifest, installStaged } from './commit.js';
 import { downloadDelta } from './delta-download.js';
+import type { ByteRange } from './delta-plan.js';
 import { type DeltaSource, keepIndexOf, prepareDelta } from './delta-source.js';
 import { assertDiskSpace, marginFor } from './diskspace.js';
 import { type DownloadOutcome, downloadArtifact } from './download.js';
@@ -41,6 +42,7 @@ import { discardPartial } from './partial.js';
 import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
 import { type ArtifactPlan, planArtifacts } from './plan.js';
 import type { ProgressTracker } from './progress.js';
+import { readRepair, repairInPlace } from './repair.js';
 import { withRetries } from './retry.js';
 import { SIGNATURE_MAX_BYTES, signatureUrlOf, verifyManifestSignature } from './signature.js';
 import {
@@ -276,17 +278,19 @@ async function runPool(
     for (let plan = queue.shift(); plan && firstError === undefined; plan = queue.shift()) {
       try {
         started.push(plan.path);
-        const delta = await prepareDelta(opts, plan.artifact, ctx.artifactRoot, cached);
+        // A tarball verify found damaged (and kept) is repaired in place; else a delta, if one applies.
+        const repair = opts.importing ? undefined : await readRepair(plan.path, plan.artifact);
+        const delta = repair ? undefined : await prepareDelta(opts, plan.artifact, ctx.artifactRoot, cached);
         if (typeof delta === 'string') {
           const { sizeBytes } = plan.artifact;
           progress.delta(plan.artifact.key, { reuseBytes: 0, fetchBytes: sizeBytes, fallback: delta });
         }
         const source = typeof delta === 'string' ? undefined : delta;
-        if ((await downloadWithRetries(ctx, plan, opts, progress, source)) === 'staged')
+        if ((await downloadWithRetries(ctx, plan, opts, progress, source, repair)) === 'staged')
           staged.push(plan.path);
         downloaded.add(plan.artifact.key);
         // Downloaded whole: its index is kept for the next update, so that one need not cut this file.
-        if (!source) await keepIndexOf(opts, plan.artifact, ctx.artifactRoot);
+        if (!source && !repair) await keepIndexOf(opts, plan.artifact, ctx.artifactRoot);
       } catch (err) {
         firstError ??= err;
         stopOthers.abort();
@@ -308,9 +312,11 @@ async function downloadWithRetries(
   opts: ResolvedOptions,
   progress: ProgressTracker,
   source: DeltaSource | undefined,
+  damaged: ByteRange[] | undefined,
 ): Promise<DownloadOutcome> {
   const { artifact } = plan;
   let delta = source;
+  let repair = damaged;
   const errorInfo = (err: unknown) => ({
     error: { code: (err as VmCacheError).code, message: (err as VmCacheError).message },
   });
@@ -318,6 +324,12 @@ async function downloadWithRetries(
     return await withRetries(
       async (attempt) => {
         if (attempt > 1) progress.setAttempt(attempt);
+        if (repair) {
+          const outcome = await repairInPlace(ctx, artifact, plan.path, repair, attempt);
+          if (typeof outcome === 'string') return outcome;
+          repair = undefined;
+          progress.delta(artifact.key, { reuseBytes: 0, fetchBytes: artifact.sizeBytes, ...outcome });
+        }
         if (delta) {
           const outcome = await downloadDelta(ctx, artifact, plan.path, attempt, delta, opts.concurrency);
           if (typeof outcome === 'string') return outcome;

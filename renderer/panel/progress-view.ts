@@ -5,7 +5,7 @@ import type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/p
 import type { CachedArtifact } from '../../contract/status.js';
 import { fillWidth } from './fill-width.js';
 import { formatBytes, formatEta, formatRate, shortSha, wholePercent } from './format.js';
-import { artifactName, artifactStateWords, isRunning } from './words.js';
+import { artifactName, artifactStateWords, deltaWords, isRunning } from './words.js';
 
 type FillKind = 'active' | 'ok' | 'failed' | 'idle';
 
@@ -59,6 +59,7 @@ export function artifactRow(
 ): TemplateResult {
   const running = isRunning(phase);
   const name = artifactName(a);
+  const delta = deltaWords(a);
   return html`<li class="artifact" data-key=${a.key}>
     <div class="row">
       <span class="name">${name}</span>
@@ -69,6 +70,7 @@ export function artifactRow(
       ${compact ? nothing : html`<span class="detail">${formatBytes(a.receivedBytes)} of ${formatBytes(a.sizeBytes)}</span>`}
       ${stateLine(a, phase)}
     </div>
+    ${delta ? html`<p class="detail delta">${delta}</p>` : nothing}
     ${a.error && a.error.message !== shownError ? html`<p class="detail">${a.error.message}</p>` : nothing}
   </li>`;
 }

@@ -41,6 +41,13 @@ const VERIFY_WORDS = {
   corrupt: 'corrupt: removed, Check for updates downloads it again',
 } as const;
 
+/** A corrupt image whose bad chunks are known is kept, and only those are fetched again. */
+function verifyWords(e: VerifyReport['entries'][number]): string {
+  if (e.state !== 'corrupt' || !e.badRanges) return VERIFY_WORDS[e.state];
+  const bad = e.badRanges.reduce((n, r) => n + r.length, 0);
+  return `corrupt: ${formatBytes(bad)} bad, Check for updates fetches only that`;
+}
+
 export function verifySummary(report: VerifyReport): string {
   if (report.entries.length === 0) return 'Nothing to verify: no VM images are cached.';
   const bad = report.entries.filter((e) => e.state !== 'ok').length;
@@ -60,7 +67,7 @@ export function verifyList(report: VerifyReport, status: CacheStatus | null): Te
                 html`<li data-key=${e.key} data-state=${e.state}>
                   <span class="key">${names.get(e.key) ?? e.key}</span>
                   <span class="state ${e.state === 'ok' ? 'ok' : 'failed'}"
-                    >${e.state === 'ok' ? html`<span aria-hidden="true">✓</span> ` : nothing}${VERIFY_WORDS[e.state]}</span
+                    >${e.state === 'ok' ? html`<span aria-hidden="true">✓</span> ` : nothing}${verifyWords(e)}</span
                   >
                 </li>`,
             )}

@@ -1,5 +1,6 @@
 // What the panel says for each phase and artifact state. Error words come from
 // the contract (ERROR_WORDS), so the CLI and the panel never disagree.
+import { describeDelta } from '../../contract/format.js';
 import type { ArtifactProgress, SyncPhase } from '../../contract/progress.js';
 import { shortSha } from './format.js';
 
@@ -48,4 +49,13 @@ export function artifactStateWords(a: ArtifactProgress, phase: SyncPhase = 'down
 
 export function artifactName(a: { agent: string; version: string; arch: string }): string {
   return `${a.agent} ${a.version} (${a.arch})`;
+}
+
+/** "Reused 2.70 GB from the cached version, downloading 310 MB" (or why it is downloaded whole). */
+export function deltaWords(a: ArtifactProgress): string | undefined {
+  const words = describeDelta(
+    a.delta,
+    a.state === 'verified' || a.state === 'cached' || a.state === 'failed',
+  );
+  return words && `${words[0]!.toUpperCase()}${words.slice(1)}`;
 }

@@ -3,10 +3,12 @@
 // pseudo-terminal, Ctrl-C then resume, and every exit code.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { formatBytes } from '../../contract/index.js';
+import { publish, release, twoVersions } from '../engine/delta-fixtures.js';
 import { keyOf, oneArtifactServer, server, tempRoot } from '../helpers.js';
 import { CLI, cleanEnv, jsonLines, REPO, runCli, sha256, snapshot, startCli } from './helpers.js';
 
@@ -77,6 +79,70 @@ describe('vm-cache sync', () => {
     expect(out).toContain('\u001b[2K'); // line erased before each redraw
     expect(out).toContain('\u001b[?25h'); // cursor shown again at the end
     expect(out).toContain('Downloaded and verified 1 tarball');
+  });
+
+  it('a delta update on a pseudo-terminal says what it reused and what it downloaded; --no-delta fetches whole', async () => {
+    const dir = await tempRoot();
+    const { v1, v2 } = twoVersions();
+    const [r1, r2] = [await release('1', v1), await release('2', v2)];
+    await publish(dir, r1, 1);
+    const s = await server({ dir });
+    const onTerminal = async (root: string, ...extra: string[]) => {
+      const cmd = [process.execPath, CLI, 'sync', '--manifest', s.manifestUrl, '--root', root, ...extra];
+      const child = spawn('script', ['-qfec', cmd.join(' '), '/dev/null'], {
+        cwd: REPO,
+        env: cleanEnv({ COLUMNS: '120', LINES: '30' }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => {
+        out += c;
+      });
+      expect(await new Promise<number | null>((resolve) => child.on('close', resolve))).toBe(0);
+      return out;
+    };
+    const [root, whole] = [await tempRoot(), await tempRoot()];
+    await onTerminal(root);
+    await onTerminal(whole);
+    await publish(dir, r2, 2);
+
+    const out = await onTerminal(root);
+    const fetched = s.bytesServed(r2.key);
+    const words = `reused ${formatBytes(v2.length - fetched)} from the cached version, downloaded ${formatBytes(fetched)}`;
+    expect(out).toContain(`Downloaded and verified 1 tarball (${formatBytes(v2.length)}): ${words}.`);
+    // The live rows said it while it ran.
+    expect(out).toContain(`reused ${formatBytes(v2.length - fetched)} from the cached version, downloading`);
+    expect(sha256(await readFile(path.join(root, 'cache', r2.key)))).toBe(sha256(v2));
+
+    const plain = await onTerminal(whole, '--no-delta');
+    expect(s.bytesServed(r2.key) - fetched).toBe(v2.length);
+    expect(plain).not.toContain('reused');
+  });
+
+  it('verify --repair: names the bad bytes, then fetches only their chunks; exit 0 and a cache that verifies', async () => {
+    const dir = await tempRoot();
+    const r1 = await release('1', twoVersions().v1);
+    await publish(dir, r1, 1);
+    const s = await server({ dir });
+    const root = await tempRoot();
+    expect((await runCli(['sync', '--manifest', s.manifestUrl, '--root', root, '--json'])).code).toBe(0);
+    const file = path.join(root, 'cache', r1.key);
+    const bytes = Buffer.from(await readFile(file));
+    bytes.writeUInt8(bytes.readUInt8(3_000_000) ^ 0xff, 3_000_000);
+    await writeFile(file, bytes);
+    const served = s.bytesServed(r1.key);
+
+    const r = await runCli(['verify', '--root', root, '--repair', '--manifest', s.manifestUrl]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/CORRUPT: [\d.]+ kB bad at bytes \d+-\d+ \(kept for repair\)/);
+    const fetched = s.bytesServed(r1.key) - served;
+    // One chunk: at most the chunker's maximum of 256 KiB.
+    expect(fetched).toBeGreaterThan(0);
+    expect(fetched).toBeLessThanOrEqual(256 << 10);
+    expect(r.stdout).toContain(`Repaired 1 tarball, fetching ${formatBytes(fetched)}.`);
+    expect(sha256(await readFile(file))).toBe(sha256(r1.bytes));
+    expect((await runCli(['verify', '--root', root])).code).toBe(0);
   });
 
   it('Ctrl-C mid-download: exit 130, the partial kept; the next run fetches only the remainder', async () => {

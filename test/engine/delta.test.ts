@@ -9,11 +9,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ensureVmCacheSynced,
+  getCachedManifestPath,
   importVmCache,
   indexLocalFiles,
   planDelta,
   type SyncProgress,
   serializeChunkIndex,
+  verifyVmCache,
 } from '../../main/engine/index.js';
 import { listFiles, runTsChild, server, tempRoot } from '../helpers.js';
 import { indexOf, publish, release, sha256, twoVersions } from './delta-fixtures.js';
@@ -337,5 +339,72 @@ describe('an air-gapped import of a release with chunk indexes', () => {
     expect(result.downloaded).toEqual([r2.key]);
     expect(sha256(await readFile(path.join(root, 'cache', r2.key)))).toBe(sha256(r2.bytes));
     expect(events.at(-1)!.artifacts[0]!.delta).toBeUndefined();
+  });
+});
+
+describe('repair from chunks', () => {
+  /** v1 installed (its index kept), then three bytes flipped a megabyte apart. */
+  async function damaged() {
+    const dir = await tempRoot();
+    const root = await tempRoot();
+    const r1 = await release('1', twoVersions().v1);
+    await publish(dir, r1, 1);
+    const s = await server({ dir });
+    await sync(root, s.manifestUrl);
+    const file = path.join(root, 'cache', r1.key);
+    const bytes = Buffer.from(await readFile(file));
+    const flipped = [100_000, 2_100_000, 4_100_000];
+    for (const at of flipped) bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
+    await writeFile(file, bytes);
+    const index = await indexOf(r1.bytes);
+    // The chunk around each flipped byte is what must be fetched again.
+    const expected = flipped.map((at) => {
+      const c = index.chunks.find((x) => x.offset <= at && at < x.offset + x.length)!;
+      return { offset: c.offset, length: c.length };
+    });
+    return { s, root, r1, file, expected, served: s.bytesServed(r1.key) };
+  }
+
+  it('verify names the bad byte ranges and keeps the tarball; the next sync fetches only those', async () => {
+    const { s, root, r1, file, expected, served } = await damaged();
+    const report = await verifyVmCache({ root });
+    expect(report.ok).toBe(false);
+    expect(report.entries).toEqual([{ key: r1.key, state: 'corrupt', badRanges: expected }]);
+    // Not in the cache any more (nothing vouches for it), but kept beside it for the repair.
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.partial`)).toBe(true);
+    expect(existsSync(getCachedManifestPath(root))).toBe(false);
+
+    const events: SyncProgress[] = [];
+    await sync(root, s.manifestUrl, events);
+    expect(sha256(await readFile(file))).toBe(sha256(r1.bytes));
+    const bad = expected.reduce((n, r) => n + r.length, 0);
+    expect(s.bytesServed(r1.key) - served).toBe(bad);
+    expect(events.at(-1)!.artifacts[0]!.delta).toMatchObject({
+      fetchBytes: bad,
+      reuseBytes: r1.bytes.length - bad,
+    });
+    expect((await verifyVmCache({ root })).ok).toBe(true);
+  });
+
+  it('a server that ignores Range: the kept tarball goes, and it is downloaded whole', async () => {
+    const { s, root, r1, file, served } = await damaged();
+    await verifyVmCache({ root });
+    s.setFault(r1.key, { ignoreRange: true });
+    const events: SyncProgress[] = [];
+    await sync(root, s.manifestUrl, events);
+    expect(sha256(await readFile(file))).toBe(sha256(r1.bytes));
+    expect(events.at(-1)!.artifacts[0]!.delta?.fallback).toMatch(/does not answer byte ranges/);
+    expect(s.bytesServed(r1.key) - served).toBeGreaterThanOrEqual(r1.bytes.length);
+  });
+
+  it('without a kept index verify cannot place the damage: the tarball is removed, as before', async () => {
+    const { root, r1, file } = await damaged();
+    const { rm } = await import('node:fs/promises');
+    await rm(path.join(root, 'state', 'chunk-indexes'), { recursive: true });
+    const report = await verifyVmCache({ root });
+    expect(report.entries).toEqual([{ key: r1.key, state: 'corrupt' }]);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.partial`)).toBe(false);
   });
 });
