@@ -125,7 +125,8 @@ describe('VmCacheHub: progress', () => {
     await waitFor(() => early.got.length > 0, 10_000, 'the first message');
     // Heard while the manifest request still waits on the server.
     expect(early.got[0]!.progress).toMatchObject({ phase: 'checking', artifacts: [] });
-    expect(s.requests.filter((r) => r.path === 'vm/manifest.json').map((r) => r.status)).toEqual([0]);
+    // (On a loaded machine the request may not even have reached the server yet: either way, unanswered.)
+    expect(s.requests.filter((r) => r.path === 'vm/manifest.json' && r.status !== 0)).toEqual([]);
     await running;
     await untilDone(early);
     hub.dispose();
