@@ -6,6 +6,7 @@ import {
   ensureVmCacheSynced,
   getVmCacheStatus,
   resolveManifestUrl,
+  type SyncProgress,
   type VmCacheOptions,
   verifyVmCache,
 } from '../../main/engine/index.js';
@@ -96,16 +97,20 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
       out.note('verify found missing or corrupt tarballs; run `vm-cache verify --repair` to repair');
       return EXIT.integrity;
     }
-    let fetched = 0;
+    let last: SyncProgress | undefined;
     const result = await ensureVmCacheSynced({
       ...repair,
       root,
       allArches,
       signal: cancel.signal,
       onProgress: (p) => {
-        fetched = p.artifacts.reduce((n, a) => n + (a.delta ? a.delta.fetchBytes : a.sizeBytes), 0);
+        last = p;
       },
     });
+    // What came over the network: the bad ranges of a kept tarball, or the whole of one downloaded again.
+    const fetched = (last?.artifacts ?? [])
+      .filter((a) => result.downloaded.includes(a.key))
+      .reduce((n, a) => n + (a.delta && !a.delta.fallback ? a.delta.fetchBytes : a.sizeBytes), 0);
     if (out.json) out.line({ root, ...report, repaired: result.downloaded, fetchedBytes: fetched });
     else {
       const n = result.downloaded.length;

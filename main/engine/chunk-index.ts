@@ -120,13 +120,21 @@ export function parseChunkIndex(
     throw bad('its chunk sizes are out of order');
   if (chunker.max > MAX_CHUNK_BYTES)
     throw bad(`its chunks may be up to ${chunker.max} bytes, over ${MAX_CHUNK_BYTES}`);
+  // A client cuts its cached files by the index's sizes before it knows what it can reuse: tiny
+  // chunks would make that (and the index) millions of entries. Only the sizes manifest build uses.
+  const { min, avg, max } = DEFAULT_CHUNKER;
+  if (chunker.min !== min || chunker.avg !== avg || chunker.max !== max)
+    throw bad(`it was cut at ${chunker.min}/${chunker.avg}/${chunker.max} bytes, not ${min}/${avg}/${max}`);
   if (doc.sizeBytes !== expected.sizeBytes || doc.sha256 !== expected.sha256) {
     throw bad('it describes another tarball than the manifest names');
   }
   const chunks: Chunk[] = [];
   let offset = 0;
-  for (const [length, sha256] of doc.chunks) {
+  for (const [i, [length, sha256]] of doc.chunks.entries()) {
     if (length > chunker.max) throw bad(`a chunk of ${length} bytes is over its maximum of ${chunker.max}`);
+    // Only the last chunk may be short: a cut is never looked for before `min`.
+    if (length < chunker.min && i < doc.chunks.length - 1)
+      throw bad(`a chunk of ${length} bytes is under its minimum of ${chunker.min}`);
     chunks.push({ offset, length, sha256 });
     offset += length;
   }

@@ -37,6 +37,9 @@ import { parseRetryAfter, startRequest, watchStall } from './request.js';
 /** The most bytes one range request asks for (and holds in memory until it is placed). */
 export const PIECE_MAX_BYTES = 4 << 20;
 
+/** Damaged local chunks fetched one by one before the plan is given up as not worth it. */
+const MAX_REPLACED_CHUNKS = 32;
+
 /** The delta was placed; or it cannot work for this tarball, and why. */
 export type DeltaOutcome = DownloadOutcome | { fallback: string };
 
@@ -120,19 +123,26 @@ export async function downloadDelta(
 
     const steps = stepsFrom(chunks, first, source.reuse);
     fetcher.plan(steps);
+    let replaced = 0;
     for (let i = 0; i < steps.length; i++) {
+      // Copies never wait on the network: a cancel must not wait for the writer to push back.
+      if (ctx.signal?.aborted) throw new CancelError();
       const step = steps[i]!;
       if (step.kind === 'fetch') {
         await placeFetched(await fetcher.take(i), step.offset, step.chunks);
         continue;
       }
       const bytes = await reader.read(step.from);
-      if (bytes && sha256Hex(bytes) === step.chunk.sha256) {
+      // A cached file gone or cut short since it was indexed: the plan no longer holds.
+      if (!bytes) throw new WholeInstead(`${step.from.file} could not be read as indexed`);
+      if (sha256Hex(bytes) === step.chunk.sha256) {
         await put(bytes);
         ctx.progress.addReused(key, bytes.length);
-      } else {
-        // The local copy changed or went away since it was indexed: this chunk comes from the server.
+      } else if (++replaced <= MAX_REPLACED_CHUNKS) {
+        // A few damaged chunks in a cached file (a bad sector, an edit) come from the server one by one.
         await placeFetched(await fetcher.fetchNow(step.chunk), step.chunk.offset, [step.chunk]);
+      } else {
+        throw new WholeInstead(`more than ${MAX_REPLACED_CHUNKS} chunks of the cached files no longer match`);
       }
     }
 

@@ -132,7 +132,8 @@ async function localCandidates(
   const seen = new Set<string>();
   for (const entry of Object.values(cached?.agents ?? {})) {
     const tarball = entry.tarballs[artifact.arch];
-    if (!tarball || seen.has(tarball.key)) continue;
+    // Entries of an arch the last sync did not check may hold anything: a sha256 names a stored index.
+    if (!tarball || seen.has(tarball.key) || !/^[0-9a-fA-F]{64}$/.test(String(tarball.sha256))) continue;
     seen.add(tarball.key);
     let file: string;
     try {

@@ -92,9 +92,8 @@ export async function verifyVmCache(options: MaintenanceOptions = {}): Promise<V
         continue;
       }
       await distrustCachedManifest(root);
-      if (bad.length > 0) {
-        // Kept as its partial: the next sync fetches only the bad ranges.
-        await keepForRepair(file, artifact, bad);
+      // Kept as its partial, the next sync fetches only the bad ranges.
+      if (bad.length > 0 && (await keepForRepair(file, artifact, bad))) {
         entries.push({ key: artifact.key, state: 'corrupt', badRanges: bad });
       } else {
         await fs.rm(file, { force: true });

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { isOwnRegularFile, lstatOrUndefined, O_NOFOLLOW } from './atomic.js';
+import { isOwnRegularFile, lstatOrUndefined, O_NOFOLLOW, O_NONBLOCK } from './atomic.js';
 import type { ChunkIndex } from './chunk-index.js';
 import { type DeltaOutcome, fetchRange, PIECE_MAX_BYTES, WholeInstead } from './delta-download.js';
 import type { ByteRange } from './delta-plan.js';
@@ -67,9 +67,35 @@ export async function keepForRepair(
   finalPath: string,
   artifact: SelectedArtifact,
   bad: ByteRange[],
-): Promise<void> {
-  await writePartialMeta(finalPath, { sha256: artifact.sha256, sizeBytes: artifact.sizeBytes, repair: bad });
+): Promise<boolean> {
+  // A partial already there (a staged new version, a download to resume) is worth more than this.
+  if (await lstatOrUndefined(partialPath(finalPath))) return false;
+  const repair = coarsen(bad, MAX_REPAIR_RANGES);
+  await writePartialMeta(finalPath, { sha256: artifact.sha256, sizeBytes: artifact.sizeBytes, repair });
   await fs.rename(finalPath, partialPath(finalPath));
+  return true;
+}
+
+/** The sidecar stays small (a few tens of KiB) however scattered the damage. */
+const MAX_REPAIR_RANGES = 512;
+
+/**
+ * At most `most` ranges covering all of `ranges`: the closest neighbours are
+ * joined first (a few good bytes fetched again rather than a sidecar too big to read).
+ */
+export function coarsen(ranges: readonly ByteRange[], most: number): ByteRange[] {
+  let out = ranges.map((r) => ({ ...r }));
+  for (let gap = 1; out.length > most; gap *= 2) {
+    const next: ByteRange[] = [];
+    for (const r of out) {
+      const last = next.at(-1);
+      if (last && r.offset - (last.offset + last.length) < gap)
+        last.length = r.offset + r.length - last.offset;
+      else next.push(r);
+    }
+    out = next;
+  }
+  return out;
 }
 
 /**
@@ -129,9 +155,15 @@ export async function repairInPlace(
   try {
     let handle: fs.FileHandle;
     try {
-      handle = await fs.open(partial, fsConstants.O_RDWR | O_NOFOLLOW);
+      handle = await fs.open(partial, fsConstants.O_RDWR | O_NOFOLLOW | O_NONBLOCK);
     } catch (err) {
       throw fsError(`cannot use ${partial}`, dir, err);
+    }
+    // Checked on the open file: only a regular file with no other name is written in place.
+    const st = await handle.stat().catch(() => undefined);
+    if (!st || !isOwnRegularFile(st) || st.size !== sizeBytes) {
+      await handle.close().catch(() => {});
+      throw new WholeInstead(`${partial} is no longer the file verify kept`);
     }
     try {
       for (const range of bad) {

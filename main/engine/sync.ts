@@ -271,6 +271,8 @@ async function runPool(
     writer: opts.writer,
     importing: opts.importing,
   };
+  // Range requests share the connections the pool allows: with two downloads at once, one range each.
+  const rangesAtOnce = Math.max(1, Math.floor(opts.concurrency / Math.min(opts.concurrency, plans.length)));
   let firstError: unknown;
   const staged: string[] = [];
   const queue = [...plans];
@@ -280,17 +282,24 @@ async function runPool(
         started.push(plan.path);
         // A tarball verify found damaged (and kept) is repaired in place; else a delta, if one applies.
         const repair = opts.importing ? undefined : await readRepair(plan.path, plan.artifact);
-        const delta = repair ? undefined : await prepareDelta(opts, plan.artifact, ctx.artifactRoot, cached);
+        // The pool's signal: a sibling's fatal error stops the cutting of a large cached file too.
+        const poolOpts = { ...opts, signal };
+        const delta = repair
+          ? undefined
+          : await prepareDelta(poolOpts, plan.artifact, ctx.artifactRoot, cached);
         if (typeof delta === 'string') {
           const { sizeBytes } = plan.artifact;
           progress.delta(plan.artifact.key, { reuseBytes: 0, fetchBytes: sizeBytes, fallback: delta });
         }
         const source = typeof delta === 'string' ? undefined : delta;
-        if ((await downloadWithRetries(ctx, plan, opts, progress, source, repair)) === 'staged')
+        if (
+          (await downloadWithRetries(ctx, plan, opts, progress, { source, repair, rangesAtOnce })) ===
+          'staged'
+        )
           staged.push(plan.path);
         downloaded.add(plan.artifact.key);
         // Downloaded whole: its index is kept for the next update, so that one need not cut this file.
-        if (!source && !repair) await keepIndexOf(opts, plan.artifact, ctx.artifactRoot);
+        if (!source && !repair) await keepIndexOf(poolOpts, plan.artifact, ctx.artifactRoot);
       } catch (err) {
         firstError ??= err;
         stopOthers.abort();
@@ -311,12 +320,12 @@ async function downloadWithRetries(
   plan: ArtifactPlan,
   opts: ResolvedOptions,
   progress: ProgressTracker,
-  source: DeltaSource | undefined,
-  damaged: ByteRange[] | undefined,
+  from: { source: DeltaSource | undefined; repair: ByteRange[] | undefined; rangesAtOnce: number },
 ): Promise<DownloadOutcome> {
   const { artifact } = plan;
-  let delta = source;
-  let repair = damaged;
+  const { rangesAtOnce } = from;
+  let delta = from.source;
+  let repair = from.repair;
   const errorInfo = (err: unknown) => ({
     error: { code: (err as VmCacheError).code, message: (err as VmCacheError).message },
   });
@@ -331,7 +340,7 @@ async function downloadWithRetries(
           progress.delta(artifact.key, { reuseBytes: 0, fetchBytes: artifact.sizeBytes, ...outcome });
         }
         if (delta) {
-          const outcome = await downloadDelta(ctx, artifact, plan.path, attempt, delta, opts.concurrency);
+          const outcome = await downloadDelta(ctx, artifact, plan.path, attempt, delta, rangesAtOnce);
           if (typeof outcome === 'string') return outcome;
           // The plan cannot work (the server ignores Range, bytes that do not match the index): whole, from here on.
           delta = undefined;

@@ -122,7 +122,9 @@ describe('vm-cache sync', () => {
   it('verify --repair: names the bad bytes, then fetches only their chunks; exit 0 and a cache that verifies', async () => {
     const dir = await tempRoot();
     const r1 = await release('1', twoVersions().v1);
-    await publish(dir, r1, 1);
+    // A second agent, intact: the repair's figure counts only what it fetched.
+    const other = await release('other-1', twoVersions().v2);
+    await publish(dir, r1, 1, { other });
     const s = await server({ dir });
     const root = await tempRoot();
     expect((await runCli(['sync', '--manifest', s.manifestUrl, '--root', root, '--json'])).code).toBe(0);
@@ -137,6 +139,7 @@ describe('vm-cache sync', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/CORRUPT: [\d.]+ kB bad at bytes \d+-\d+ \(kept for repair\)/);
     const fetched = s.bytesServed(r1.key) - served;
+    expect(s.requests.filter((q) => q.path === other.key)).toHaveLength(1);
     // One chunk: at most the chunker's maximum of 256 KiB.
     expect(fetched).toBeGreaterThan(0);
     expect(fetched).toBeLessThanOrEqual(256 << 10);

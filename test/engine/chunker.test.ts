@@ -103,11 +103,18 @@ describe('the chunk index', () => {
       [
         'an oversized chunk',
         variant((d) => {
-          const [a, b] = d.chunks as [[number, string], [number, string]];
-          d.chunks.splice(0, 2, [a[0] + b[0], a[1]]);
-          d.chunker.max = 1 << 16;
+          // The first chunks listed as one, over the 256 KiB maximum.
+          let n = 0;
+          let sum = 0;
+          while (sum <= 1 << 18) sum += (d.chunks as [number, string][])[n++]![0];
+          d.chunks.splice(0, n, [sum, d.chunks[0]![1]]);
         }),
         /over its maximum/,
+      ],
+      [
+        'other chunk sizes',
+        variant((d) => Object.assign(d.chunker, { min: 64, avg: 64, max: 64 })),
+        /cut at 64/,
       ],
       ['lengths that do not add up', variant((d) => d.chunks.pop()), /add up to/],
       ['a negative length', variant((d) => (d.chunks[0]![0] = -5)), /not a chunk index/],

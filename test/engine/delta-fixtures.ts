@@ -54,26 +54,35 @@ export async function release(version: string, bytes: Buffer): Promise<Release> 
   };
 }
 
-/** Writes `rel` into `dir` as the one release the manifest names (older files stay, as on a CDN). */
-export async function publish(dir: string, rel: Release, manifestVersion: number): Promise<void> {
+/** Writes `rel` (and `others`, by agent name) into `dir` as the release the manifest names (older files stay, as on a CDN). */
+export async function publish(
+  dir: string,
+  rel: Release,
+  manifestVersion: number,
+  others: Record<string, Release> = {},
+): Promise<void> {
   await mkdir(path.join(dir, 'vm', 'images'), { recursive: true });
-  await writeFile(path.join(dir, rel.key), rel.bytes);
-  const indexKey = `${rel.key}${CHUNK_INDEX_SUFFIX}`;
-  await writeFile(path.join(dir, indexKey), rel.indexText);
-  const tarball: Record<string, unknown> = {
-    key: rel.key,
-    sha256: sha256(rel.bytes),
-    sizeBytes: rel.bytes.length,
-  };
-  if (!rel.noIndex) {
-    const text = Buffer.from(rel.indexText);
-    tarball.chunkIndex = { key: indexKey, sha256: sha256(text), sizeBytes: text.length };
+  const agents: Record<string, unknown> = {};
+  for (const [agent, r] of Object.entries({ agent: rel, ...others })) {
+    await writeFile(path.join(dir, r.key), r.bytes);
+    const indexKey = `${r.key}${CHUNK_INDEX_SUFFIX}`;
+    await writeFile(path.join(dir, indexKey), r.indexText);
+    const tarball: Record<string, unknown> = {
+      key: r.key,
+      sha256: sha256(r.bytes),
+      sizeBytes: r.bytes.length,
+    };
+    if (!r.noIndex) {
+      const text = Buffer.from(r.indexText);
+      tarball.chunkIndex = { key: indexKey, sha256: sha256(text), sizeBytes: text.length };
+    }
+    agents[agent] = { version: r.version, tarballs: { [ARCH]: tarball } };
   }
   const doc = {
     schemaVersion: 2,
     manifestVersion,
     updatedAt: new Date(Date.UTC(2026, 10, manifestVersion)).toISOString(),
-    agents: { agent: { version: rel.version, tarballs: { [ARCH]: tarball } } },
+    agents,
   };
   await writeFile(path.join(dir, 'vm', 'manifest.json'), `${JSON.stringify(doc, null, 2)}\n`);
 }

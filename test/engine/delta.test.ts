@@ -17,6 +17,7 @@ import {
   serializeChunkIndex,
   verifyVmCache,
 } from '../../main/engine/index.js';
+import { coarsen } from '../../main/engine/repair.js';
 import { listFiles, runTsChild, server, tempRoot } from '../helpers.js';
 import { indexOf, publish, release, sha256, twoVersions } from './delta-fixtures.js';
 
@@ -201,6 +202,23 @@ describe('a hostile or broken chunk index', () => {
       }),
     );
     expect(b.fallback).toMatch(/up to 1073741824 bytes/);
+  });
+
+  it('another cutting rule (64-byte chunks) or a short chunk mid-index: refused before any cached file is cut', async () => {
+    const tiny = await withIndex((t) =>
+      edit(t, (d) => {
+        Object.assign(d.chunker, { min: 64, avg: 64, max: 64 });
+      }),
+    );
+    expect(tiny.fallback).toMatch(/cut at 64\/64\/64 bytes, not 16384\/65536\/262144/);
+    const short = await withIndex((t) =>
+      edit(t, (d) => {
+        // The first chunk split in two: lengths still add up, sha256s are not even looked at.
+        const [length] = d.chunks[0]!;
+        d.chunks.splice(0, 1, [100, '0'.repeat(64)], [length - 100, '0'.repeat(64)]);
+      }),
+    );
+    expect(short.fallback).toMatch(/a chunk of 100 bytes is under its minimum/);
   });
 
   it('a chunk sha256 that does not match the bytes: caught when fetched, downloaded whole', async () => {
@@ -396,6 +414,25 @@ describe('repair from chunks', () => {
     expect(sha256(await readFile(file))).toBe(sha256(r1.bytes));
     expect(events.at(-1)!.artifacts[0]!.delta?.fallback).toMatch(/does not answer byte ranges/);
     expect(s.bytesServed(r1.key) - served).toBeGreaterThanOrEqual(r1.bytes.length);
+  });
+
+  it('a partial already beside it (a staged new version) is not overwritten: the damaged file is removed', async () => {
+    const { root, r1, file } = await damaged();
+    await writeFile(`${file}.partial`, 'staged');
+    const report = await verifyVmCache({ root });
+    expect(report.entries).toEqual([{ key: r1.key, state: 'corrupt' }]);
+    expect(await readFile(`${file}.partial`, 'utf8')).toBe('staged');
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('damage scattered over thousands of chunks: at most 512 ranges kept, covering every bad byte', () => {
+    const bad = Array.from({ length: 3000 }, (_, i) => ({ offset: i * 100_000, length: 20_000 + (i % 7) }));
+    const kept = coarsen(bad, 512);
+    expect(kept.length).toBeLessThanOrEqual(512);
+    for (const r of bad)
+      expect(kept.some((k) => k.offset <= r.offset && r.offset + r.length <= k.offset + k.length)).toBe(true);
+    for (let i = 1; i < kept.length; i++)
+      expect(kept[i]!.offset).toBeGreaterThan(kept[i - 1]!.offset + kept[i - 1]!.length);
   });
 
   it('without a kept index verify cannot place the damage: the tarball is removed, as before', async () => {
