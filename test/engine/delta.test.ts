@@ -135,6 +135,25 @@ describe('delta update', () => {
     expect(s.bytesServed(r2.key)).toBeLessThan(r2.bytes.length * 2);
   });
 
+  it('a connection cut mid-range: the retry goes on from the last whole chunk placed, and the result verifies', async () => {
+    const { dir, root, s, r1, r2 } = await setUp();
+    await publish(dir, r2, 2);
+    s.setFault(r2.key, { resetAtByte: 100_000, times: 1 });
+    const ideal = await idealFetch(r1.bytes, r2.bytes, await tempRoot());
+    const events: SyncProgress[] = [];
+    await sync(root, s.manifestUrl, events, { retries: 2, retryPolicy: { baseDelayMs: 1, maxDelayMs: 1 } });
+    expect(events.some((e) => e.attempt === 2)).toBe(true);
+    expect(sha256(await readFile(path.join(root, 'cache', r2.key)))).toBe(sha256(r2.bytes));
+    // Asked for again: the cut range's first 100 kB, and at most one range fetched ahead of it and not
+    // yet placed (two are asked for at once): never a chunk the partial already held.
+    const local = path.join(await tempRoot(), 'v1.bin');
+    await writeFile(local, r1.bytes);
+    const index = await indexOf(r2.bytes);
+    const plan = planDelta(index, await indexLocalFiles([local], index.chunker));
+    const ahead = Math.max(...plan.fetch.map((r) => r.length));
+    expect(s.bytesServed(r2.key)).toBeLessThanOrEqual(ideal + 100_000 + ahead);
+  });
+
   it('a cached file changed since it was indexed: its bad chunks come from the server instead', async () => {
     const { dir, root, s, r1, r2 } = await setUp();
     const file = path.join(root, 'cache', r1.key);
