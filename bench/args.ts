@@ -14,6 +14,8 @@ export interface BenchArgs {
   out: string | undefined;
   /** Measure only the CLI's start-up (no artifact server, no syncs). */
   startupOnly: boolean;
+  /** Run only the delta-update suite (bench/delta.ts): real packages, our server and nginx. */
+  delta: boolean;
 }
 
 const UNITS: Record<string, number> = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 };
@@ -43,6 +45,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     compareDir: undefined,
     out: undefined,
     startupOnly: false,
+    delta: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = (argv[i] ?? '').split('=', 2) as [string, string | undefined];
@@ -60,9 +63,10 @@ export function parseArgs(argv: string[]): BenchArgs {
     else if (flag === '--compare') args.compareDir = value();
     else if (flag === '--out') args.out = value();
     else if (flag === '--startup') args.startupOnly = true;
+    else if (flag === '--delta') args.delta = true;
     else if (flag === '--help' || flag === '-h') {
       console.log(
-        'usage: npm run bench -- [--size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR] [--startup]',
+        'usage: npm run bench -- [--size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR] [--startup] [--delta]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${flag}`);

@@ -52,6 +52,7 @@ async function main(): Promise<EngineResult> {
   const tickTimes: number[] = [];
   const marks: EngineResult['marks'] = {};
   let previous = '';
+  let delta: EngineResult['delta'];
   const onProgress = (p: SyncProgress) => {
     const at = performance.now() - t0;
     eventTimes.push(at);
@@ -60,6 +61,7 @@ async function main(): Promise<EngineResult> {
     if (signature === previous) tickTimes.push(at);
     previous = signature;
     if (!a) return;
+    if (a.delta) delta = a.delta;
     marks.manifest ??= at;
     const mark = MARK_OF_STATE[a.state];
     if (mark) marks[mark] ??= at;
@@ -107,6 +109,7 @@ async function main(): Promise<EngineResult> {
       manifestUrl: job.manifestUrl,
       rawHostArch: 'x64',
       ...(job.transport === 'fetch' ? { fetchImpl: fetch } : {}),
+      ...(job.delta === undefined ? {} : { delta: job.delta }),
       // A subscriber that does almost nothing, so what is measured is the delivery.
       onProgress,
     });
@@ -120,6 +123,7 @@ async function main(): Promise<EngineResult> {
       windowLastPhase: windowLast?.phase ?? 'none',
       downloaded: result.downloaded,
       skipped: result.skipped,
+      ...(delta ? { delta } : {}),
     };
   } catch (err) {
     const out: EngineResult = {

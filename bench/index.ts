@@ -1,13 +1,15 @@
-// npm run bench [-- --size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR] [--startup]
+// npm run bench [-- --size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR] [--startup] [--delta]
 // Builds the child programs, starts the artifact server in its own process,
 // runs the suites and prints the table with the targets (see docs/performance.md).
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { formatSize, parseArgs } from './args.js';
 import { bundle } from './bundle.js';
 import { compare } from './compare.js';
+import { deltaSuite } from './delta.js';
 import { profileRun } from './profile.js';
 import { syncJob } from './protocol.js';
 import { report } from './report.js';
@@ -27,6 +29,42 @@ if (args.startupOnly) {
   });
   console.log(text);
   process.exit(0);
+}
+
+if (args.delta) {
+  // Its own data (real npm packages, kept in a fixed folder between runs) and
+  // servers: it shares only the engine child and the machine's description.
+  const work = path.join(os.tmpdir(), 'vm-cache-delta');
+  await mkdir(work, { recursive: true });
+  if (!dropCaches()) log('warning: cannot drop the page cache (not root?): runs may read from memory');
+  if (loadAverage() > 0.5) log(`warning: load average ${loadAverage().toFixed(2)}: timings will be noisy`);
+  const machine = describeMachine(work);
+  const text = await deltaSuite(work, args.runs, log);
+  const out = [
+    text,
+    `Runs: ${args.runs} each; times are medians (min–max). Engine and CLI: ${checkout()}.`,
+    `Load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+    '',
+    'Machine:',
+    ...machine.map((m) => `- ${m}`),
+  ];
+  console.log(out.join('\n'));
+  if (args.out) await writeFile(args.out, `${out.join('\n')}\n`);
+  process.exit(0);
+}
+
+/** Which engine was measured: the commit, and whether the engine or the CLI had uncommitted edits. */
+function checkout(): string {
+  const git = (...a: string[]) => execFileSync('git', a, { encoding: 'utf8', stdio: 'pipe' }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'main', 'contract', 'cli') !== '';
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted edits' : ''}`;
+  } catch {
+    return 'not a git checkout';
+  }
 }
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'vm-cache-bench-'));

@@ -39,6 +39,8 @@ export interface EngineJob {
   root: string;
   /** A failed sync is what the job expects (the first half of the resume benchmark). */
   expectFailure?: boolean;
+  /** The engine's `delta` option (default true); false downloads every tarball whole (bench:delta). */
+  delta?: boolean;
 }
 
 /** A cold-sync job for the bench artifact, with got unless `extra` says otherwise. */
@@ -92,4 +94,6 @@ export interface EngineResult {
   marks: Partial<Record<Mark, number>>;
   /** Size of `<key>.partial` after a failed sync (resume). */
   partialBytes?: number;
+  /** The last `delta` progress of the first artifact: what the engine planned, or why it fell back. */
+  delta?: { reuseBytes: number; fetchBytes: number; reusedBytes: number; fallback?: string };
 }
