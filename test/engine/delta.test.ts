@@ -3,6 +3,7 @@
 // the changed ranges are fetched; everything that cannot work (no Range, a
 // hostile index, a local file changed since it was indexed) still ends in the
 // right bytes.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -344,6 +345,44 @@ describe('a delta update interrupted', () => {
     }
     const refetched = again.reduce((n, r) => n + r.bytesSent, 0);
     expect(refetched).toBeLessThan(plan.fetchBytes - firstRange.length + 1);
+  });
+
+  it('killed at six random moments: the cache is v1 or v2 whole after every kill, and the sum fetched stays under one tarball', async () => {
+    const { root, s, r1, r2 } = await slowUpdate();
+    s.setFault(r2.key, { dripBytesPerSec: 400_000 });
+    let kills = 0;
+    const manifestPath = getCachedManifestPath(root);
+    for (let i = 0; i < 6; i++) {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'sync-child.ts'), root, s.manifestUrl],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      const exited = new Promise<number | null>((r) => child.on('close', r));
+      // A random moment after the child says it is downloading (or once it has finished).
+      await Promise.race([
+        new Promise<void>((r) =>
+          child.stdout.on('data', (d: Buffer) => {
+            if (d.toString().includes('"downloading"')) r();
+          }),
+        ),
+        exited,
+      ]);
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 600)));
+      child.kill('SIGKILL');
+      if ((await exited) === null) kills++;
+      // Whatever manifest is on disk vouches only for bytes that verify.
+      const doc = existsSync(manifestPath) ? JSON.parse(await readFile(manifestPath, 'utf8')) : undefined;
+      const entry = doc?.agents.agent.tarballs[Object.keys(doc.agents.agent.tarballs)[0]!];
+      if (entry) expect(sha256(await readFile(path.join(root, 'cache', entry.key)))).toBe(entry.sha256);
+      if (entry?.key === r2.key) break;
+    }
+    expect(kills).toBeGreaterThan(0);
+    s.setFault(r2.key, undefined);
+    await sync(root, s.manifestUrl);
+    expect(sha256(await readFile(path.join(root, 'cache', r2.key)))).toBe(sha256(r2.bytes));
+    expect(existsSync(path.join(root, 'cache', r1.key))).toBe(false);
+    expect(s.bytesServed(r2.key)).toBeLessThan(r2.bytes.length);
   });
 
   it('cancelled mid-delta: ERR_ABORTED, the verified prefix kept, and the next sync completes from it', async () => {
