@@ -21,6 +21,7 @@ import {
   planDelta,
   resolveKeyPath,
   type SelectedArtifact,
+  sameCut,
   selectArtifacts,
 } from '../../main/engine/index.js';
 import { CliError } from '../errors.js';
@@ -204,15 +205,6 @@ async function fetchCapped(url: string, max: number): Promise<Buffer> {
 function why(err: unknown): string {
   const e = err as Error & { cause?: { message?: string } };
   return e.cause?.message ? `${e.message}: ${e.cause.message}` : e.message;
-}
-
-function sameCut(a: ChunkIndex, b: ChunkIndex): boolean {
-  return (
-    a.chunker.id === b.chunker.id &&
-    a.chunker.min === b.chunker.min &&
-    a.chunker.avg === b.chunker.avg &&
-    a.chunker.max === b.chunker.max
-  );
 }
 
 /** One new tarball measured against the previous release (the fields of the --json result). */

@@ -146,3 +146,13 @@ export function parseChunkIndex(
     chunks,
   };
 }
+
+/** True when two indexes were cut by the same rule and sizes: only then can their chunks match. */
+export function sameCut(a: ChunkIndex, b: ChunkIndex): boolean {
+  return (
+    a.chunker.id === b.chunker.id &&
+    a.chunker.min === b.chunker.min &&
+    a.chunker.avg === b.chunker.avg &&
+    a.chunker.max === b.chunker.max
+  );
+}

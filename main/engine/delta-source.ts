@@ -5,7 +5,7 @@
 // local file there is nothing to reuse.
 import { statOrUndefined } from './atomic.js';
 import type { ChunkIndex } from './chunk-index.js';
-import { parseChunkIndex } from './chunk-index.js';
+import { parseChunkIndex, sameCut } from './chunk-index.js';
 import { readStoredIndex, storeIndex } from './chunk-store.js';
 import { addLocalChunks, cutFile, type LocalChunk, planDelta } from './delta-plan.js';
 import { CancelError, ManifestInvalidError } from './errors.js';
@@ -164,13 +164,4 @@ async function fetchIndex(
     );
   }
   return parseChunkIndex(bytes, artifact, url);
-}
-
-function sameCut(a: ChunkIndex, b: ChunkIndex): boolean {
-  return (
-    a.chunker.id === b.chunker.id &&
-    a.chunker.min === b.chunker.min &&
-    a.chunker.avg === b.chunker.avg &&
-    a.chunker.max === b.chunker.max
-  );
 }

@@ -21,6 +21,7 @@ export {
   CHUNK_INDEX_SUFFIX,
   type ChunkIndex,
   parseChunkIndex,
+  sameCut,
   serializeChunkIndex,
 } from './chunk-index.js';
 export { commitManifest } from './commit.js';

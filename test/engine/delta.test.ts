@@ -421,12 +421,7 @@ describe('an air-gapped import of a release with chunk indexes', () => {
 describe('repair from chunks', () => {
   /** v1 installed (its index kept), then three bytes flipped a megabyte apart. */
   async function damaged() {
-    const dir = await tempRoot();
-    const root = await tempRoot();
-    const r1 = await release('1', twoVersions().v1);
-    await publish(dir, r1, 1);
-    const s = await server({ dir });
-    await sync(root, s.manifestUrl);
+    const { s, root, r1 } = await setUp();
     const file = path.join(root, 'cache', r1.key);
     const bytes = Buffer.from(await readFile(file));
     const flipped = [100_000, 2_100_000, 4_100_000];
