@@ -31,7 +31,8 @@ Environment:
 ${EXIT_CODES_HELP}`;
 
 export const SYNC_HELP = `Usage: vm-cache sync [--manifest URL] [--root DIR] [--all-arches] [--retries N]
-                     [--public-key KEY|FILE] [--allow-insecure-http] [--no-delta] [--json]
+                     [--public-key KEY|FILE] [--allow-insecure-http] [--no-delta]
+                     [--limit-rate RATE] [--json]
 
 Makes the local cache match the remote manifest: downloads what is missing or
 changed, verifies every sha256, resumes partial downloads, writes the manifest last.
@@ -48,6 +49,8 @@ Options:
                           default: $VM_CACHE_PUBLIC_KEY)
   --allow-insecure-http   allow http:// to hosts other than loopback
   --no-delta              download new versions whole, never from cached chunks
+  --limit-rate RATE       cap the download at RATE bytes per second over all
+                          connections, as curl spells it: 24M, 500K (powers of 1024)
   --json                  one JSON object per line: {"type":"progress",...} events, then
                           {"type":"result",...} or {"type":"error","code","message"}
                           (the default when stdout is not a terminal)

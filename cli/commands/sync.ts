@@ -5,6 +5,8 @@
 import { describeDelta } from '../../contract/index.js';
 import {
   ensureVmCacheSynced,
+  MIN_LIMIT_RATE,
+  parseRate,
   resolveManifestUrl,
   type SyncProgress,
   type VmCacheOptions,
@@ -25,6 +27,7 @@ const OPTIONS = {
   'public-key': { type: 'string' },
   'allow-insecure-http': { type: 'boolean' },
   'no-delta': { type: 'boolean' },
+  'limit-rate': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -39,6 +42,16 @@ export async function syncCommand(argv: string[], io: Io): Promise<number> {
   };
   try {
     options.retries = int('sync', values, 'retries', 5, 0, 100);
+    const rate = str(values, 'limit-rate');
+    if (rate !== undefined) {
+      const bytesPerSecond = parseRate(rate);
+      if (bytesPerSecond === undefined || bytesPerSecond < MIN_LIMIT_RATE) {
+        throw new UsageError(
+          `sync: --limit-rate ${rate}: expected bytes per second, or a number with K, M or G (e.g. 24M, 500K), at least 1K`,
+        );
+      }
+      options.limitRate = bytesPerSecond;
+    }
     const root = rootOf(values);
     if (root !== undefined) options.root = root;
     // The engine's rule (option, else VM_CACHE_MANIFEST_URL, else the configured default); none is a usage error here.

@@ -316,6 +316,7 @@ export async function fetchRange(
         bytes.set(chunk, at);
         at += chunk.length;
         ctx.progress.addBytes(artifact.key, chunk.length);
+        if (ctx.limiter) await ctx.limiter.take(chunk.length, signal, () => stall.tick());
       }
     } finally {
       stall.stop();

@@ -13,6 +13,7 @@ import { discardPartial, findResumePoint, type ResumePoint, writePartialMeta } f
 import type { PartialFile, WriterKind } from './partial-file.js';
 import { partialMetaPath, partialPath } from './paths.js';
 import type { ProgressTracker } from './progress.js';
+import type { RateLimit } from './rate-limit.js';
 import { type ActiveRequest, parseRetryAfter, startRequest, watchStall } from './request.js';
 import type { Transport, TransportResponse } from './transport.js';
 
@@ -28,6 +29,8 @@ export interface DownloadContext {
   writer: WriterKind;
   /** An import stages every file (all or nothing) and names its source in a mismatch. */
   importing: ImportMode | undefined;
+  /** The sync's bandwidth cap, shared by all its connections. */
+  limiter: RateLimit | undefined;
 }
 
 /**
@@ -212,6 +215,8 @@ async function receive(
       }
       received += chunk.length;
       ctx.progress.addBytes(artifact.key, chunk.length);
+      // Waiting for the cap is not a stall: the watch is told while it waits.
+      if (ctx.limiter) await ctx.limiter.take(chunk.length, signal, () => stall.tick());
       try {
         const full = writer.write(chunk, signal);
         if (full) await full;

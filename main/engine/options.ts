@@ -7,6 +7,7 @@ import { fetchTransport } from './fetch-transport.js';
 import type { SelectedArtifact } from './manifest.js';
 import type { WriterKind } from './partial-file.js';
 import { defaultRoot, MAX_MANIFEST_BYTES } from './paths.js';
+import { RateLimit } from './rate-limit.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { parsePublicKey } from './signature.js';
 import { type FetchLike, gotTransport, type Transport } from './transport.js';
@@ -60,6 +61,12 @@ export interface VmCacheOptions {
    */
   delta?: boolean;
   /**
+   * A bandwidth cap in bytes per second across all connections of a sync, or
+   * a RateLimit the host keeps to change it while a sync runs (a settings
+   * page). Default: none.
+   */
+  limitRate?: number | RateLimit;
+  /**
    * The publisher's Ed25519 public key (PEM, or the raw key in base64/hex).
    * When set, `<manifest URL>.sig` must verify over the exact manifest bytes.
    */
@@ -86,6 +93,7 @@ export interface ResolvedOptions {
   allowInsecureHttp: boolean;
   writer: WriterKind;
   delta: boolean;
+  limiter: RateLimit | undefined;
   /** Set when the pipeline runs as an import (import.ts): what differs from a sync from the network. */
   importing: ImportMode | undefined;
 }
@@ -172,6 +180,12 @@ export function resolveWith(
     allowInsecureHttp: options.allowInsecureHttp ?? false,
     writer: options.writer === 'plain' ? 'plain' : 'thread',
     delta: options.delta ?? true,
+    limiter:
+      options.limitRate instanceof RateLimit
+        ? options.limitRate
+        : options.limitRate === undefined
+          ? undefined
+          : new RateLimit(options.limitRate),
     importing,
   };
 }

@@ -270,6 +270,7 @@ async function runPool(
     progress,
     writer: opts.writer,
     importing: opts.importing,
+    limiter: opts.limiter,
   };
   // Range requests share the connections the pool allows: with two downloads at once, one range each.
   const rangesAtOnce = Math.max(1, Math.floor(opts.concurrency / Math.min(opts.concurrency, plans.length)));

@@ -201,16 +201,22 @@ describe('vm-cache sync', () => {
 describe('vm-cache exit codes', () => {
   it('2: usage errors (unknown flag, missing value, no manifest URL, unknown command) say what to do', async () => {
     const root = await tempRoot();
-    const [unknown, noUrl, badRetries, missingValue, nonsense, nothing, help, syncHelp] = await Promise.all([
-      runCli(['sync', '--frobnicate']),
-      runCli(['sync', '--root', root]),
-      runCli(['sync', '--retries', 'many', '--manifest', 'http://127.0.0.1:1/m']),
-      runCli(['sync', '--manifest']),
-      runCli(['nonsense']),
-      runCli([]),
-      runCli(['--help']),
-      runCli(['sync', '--help']),
-    ]);
+    const [unknown, noUrl, badRetries, missingValue, nonsense, nothing, help, syncHelp, badRate] =
+      await Promise.all([
+        runCli(['sync', '--frobnicate']),
+        runCli(['sync', '--root', root]),
+        runCli(['sync', '--retries', 'many', '--manifest', 'http://127.0.0.1:1/m']),
+        runCli(['sync', '--manifest']),
+        runCli(['nonsense']),
+        runCli([]),
+        runCli(['--help']),
+        runCli(['sync', '--help']),
+        runCli(['sync', '--limit-rate', 'fast', '--manifest', 'http://127.0.0.1:1/m']),
+      ]);
+    expect(badRate.code).toBe(2);
+    expect(badRate.stderr).toContain(
+      '--limit-rate fast: expected bytes per second, or a number with K, M or G',
+    );
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(
       /^vm-cache: sync: unknown option --frobnicate; run `vm-cache sync --help`/,
@@ -234,6 +240,7 @@ describe('vm-cache exit codes', () => {
     );
     expect(syncHelp.code).toBe(0);
     expect(syncHelp.stdout).toContain('--public-key');
+    expect(syncHelp.stdout).toContain('--limit-rate RATE');
   });
 
   it('3: network failure, for a 404 manifest and for a closed port', async () => {
