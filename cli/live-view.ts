@@ -70,7 +70,11 @@ export function renderRows(p: SyncProgress, columns: number): string[] {
     let tail = '';
     if (p.phase === 'downloading' || p.phase === 'verifying') {
       tail = `${p.bytesPerSecond > 0 ? formatRate(p.bytesPerSecond) : '-- B/s'}  ${
-        p.etaSeconds === null ? '--:-- left' : `${formatDuration(p.etaSeconds)} left`
+        p.artifacts.some((a) => a.state === 'stalled')
+          ? 'stalled, retrying'
+          : p.etaSeconds === null
+            ? '--:-- left'
+            : `${formatDuration(p.etaSeconds)} left`
       }`;
     } else if (p.phase === 'done') {
       tail = `in ${formatDuration((p.at - p.startedAt) / 1000)}`;

@@ -21,6 +21,7 @@ import { TrailingThrottle } from './throttle.js';
 
 export const PROGRESS_INTERVAL_MS = 100;
 const RATE_WINDOW_MS = 5_000;
+const HEARTBEAT_MS = 1_000;
 
 export class ProgressTracker {
   private state: ProgressState = INITIAL_PROGRESS;
@@ -30,6 +31,7 @@ export class ProgressTracker {
   private readonly observers = new Set<() => void>();
   private readonly throttle = new TrailingThrottle<void>(PROGRESS_INTERVAL_MS, () => this.deliver());
   private samples: Array<{ t: number; bytes: number }> = [];
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     readonly root: string,
@@ -68,7 +70,9 @@ export class ProgressTracker {
     }
     const bytesPerSecond = state.finished ? 0 : this.rate(at);
     const left = Math.max(0, totalBytes - receivedBytes - toCopy);
-    const etaSeconds = left === 0 ? 0 : bytesPerSecond > 0 ? left / bytesPerSecond : null;
+    // While a download is stalled no rate predicts anything: unknown, and the UI says why.
+    const stalled = artifacts.some((a) => a.state === 'stalled');
+    const etaSeconds = left === 0 ? 0 : stalled ? null : bytesPerSecond > 0 ? left / bytesPerSecond : null;
     return {
       root: this.root,
       phase: state.phase,
@@ -89,6 +93,7 @@ export class ProgressTracker {
     const { state, urgent } = reduceProgress(this.state, event);
     if (state === this.state) return;
     this.state = state;
+    this.keepRateHonest();
     if (state.finished) {
       // One final event, then silence.
       this.throttle.pushNow();
@@ -139,6 +144,25 @@ export class ProgressTracker {
   /** Ends the sync: one final event, then silence. */
   finish(phase: 'done' | 'failed' | 'cancelled', error?: ErrorInfo): void {
     this.dispatch({ type: 'finished', phase, ...(error ? { error } : {}) });
+  }
+
+  /**
+   * While downloading, an event at least every second even when no byte
+   * arrives: the rate is measured over the last seconds, so in a stall it
+   * falls toward zero instead of freezing at the last value shown.
+   */
+  private keepRateHonest(): void {
+    const running = !this.state.finished && this.state.phase === 'downloading';
+    if (running && !this.heartbeat) {
+      this.heartbeat = setInterval(() => {
+        this.throttle.push();
+        this.tellObservers();
+      }, HEARTBEAT_MS);
+      this.heartbeat.unref();
+    } else if (!running && this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
   }
 
   private rate(at: number): number {

@@ -11,6 +11,7 @@ import {
   getSyncProgress,
   getVmCacheStatus,
   manifestArchFor,
+  RateLimit,
   resolveManifestUrl,
   type VmCacheOptions,
   verifyVmCache,
@@ -32,7 +33,7 @@ export interface VmCacheLogger {
  */
 export type SyncChoices = Pick<
   VmCacheOptions,
-  'manifestUrl' | 'fetchImpl' | 'retries' | 'publicKey' | 'allArches' | 'rawHostArch'
+  'manifestUrl' | 'fetchImpl' | 'retries' | 'publicKey' | 'allArches' | 'rawHostArch' | 'limitRate'
 >;
 
 export interface VmCacheControllerOptions extends SyncChoices {
@@ -53,6 +54,8 @@ export class VmCacheController {
   readonly logPath: string | null;
   private readonly logger: VmCacheLogger;
   private readonly syncOptions: VmCacheOptions;
+  /** The bandwidth cap of every sync, changed by setLimitRate even while one runs. */
+  private readonly limit: RateLimit;
   private inFlight: { promise: Promise<SyncResult>; abort: AbortController } | undefined;
   /** Verify and clear: one at a time, identical requests merged (see maintenance-queue.ts). */
   private readonly maintenance = new MaintenanceQueue<'verify' | 'clear'>();
@@ -61,8 +64,28 @@ export class VmCacheController {
     this.root = options.root;
     this.logPath = options.logPath ?? null;
     this.logger = options.logger ?? SILENT;
-    const { root, logPath: _logPath, logger: _logger, engine, retries, ...choices } = options;
-    this.syncOptions = { ...engine, ...definedOnly(choices), root, retries: retries ?? 5 };
+    const { root, logPath: _logPath, logger: _logger, engine, retries, limitRate, ...choices } = options;
+    this.limit = limitRate instanceof RateLimit ? limitRate : new RateLimit(limitRate);
+    this.syncOptions = {
+      ...engine,
+      ...definedOnly(choices),
+      root,
+      retries: retries ?? 5,
+      limitRate: this.limit,
+    };
+  }
+
+  /** The bandwidth cap in bytes per second, or undefined for none. */
+  get limitRate(): number | undefined {
+    return this.limit.rate;
+  }
+
+  /** Sets the cap (undefined: none); a sync in flight takes it from its next chunk. Throws below 1 KiB/s. */
+  setLimitRate(bytesPerSecond: number | undefined): void {
+    this.limit.set(bytesPerSecond);
+    this.logger.info(
+      `bandwidth cap: ${bytesPerSecond === undefined ? 'none' : `${Math.round(bytesPerSecond / 1024)} KiB/s`}`,
+    );
   }
 
   /** The URL the status shows: the option, else the environment (the engine's own fallback order). */

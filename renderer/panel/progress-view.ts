@@ -85,7 +85,9 @@ export function progressSection(p: SyncProgress, compact: boolean): TemplateResu
       <span>${formatBytes(p.receivedBytes)} of ${formatBytes(p.totalBytes)}</span>
       ${
         running
-          ? html`<span>${formatRate(p.bytesPerSecond)}</span><span>${formatEta(p.etaSeconds)}</span>`
+          ? html`<span>${formatRate(p.bytesPerSecond)}</span><span>${
+              p.artifacts.some((a) => a.state === 'stalled') ? 'stalled, retrying' : formatEta(p.etaSeconds)
+            }</span>`
           : nothing
       }
     </p>

@@ -208,5 +208,13 @@ describe('live display rows', () => {
     const verifying = progress();
     verifying.artifacts[0]!.state = 'verifying';
     expect(renderRows(verifying, 100).join('\n')).toContain('verifying sha256…');
+    // A stall says so instead of a time left.
+    const stalled = progress({ etaSeconds: null, bytesPerSecond: 0 });
+    stalled.artifacts[0]!.state = 'stalled';
+    expect(renderRows(stalled, 100).join('\n')).toMatch(/total .*stalled, retrying/);
+    // A delta update says what it reuses under its row.
+    const delta = progress();
+    delta.artifacts[0]!.delta = { reuseBytes: 2_700_000, fetchBytes: 445_728, reusedBytes: 1_000_000 };
+    expect(renderRows(delta, 100)).toContain('    reused 2.70 MB from the cached version, downloading 446 kB');
   });
 });

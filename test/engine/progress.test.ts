@@ -57,6 +57,45 @@ describe('progress', () => {
     expect(seen).toContain('b:verifying');
   });
 
+  it('in a stall the rate falls to zero within a few seconds, and the time left is unknown once stalled', async () => {
+    const s = await server({ artifacts: [{ agent: 'a', version: '1', arch: 'x64', sizeBytes: 3_000_000 }] });
+    // About 1.5 s of bytes, then nothing on an open connection.
+    s.setFault(keyOf(s, 'a'), { dripBytesPerSec: 1_000_000, stallAtByte: 1_500_000 });
+    const events: Array<SyncProgress & { t: number }> = [];
+    const controller = new AbortController();
+    const running = ensureVmCacheSynced({
+      root: await tempRoot(),
+      manifestUrl: s.manifestUrl,
+      rawHostArch: 'x64',
+      // "stalled" only after 3 s, the attempt aborted only after 9 s: the rate must fall on its own.
+      stallTimeoutMs: 9_000,
+      signal: controller.signal,
+      onProgress: (p) => events.push({ ...p, t: performance.now() }),
+    });
+    const lastByteAt = async () => {
+      for (;;) {
+        const last = events.findLast((e) => e.receivedBytes >= 1_500_000);
+        if (last) return events.find((e) => e.receivedBytes >= 1_500_000)!.t;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const stalledAt = await lastByteAt();
+    await new Promise((r) => setTimeout(r, 7_000));
+    controller.abort();
+    await running.catch(() => {});
+    const during = events.filter((e) => e.t > stalledAt && e.phase === 'downloading');
+    // Events keep coming with no bytes: at least one a second.
+    expect(during.length).toBeGreaterThanOrEqual(5);
+    const peak = Math.max(...events.map((e) => e.bytesPerSecond));
+    expect(peak).toBeGreaterThan(300_000);
+    // Six seconds into the stall nothing was received in the 5 s window: the rate says 0.
+    expect(during.filter((e) => e.t - stalledAt > 6_000).every((e) => e.bytesPerSecond === 0)).toBe(true);
+    expect(during.some((e) => e.t - stalledAt > 6_000)).toBe(true);
+    const stalled = during.filter((e) => e.artifacts[0]!.state === 'stalled');
+    expect(stalled.length).toBeGreaterThan(0);
+    expect(stalled.every((e) => e.etaSeconds === null)).toBe(true);
+  }, 20_000);
+
   it('the first event comes before the manifest has even arrived', async () => {
     const s = await server({ artifacts: [{ agent: 'a', version: '1', arch: 'x64', sizeBytes: 1000 }] });
     s.setFault('vm/manifest.json', { delayMs: 400 });

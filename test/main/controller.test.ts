@@ -103,6 +103,34 @@ describe('VmCacheController', () => {
     expect((await stat(file)).size).toBe(size);
   });
 
+  it('setLimitRate changes the cap of the sync in flight: slow first, then uncapped to the end', async () => {
+    const s = await oneArtifactServer(6 << 20);
+    const root = await tempRoot();
+    const c = new VmCacheController({
+      root,
+      manifestUrl: s.manifestUrl,
+      rawHostArch: 'x64',
+      limitRate: 64 << 10,
+    });
+    expect(c.limitRate).toBe(64 << 10);
+    let received = 0;
+    const unwatch = c.watch((p) => {
+      received = p.receivedBytes;
+    });
+    const running = c.sync();
+    await new Promise((r) => setTimeout(r, 1000));
+    // About a second at 64 KiB/s (and one bucket): far from the 6 MiB.
+    expect(received).toBeLessThan(512 << 10);
+    c.setLimitRate(undefined);
+    expect(c.limitRate).toBeUndefined();
+    const raised = performance.now();
+    await running;
+    unwatch();
+    // The rest at 64 KiB/s would take over a minute.
+    expect((performance.now() - raised) / 1000).toBeLessThan(10);
+    expect(() => c.setLimitRate(10)).toThrow(/at least 1024/);
+  });
+
   it('cancel with nothing in flight says so', async () => {
     const s = await oneArtifactServer();
     const c = await controllerFor(s);
