@@ -6,7 +6,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | undefined>;
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
 export interface Parsed {
   values: Values;
@@ -54,6 +54,12 @@ function tidy(message: string): string {
   const unknown = /Unknown option '([^']+)'/.exec(message)?.[1];
   if (unknown) return `unknown option ${unknown}`;
   return (message.split(/\.\s/)[0] ?? message).replace(/\.$/, '');
+}
+
+/** Every value of a repeatable flag (`multiple: true`), in the order given. */
+export function strs(values: Values, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
 export function str(values: Values, name: string): string | undefined {

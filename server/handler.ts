@@ -45,7 +45,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const { key, safe } = parseRequestKey(req.url ?? '/');
   const rangeHeader = header(req, 'range');
   const ifRange = header(req, 'if-range');
-  const record = ctx.traffic.begin(method, key, rangeHeader, ifRange);
+  const record = ctx.traffic.begin(method, key, rangeHeader, ifRange, header(req, 'authorization'));
   res.once('close', () => {
     record.closed = true;
   });

@@ -10,10 +10,17 @@ export class Traffic {
   private total = 0;
   private readonly perKey = new Map<string, number>();
 
-  begin(method: string, key: string, range: string | undefined, ifRange: string | undefined): RequestRecord {
+  begin(
+    method: string,
+    key: string,
+    range: string | undefined,
+    ifRange: string | undefined,
+    authorization?: string,
+  ): RequestRecord {
     const record: RequestRecord = { method, path: key, status: 0, bytesSent: 0 };
     if (range !== undefined) record.range = range;
     if (ifRange !== undefined) record.ifRange = ifRange;
+    if (authorization !== undefined) record.authorization = authorization;
     this.requests.push(record);
     return record;
   }

@@ -77,6 +77,8 @@ export interface RequestRecord {
   path: string;
   range?: string;
   ifRange?: string;
+  /** The Authorization header, when one was sent (tests check credentials stay with their origin). */
+  authorization?: string;
   /** The status answered (0 while a delayed response has not decided yet). */
   status: number;
   /** Body bytes flushed to the socket so far for this response. */

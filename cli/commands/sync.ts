@@ -11,7 +11,7 @@ import {
   type SyncProgress,
   type VmCacheOptions,
 } from '../../main/engine/index.js';
-import { bool, COMMON, int, keyText, parse, rootOf, str } from '../args.js';
+import { bool, COMMON, int, keyText, parse, rootOf, str, strs } from '../args.js';
 import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
@@ -28,6 +28,7 @@ const OPTIONS = {
   'allow-insecure-http': { type: 'boolean' },
   'no-delta': { type: 'boolean' },
   'limit-rate': { type: 'string' },
+  mirror: { type: 'string', multiple: true },
   json: { type: 'boolean' },
 } as const;
 
@@ -42,6 +43,9 @@ export async function syncCommand(argv: string[], io: Io): Promise<number> {
   };
   try {
     options.retries = int('sync', values, 'retries', 5, 0, 100);
+    const mirrors = strs(values, 'mirror');
+    for (const m of mirrors) if (!URL.canParse(m)) throw new UsageError(`sync: --mirror ${m}: not a URL`);
+    if (mirrors.length > 0) options.mirrors = mirrors;
     const rate = str(values, 'limit-rate');
     if (rate !== undefined) {
       const bytesPerSecond = parseRate(rate);

@@ -19,7 +19,10 @@ import type { Transport, TransportResponse } from './transport.js';
 
 export interface DownloadContext {
   transport: Transport;
+  /** Where this attempt fetches from (the manifest's root, or a mirror). */
   artifactRoot: string;
+  /** Every root the sync may fetch tarballs from, in order. */
+  roots: readonly string[];
   signal: AbortSignal | undefined;
   timeoutMs: number;
   stallTimeoutMs: number;
@@ -106,7 +109,7 @@ async function requestRest(
     let { request, response } = open(ctx, url, resume);
     let res = await response;
     try {
-      if (resume && !continuesAt(res, resume, artifact.sizeBytes)) {
+      if (resume && !continuesAt(res, resume, artifact.sizeBytes, sameRoot(ctx, resume))) {
         // 416, a moved start or a changed validator: the kept bytes are for another file.
         const isFullBody = res.status === 200;
         const stale = resume;
@@ -124,6 +127,15 @@ async function requestRest(
       if (res.status !== 200 && !(res.status === 206 && resume)) {
         if (res.status === 206) throw new HttpStatusError(url, 206);
         throw new HttpStatusError(url, res.status, parseRetryAfter(res.header('retry-after')));
+      }
+      if (resume && !sameRoot(ctx, resume)) {
+        // Going on from another root's bytes: from now on this root's validator guards a resume.
+        resume.meta = { ...resume.meta, ...validatorsOf(res), root: ctx.artifactRoot };
+        try {
+          await writePartialMeta(finalPath, resume.meta);
+        } catch (err) {
+          throw fsError(`cannot write ${partialPath(finalPath)}`, path.dirname(finalPath), err);
+        }
       }
       // From here `receive` owns the writer.
       const handed = resume;
@@ -144,7 +156,9 @@ function open(ctx: DownloadContext, url: string, resume: ResumePoint | undefined
   const headers: Record<string, string> = { 'accept-encoding': 'identity' };
   if (resume) {
     headers.range = `bytes=${resume.offset}-`;
-    headers['if-range'] = resume.validator;
+    // Another root's validator means nothing here (mirrors tag the same bytes differently): the
+    // rest is asked for as is, and the sha256 at the end judges the whole.
+    if (sameRoot(ctx, resume)) headers['if-range'] = resume.validator;
   }
   return startRequest(ctx.transport, url, {
     signal: ctx.signal,
@@ -155,15 +169,31 @@ function open(ctx: DownloadContext, url: string, resume: ResumePoint | undefined
   });
 }
 
-/** True when `res` is a 206 that continues the kept bytes of the same file. */
-function continuesAt(res: TransportResponse, resume: ResumePoint, size: number): boolean {
+/** True when `res` is a 206 that continues the kept bytes (of the same file, when the root is the same). */
+function continuesAt(
+  res: TransportResponse,
+  resume: ResumePoint,
+  size: number,
+  sameRootAsKept: boolean,
+): boolean {
   if (res.status !== 206) return false;
   const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.header('content-range')?.trim() ?? '');
   if (!m || Number(m[1]) !== resume.offset) return false;
   if (m[3] !== '*' && Number(m[3]) !== size) return false;
   const etag = res.header('etag');
-  if (resume.meta.etag && etag && etag !== resume.meta.etag) return false;
+  if (sameRootAsKept && resume.meta.etag && etag && etag !== resume.meta.etag) return false;
   return true;
+}
+
+/** True when the kept partial's validator came from the root this attempt fetches from (or says nothing). */
+function sameRoot(ctx: DownloadContext, resume: ResumePoint): boolean {
+  return resume.meta.root === undefined || resume.meta.root === ctx.artifactRoot;
+}
+
+function validatorsOf(res: TransportResponse): { etag?: string; lastModified?: string } {
+  const etag = res.header('etag');
+  const lastModified = res.header('last-modified');
+  return { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
 }
 
 async function receive(
@@ -181,14 +211,12 @@ async function receive(
   if (resume) writer = resume.writer;
   else {
     try {
-      const etag = res.header('etag');
-      const lastModified = res.header('last-modified');
       // The sidecar goes down before the first byte, so a partial is never without one.
       await writePartialMeta(finalPath, {
         sha256: artifact.sha256,
         sizeBytes: artifact.sizeBytes,
-        ...(etag ? { etag } : {}),
-        ...(lastModified ? { lastModified } : {}),
+        ...validatorsOf(res),
+        root: ctx.artifactRoot,
       });
       writer = await openWriter(ctx, partial, 0);
     } catch (err) {

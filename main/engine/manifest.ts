@@ -41,6 +41,8 @@ export const VmManifestSchema = z.looseObject({
   manifestVersion: z.number().int().nonnegative().optional(),
   /** Optional ISO 8601 expiry: a copy served after it is refused (freeze protection). */
   expiresAt: z.string().optional(),
+  /** Optional artifact roots the publisher also serves the tarballs from, tried after the manifest's own. */
+  mirrors: z.array(z.string()).max(16).optional(),
   agents: z.record(name, AgentShape),
 });
 

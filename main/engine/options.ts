@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { ProgressListener } from '../../contract/progress.js';
 import { manifestArchFor } from './arch.js';
-import { ManifestFetchError, type VmCacheError } from './errors.js';
+import { InsecureUrlError, ManifestFetchError, ManifestInvalidError, type VmCacheError } from './errors.js';
 import { fetchTransport } from './fetch-transport.js';
 import type { SelectedArtifact } from './manifest.js';
 import type { WriterKind } from './partial-file.js';
@@ -67,6 +67,13 @@ export interface VmCacheOptions {
    */
   limitRate?: number | RateLimit;
   /**
+   * Artifact roots to download tarballs from before the manifest's own (its
+   * URL without `/vm/manifest.json`), in order: a failing one is left for the
+   * next at once, and a download goes on from the byte it reached. Each is
+   * held to the URL rules of the manifest URL. Default: none.
+   */
+  mirrors?: string[];
+  /**
    * The publisher's Ed25519 public key (PEM, or the raw key in base64/hex).
    * When set, `<manifest URL>.sig` must verify over the exact manifest bytes.
    */
@@ -94,6 +101,8 @@ export interface ResolvedOptions {
   writer: WriterKind;
   delta: boolean;
   limiter: RateLimit | undefined;
+  /** The host's mirrors, checked and without a trailing slash. */
+  mirrors: string[];
   /** Set when the pipeline runs as an import (import.ts): what differs from a sync from the network. */
   importing: ImportMode | undefined;
 }
@@ -135,6 +144,18 @@ export function resolveManifestUrl(option: string | undefined, env: NodeJS.Proce
 // The rule itself (loopback judged on the parsed host, every redirect hop
 // checked) lives in url-policy.ts; re-exported here for existing importers.
 export { assertSecureUrl, isLoopbackHost } from './url-policy.js';
+
+/** An artifact root as given (a mirror), checked like the manifest URL, without a trailing slash. */
+export function checkedRoot(url: string, allowInsecureHttp: boolean): string {
+  try {
+    assertSecureUrl(url, allowInsecureHttp);
+  } catch (err) {
+    if (err instanceof InsecureUrlError) throw err;
+    const why = err instanceof Error ? err.message.replace(/^manifest fetch failed: /, '') : String(err);
+    throw new ManifestInvalidError(`mirror ${JSON.stringify(url)} refused: ${why}`);
+  }
+  return url.replace(/\/+$/, '');
+}
 
 /** Resolves every default. Throws (synchronously) for a bad arch or URL: callers turn that into a rejection. */
 export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {
@@ -180,6 +201,7 @@ export function resolveWith(
     allowInsecureHttp: options.allowInsecureHttp ?? false,
     writer: options.writer === 'plain' ? 'plain' : 'thread',
     delta: options.delta ?? true,
+    mirrors: (options.mirrors ?? []).map((m) => checkedRoot(m, options.allowInsecureHttp ?? false)),
     limiter:
       options.limitRate instanceof RateLimit
         ? options.limitRate

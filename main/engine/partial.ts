@@ -17,6 +17,8 @@ export interface PartialMeta {
   sizeBytes: number;
   etag?: string;
   lastModified?: string;
+  /** The artifact root (the manifest's, or a mirror) the validator came from. */
+  root?: string;
   /** A partial built by a delta update: the sha256 of the chunk index it follows. */
   delta?: string;
   /**

@@ -36,7 +36,7 @@ import {
   type VmManifest,
 } from './manifest.js';
 import { fetchManifestOnce, fetchManifestWithRetries } from './manifest-fetch.js';
-import type { ResolvedOptions } from './options.js';
+import { checkedRoot, type ResolvedOptions } from './options.js';
 import { claimCacheDir } from './ownership.js';
 import { discardPartial } from './partial.js';
 import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
@@ -75,6 +75,8 @@ async function runSync(
     const { doc, manifest } = parseManifest(bytes, labelOf(opts));
     assertNotExpired(manifest, labelOf(opts));
     const artifacts = selectArtifacts(manifest, labelOf(opts), opts.arch, opts.allArches);
+    // Checked before any request, like the keys: a mirror is where tarball bytes may come from.
+    const roots = artifactRoots(opts, manifest);
     progress.setArtifacts(artifacts);
     // The files of an import are all checked there before the cache is even locked.
     await opts.importing?.preflight(artifacts);
@@ -120,7 +122,7 @@ async function runSync(
     let staged: string[] = [];
     if (toDownload.length > 0) {
       progress.setPhase('downloading');
-      staged = await runPool(toDownload, opts, progress, downloaded, started, cached?.manifest);
+      staged = await runPool(toDownload, opts, progress, downloaded, started, cached?.manifest, roots);
     }
 
     progress.setPhase('finalizing');
@@ -257,12 +259,14 @@ async function runPool(
   downloaded: Set<string>,
   started: string[],
   cached: VmManifest | undefined,
+  roots: string[],
 ): Promise<string[]> {
   const stopOthers = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stopOthers.signal]) : stopOthers.signal;
   const ctx = {
     transport: opts.transport,
     artifactRoot: artifactRootOf(opts.manifestUrl),
+    roots,
     signal,
     timeoutMs: opts.timeoutMs,
     stallTimeoutMs: opts.stallTimeoutMs,
@@ -334,20 +338,25 @@ async function downloadWithRetries(
     return await withRetries(
       async (attempt) => {
         if (attempt > 1) progress.setAttempt(attempt);
-        if (repair) {
-          const outcome = await repairInPlace(ctx, artifact, plan.path, repair, attempt);
-          if (typeof outcome === 'string') return outcome;
-          repair = undefined;
-          progress.delta(artifact.key, { reuseBytes: 0, fetchBytes: artifact.sizeBytes, ...outcome });
-        }
-        if (delta) {
-          const outcome = await downloadDelta(ctx, artifact, plan.path, attempt, delta, rangesAtOnce);
-          if (typeof outcome === 'string') return outcome;
-          // The plan cannot work (the server ignores Range, bytes that do not match the index): whole, from here on.
-          delta = undefined;
-          progress.delta(artifact.key, { reuseBytes: 0, fetchBytes: artifact.sizeBytes, ...outcome });
-        }
-        return downloadArtifact(ctx, artifact, plan.path, attempt);
+        // Each attempt tries the roots in order; a root that fails is left for the next at once,
+        // and the download goes on from the byte it reached.
+        return acrossRoots(ctx.roots, ctx.signal, async (artifactRoot) => {
+          const at = { ...ctx, artifactRoot };
+          if (repair) {
+            const outcome = await repairInPlace(at, artifact, plan.path, repair, attempt);
+            if (typeof outcome === 'string') return outcome;
+            repair = undefined;
+            progress.delta(artifact.key, { reuseBytes: 0, fetchBytes: artifact.sizeBytes, ...outcome });
+          }
+          if (delta) {
+            const outcome = await downloadDelta(at, artifact, plan.path, attempt, delta, rangesAtOnce);
+            if (typeof outcome === 'string') return outcome;
+            // The plan cannot work (the server ignores Range, bytes that do not match the index): whole, from here on.
+            delta = undefined;
+            progress.delta(artifact.key, { reuseBytes: 0, fetchBytes: artifact.sizeBytes, ...outcome });
+          }
+          return downloadArtifact(at, artifact, plan.path, attempt);
+        });
       },
       opts.retryPolicy,
       {
@@ -360,6 +369,43 @@ async function downloadWithRetries(
   } catch (err) {
     if (!(err instanceof CancelError)) progress.artifact(artifact.key, 'failed', errorInfo(err));
     throw err;
+  }
+}
+
+/**
+ * Where tarballs come from, in order: the host's mirrors, the manifest's own
+ * root, then mirrors the signed manifest names. An import reads only its source.
+ */
+function artifactRoots(opts: ResolvedOptions, manifest: VmManifest): string[] {
+  const own = artifactRootOf(opts.manifestUrl);
+  if (opts.importing) return [own];
+  const fromManifest = (manifest.mirrors ?? []).map((m) => checkedRoot(m, opts.allowInsecureHttp));
+  return [...new Set([...opts.mirrors, own, ...fromManifest])];
+}
+
+/** Codes after which another root may do better: the server's fault, not ours or the user's. */
+const ROOT_FAULTS = new Set([
+  'ERR_NETWORK',
+  'ERR_TIMEOUT',
+  'ERR_STALLED',
+  'ERR_DOWNLOAD_HTTP',
+  'ERR_SHA256_MISMATCH',
+  'ERR_INSECURE_URL',
+]);
+
+/** `run` with each root in turn until one succeeds; the last root's error when none does. */
+async function acrossRoots<T>(
+  roots: readonly string[],
+  signal: AbortSignal | undefined,
+  run: (root: string) => Promise<T>,
+): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await run(roots[i]!);
+    } catch (err) {
+      const last = i === roots.length - 1;
+      if (last || signal?.aborted || !(err instanceof VmCacheError) || !ROOT_FAULTS.has(err.code)) throw err;
+    }
   }
 }
 

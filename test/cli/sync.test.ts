@@ -163,6 +163,33 @@ describe('vm-cache sync', () => {
     expect((await runCli(['verify', '--root', root])).code).toBe(0);
   });
 
+  it('--mirror (repeatable): a refusing mirror is left for the next, the download verifies; a bad URL is a usage error', async () => {
+    const s = await oneArtifactServer();
+    const [dead, good] = [await oneArtifactServer(), await oneArtifactServer()];
+    const key = keyOf(s);
+    dead.setFault(key, { status: 503 });
+    const root = await tempRoot();
+    const r = await runCli([
+      'sync',
+      '--manifest',
+      s.manifestUrl,
+      '--root',
+      root,
+      '--mirror',
+      dead.url,
+      '--mirror',
+      good.url,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(dead.requests.filter((q) => q.path === key)).toHaveLength(1);
+    expect(good.bytesServed(key)).toBe(s.contentOf(key).length);
+    expect(s.requests.filter((q) => q.path === key)).toHaveLength(0);
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(s.contentOf(key)));
+    const bad = await runCli(['sync', '--manifest', s.manifestUrl, '--root', root, '--mirror', 'not a url']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--mirror not a url: not a URL');
+  });
+
   it('Ctrl-C mid-download: exit 130, the partial kept; the next run fetches only the remainder', async () => {
     const size = 2_000_000;
     const s = await oneArtifactServer(size);

@@ -1,0 +1,112 @@
+// Mirrors with failover, against artifact servers on real sockets: a mirror
+// that dies mid-download is left for the next, which goes on from the byte it
+// reached; a mirror that refuses or sends wrong bytes costs only a retry;
+// credentials stay with their own origin; the signed manifest may name mirrors.
+import { cp, readFile, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ensureVmCacheSynced } from '../../main/engine/index.js';
+import { server, tempRoot } from '../helpers.js';
+import { publish, release, sha256, twoVersions } from './delta-fixtures.js';
+
+/** One release on two servers: `primary` (manifest and tarball) and `mirror` (a copy, with its own validators). */
+async function twoServers() {
+  const primaryDir = await tempRoot();
+  const rel = await release('1', twoVersions(4 << 20).v1);
+  await publish(primaryDir, { ...rel, noIndex: true }, 1);
+  const mirrorDir = await tempRoot();
+  await cp(primaryDir, mirrorDir, { recursive: true });
+  // Another mtime: the mirror's ETag differs, as two CDNs' do for the same bytes.
+  await utimes(path.join(mirrorDir, rel.key), new Date(2020, 0, 1), new Date(2020, 0, 1));
+  const primary = await server({ dir: primaryDir });
+  const mirror = await server({ dir: mirrorDir });
+  return { primary, mirror, rel, root: await tempRoot() };
+}
+
+const placed = async (root: string, key: string) => sha256(await readFile(path.join(root, 'cache', key)));
+
+describe('mirrors', () => {
+  it('a mirror that dies mid-download: the next root goes on from the byte it reached, without If-Range', async () => {
+    const { primary, mirror, rel, root } = await twoServers();
+    const cut = 1_500_000;
+    mirror.setFault(rel.key, { resetAtByte: cut });
+    await ensureVmCacheSynced({ root, manifestUrl: primary.manifestUrl, mirrors: [mirror.url] });
+    expect(await placed(root, rel.key)).toBe(sha256(rel.bytes));
+    // The mirror was asked first, and sent about `cut` bytes before it died.
+    const fromMirror = mirror.requests.filter((r) => r.path === rel.key);
+    expect(fromMirror).toHaveLength(1);
+    const reached = fromMirror[0]!.bytesSent;
+    expect(reached).toBeGreaterThan(0);
+    expect(reached).toBeLessThanOrEqual(cut);
+    // The primary was asked for the rest only: no byte twice, and the mirror's ETag not sent to it.
+    const fromPrimary = primary.requests.filter((r) => r.path === rel.key);
+    expect(fromPrimary).toHaveLength(1);
+    const start = Number(/^bytes=(\d+)-$/.exec(fromPrimary[0]!.range ?? '')?.[1]);
+    expect(start).toBeGreaterThan(0);
+    expect(start).toBeLessThanOrEqual(reached);
+    expect(fromPrimary[0]!.ifRange).toBeUndefined();
+    expect(start + fromPrimary[0]!.bytesSent).toBe(rel.bytes.length);
+  });
+
+  it('a mirror that answers 503, or 404, is left at once for the next root', async () => {
+    for (const status of [503, 404]) {
+      const { primary, mirror, rel, root } = await twoServers();
+      mirror.setFault(rel.key, { status });
+      const started = performance.now();
+      await ensureVmCacheSynced({
+        root,
+        manifestUrl: primary.manifestUrl,
+        mirrors: [mirror.url],
+        retries: 3,
+      });
+      expect(await placed(root, rel.key)).toBe(sha256(rel.bytes));
+      expect(mirror.requests.filter((r) => r.path === rel.key)).toHaveLength(1);
+      expect(primary.bytesServed(rel.key)).toBe(rel.bytes.length);
+      // No backoff between roots (the first retry would wait 500 ms or more).
+      expect(performance.now() - started).toBeLessThan(5_000);
+    }
+  });
+
+  it('a mirror that sends wrong bytes costs one download: the next root sends the right ones', async () => {
+    const { primary, mirror, rel, root } = await twoServers();
+    mirror.setFault(rel.key, { corruptByteAt: 1_000_000 });
+    await ensureVmCacheSynced({ root, manifestUrl: primary.manifestUrl, mirrors: [mirror.url] });
+    expect(await placed(root, rel.key)).toBe(sha256(rel.bytes));
+    expect(primary.bytesServed(rel.key)).toBe(rel.bytes.length);
+  });
+
+  it("a mirror's credentials (user:password in its URL) are sent to it and never to another root", async () => {
+    const { primary, mirror, rel, root } = await twoServers();
+    mirror.setFault(rel.key, { resetAtByte: 500_000 });
+    const withCredentials = mirror.url.replace('http://', 'http://user:secret@');
+    await ensureVmCacheSynced({ root, manifestUrl: primary.manifestUrl, mirrors: [withCredentials] });
+    expect(await placed(root, rel.key)).toBe(sha256(rel.bytes));
+    const sent = mirror.requests.find((r) => r.path === rel.key)!;
+    expect(sent.authorization).toBe(`Basic ${Buffer.from('user:secret').toString('base64')}`);
+    expect(primary.requests.every((r) => r.authorization === undefined)).toBe(true);
+  });
+
+  it('mirrors named in the manifest are tried after its own root; an http mirror elsewhere is refused first', async () => {
+    const { primary, mirror, rel, root } = await twoServers();
+    const doc = { ...primary.manifest, mirrors: [mirror.url] };
+    primary.setManifest(doc);
+    primary.setFault(rel.key, { status: 503 });
+    await ensureVmCacheSynced({ root, manifestUrl: primary.manifestUrl });
+    expect(await placed(root, rel.key)).toBe(sha256(rel.bytes));
+    expect(mirror.bytesServed(rel.key)).toBe(rel.bytes.length);
+
+    const other = await tempRoot();
+    primary.setManifest({
+      ...doc,
+      mirrors: ['http://mirror.example.com/vm'],
+      updatedAt: '2026-11-30T00:00:00.000Z',
+    });
+    const before = primary.requests.length;
+    await expect(
+      ensureVmCacheSynced({ root: other, manifestUrl: primary.manifestUrl }),
+    ).rejects.toMatchObject({
+      code: 'ERR_INSECURE_URL',
+    });
+    expect(primary.requests.slice(before).map((r) => r.path)).toEqual(['vm/manifest.json']);
+  });
+});
