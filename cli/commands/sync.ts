@@ -7,6 +7,7 @@ import {
   ensureVmCacheSynced,
   MIN_LIMIT_RATE,
   parseRate,
+  parseRoot,
   resolveManifestUrl,
   type SyncProgress,
   type VmCacheOptions,
@@ -44,7 +45,13 @@ export async function syncCommand(argv: string[], io: Io): Promise<number> {
   try {
     options.retries = int('sync', values, 'retries', 5, 0, 100);
     const mirrors = strs(values, 'mirror');
-    for (const m of mirrors) if (!URL.canParse(m)) throw new UsageError(`sync: --mirror ${m}: not a URL`);
+    for (const m of mirrors) {
+      try {
+        parseRoot(m, bool(values, 'allow-insecure-http'));
+      } catch (err) {
+        throw new UsageError(`sync: --mirror: ${(err as Error).message}`);
+      }
+    }
     if (mirrors.length > 0) options.mirrors = mirrors;
     const rate = str(values, 'limit-rate');
     if (rate !== undefined) {

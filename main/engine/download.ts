@@ -15,14 +15,15 @@ import { partialMetaPath, partialPath } from './paths.js';
 import type { ProgressTracker } from './progress.js';
 import type { RateLimit } from './rate-limit.js';
 import { type ActiveRequest, parseRetryAfter, startRequest, watchStall } from './request.js';
+import type { ArtifactRoots } from './roots.js';
 import type { Transport, TransportResponse } from './transport.js';
 
 export interface DownloadContext {
   transport: Transport;
   /** Where this attempt fetches from (the manifest's root, or a mirror). */
   artifactRoot: string;
-  /** Every root the sync may fetch tarballs from, in order. */
-  roots: readonly string[];
+  /** Every root the sync may fetch tarballs from, and their credentials. */
+  roots: ArtifactRoots;
   signal: AbortSignal | undefined;
   timeoutMs: number;
   stallTimeoutMs: number;
@@ -109,7 +110,9 @@ async function requestRest(
     let { request, response } = open(ctx, url, resume);
     let res = await response;
     try {
-      if (resume && !continuesAt(res, resume, artifact.sizeBytes, sameRoot(ctx, resume))) {
+      // An error answer (503, 404, 429...) says nothing about the kept bytes: they stay for the next try.
+      const judged = res.status === 200 || res.status === 206 || res.status === 416;
+      if (resume && judged && !continuesAt(res, resume, artifact.sizeBytes, sameRoot(ctx, resume))) {
         // 416, a moved start or a changed validator: the kept bytes are for another file.
         const isFullBody = res.status === 200;
         const stale = resume;
@@ -130,7 +133,8 @@ async function requestRest(
       }
       if (resume && !sameRoot(ctx, resume)) {
         // Going on from another root's bytes: from now on this root's validator guards a resume.
-        resume.meta = { ...resume.meta, ...validatorsOf(res), root: ctx.artifactRoot };
+        const { sha256, sizeBytes } = resume.meta;
+        resume.meta = { sha256, sizeBytes, ...validatorsOf(res), root: ctx.artifactRoot };
         try {
           await writePartialMeta(finalPath, resume.meta);
         } catch (err) {
@@ -153,7 +157,10 @@ async function requestRest(
 function open(ctx: DownloadContext, url: string, resume: ResumePoint | undefined) {
   // Tarballs must arrive byte for byte: no transfer compression, or ranges and hashes stop lining up.
   // A server may encode anyway (object metadata saying gzip): `raw` keeps its bytes as sent.
-  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+  const headers: Record<string, string> = {
+    'accept-encoding': 'identity',
+    ...ctx.roots.headersFor(ctx.artifactRoot),
+  };
   if (resume) {
     headers.range = `bytes=${resume.offset}-`;
     // Another root's validator means nothing here (mirrors tag the same bytes differently): the
@@ -185,9 +192,9 @@ function continuesAt(
   return true;
 }
 
-/** True when the kept partial's validator came from the root this attempt fetches from (or says nothing). */
+/** True when the kept partial's validator came from the root this attempt fetches from (a sidecar that names none: the manifest's). */
 function sameRoot(ctx: DownloadContext, resume: ResumePoint): boolean {
-  return resume.meta.root === undefined || resume.meta.root === ctx.artifactRoot;
+  return (resume.meta.root ?? ctx.roots.home) === ctx.artifactRoot;
 }
 
 function validatorsOf(res: TransportResponse): { etag?: string; lastModified?: string } {

@@ -52,6 +52,7 @@ export { resolveManifestUrl, setDefaultManifestUrl, type VmCacheOptions } from '
 export { defaultRoot, getCachedManifestPath, MANIFEST_KEY, MAX_MANIFEST_BYTES } from './paths.js';
 export { MIN_LIMIT_RATE, parseRate, RateLimit } from './rate-limit.js';
 export { type RetryPolicy, retryDelay } from './retry.js';
+export { parseRoot } from './roots.js';
 export { TrailingThrottle } from './throttle.js';
 export type { FetchLike } from './transport.js';
 

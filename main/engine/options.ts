@@ -2,13 +2,14 @@
 import type { KeyObject } from 'node:crypto';
 import type { ProgressListener } from '../../contract/progress.js';
 import { manifestArchFor } from './arch.js';
-import { InsecureUrlError, ManifestFetchError, ManifestInvalidError, type VmCacheError } from './errors.js';
+import { ManifestFetchError, type VmCacheError } from './errors.js';
 import { fetchTransport } from './fetch-transport.js';
 import type { SelectedArtifact } from './manifest.js';
 import type { WriterKind } from './partial-file.js';
 import { defaultRoot, MAX_MANIFEST_BYTES } from './paths.js';
 import { RateLimit } from './rate-limit.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { parseRoot, type Root } from './roots.js';
 import { parsePublicKey } from './signature.js';
 import { type FetchLike, gotTransport, type Transport } from './transport.js';
 import { assertSecureUrl } from './url-policy.js';
@@ -101,8 +102,8 @@ export interface ResolvedOptions {
   writer: WriterKind;
   delta: boolean;
   limiter: RateLimit | undefined;
-  /** The host's mirrors, checked and without a trailing slash. */
-  mirrors: string[];
+  /** The host's mirrors, checked, their credentials split off. */
+  mirrors: Root[];
   /** Set when the pipeline runs as an import (import.ts): what differs from a sync from the network. */
   importing: ImportMode | undefined;
 }
@@ -144,18 +145,6 @@ export function resolveManifestUrl(option: string | undefined, env: NodeJS.Proce
 // The rule itself (loopback judged on the parsed host, every redirect hop
 // checked) lives in url-policy.ts; re-exported here for existing importers.
 export { assertSecureUrl, isLoopbackHost } from './url-policy.js';
-
-/** An artifact root as given (a mirror), checked like the manifest URL, without a trailing slash. */
-export function checkedRoot(url: string, allowInsecureHttp: boolean): string {
-  try {
-    assertSecureUrl(url, allowInsecureHttp);
-  } catch (err) {
-    if (err instanceof InsecureUrlError) throw err;
-    const why = err instanceof Error ? err.message.replace(/^manifest fetch failed: /, '') : String(err);
-    throw new ManifestInvalidError(`mirror ${JSON.stringify(url)} refused: ${why}`);
-  }
-  return url.replace(/\/+$/, '');
-}
 
 /** Resolves every default. Throws (synchronously) for a bad arch or URL: callers turn that into a rejection. */
 export function resolveOptions(options: VmCacheOptions = {}): ResolvedOptions {
@@ -201,7 +190,7 @@ export function resolveWith(
     allowInsecureHttp: options.allowInsecureHttp ?? false,
     writer: options.writer === 'plain' ? 'plain' : 'thread',
     delta: options.delta ?? true,
-    mirrors: (options.mirrors ?? []).map((m) => checkedRoot(m, options.allowInsecureHttp ?? false)),
+    mirrors: (options.mirrors ?? []).map((m) => parseRoot(m, options.allowInsecureHttp ?? false)),
     limiter:
       options.limitRate instanceof RateLimit
         ? options.limitRate

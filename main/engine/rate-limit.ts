@@ -35,6 +35,8 @@ export class RateLimit {
         `limitRate: expected at least ${MIN_LIMIT_RATE} bytes per second, got ${bytesPerSecond}`,
       );
     }
+    // What was earned at the old rate is kept: a slider moved often must not slow the download.
+    if (this.bytesPerSecond > 0) this.refill();
     this.bytesPerSecond = bytesPerSecond ?? 0;
     this.tokens = Math.min(this.tokens, this.capacity());
     this.last = this.now();

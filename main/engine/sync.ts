@@ -36,7 +36,7 @@ import {
   type VmManifest,
 } from './manifest.js';
 import { fetchManifestOnce, fetchManifestWithRetries } from './manifest-fetch.js';
-import { checkedRoot, type ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from './options.js';
 import { claimCacheDir } from './ownership.js';
 import { discardPartial } from './partial.js';
 import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
@@ -44,6 +44,7 @@ import { type ArtifactPlan, planArtifacts } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 import { readRepair, repairInPlace } from './repair.js';
 import { withRetries } from './retry.js';
+import { ArtifactRoots, isLocalUrl, parseRoot } from './roots.js';
 import { SIGNATURE_MAX_BYTES, signatureUrlOf, verifyManifestSignature } from './signature.js';
 import {
   assertNotExpired,
@@ -259,7 +260,7 @@ async function runPool(
   downloaded: Set<string>,
   started: string[],
   cached: VmManifest | undefined,
-  roots: string[],
+  roots: ArtifactRoots,
 ): Promise<string[]> {
   const stopOthers = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stopOthers.signal]) : stopOthers.signal;
@@ -376,11 +377,12 @@ async function downloadWithRetries(
  * Where tarballs come from, in order: the host's mirrors, the manifest's own
  * root, then mirrors the signed manifest names. An import reads only its source.
  */
-function artifactRoots(opts: ResolvedOptions, manifest: VmManifest): string[] {
-  const own = artifactRootOf(opts.manifestUrl);
-  if (opts.importing) return [own];
-  const fromManifest = (manifest.mirrors ?? []).map((m) => checkedRoot(m, opts.allowInsecureHttp));
-  return [...new Set([...opts.mirrors, own, ...fromManifest])];
+function artifactRoots(opts: ResolvedOptions, manifest: VmManifest): ArtifactRoots {
+  const home = artifactRootOf(opts.manifestUrl);
+  if (opts.importing) return new ArtifactRoots(home);
+  const remote = !isLocalUrl(opts.manifestUrl);
+  const named = (manifest.mirrors ?? []).map((m) => parseRoot(m, opts.allowInsecureHttp, remote));
+  return new ArtifactRoots(home, opts.mirrors, named);
 }
 
 /** Codes after which another root may do better: the server's fault, not ours or the user's. */
@@ -393,20 +395,37 @@ const ROOT_FAULTS = new Set([
   'ERR_INSECURE_URL',
 ]);
 
-/** `run` with each root in turn until one succeeds; the last root's error when none does. */
+/**
+ * `run` with each root in turn until one succeeds. A root that fails goes to
+ * the back of the line. When all fail, the error thrown decides the retry: a
+ * transient one if any root failed transiently (a mirror that lacks the file
+ * must not stop the retry of one that only dropped a connection). Bytes that
+ * did not verify after a switch of roots were a mix of two roots' bytes: the
+ * root that found out is asked once more, from zero (the partial is gone).
+ */
 async function acrossRoots<T>(
-  roots: readonly string[],
+  roots: ArtifactRoots,
   signal: AbortSignal | undefined,
   run: (root: string) => Promise<T>,
 ): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await run(roots[i]!);
-    } catch (err) {
-      const last = i === roots.length - 1;
-      if (last || signal?.aborted || !(err instanceof VmCacheError) || !ROOT_FAULTS.has(err.code)) throw err;
+  const order = roots.list();
+  let transient: VmCacheError | undefined;
+  let last: unknown;
+  for (const [i, root] of order.entries()) {
+    for (let again = i > 0; ; again = false) {
+      try {
+        return await run(root);
+      } catch (err) {
+        last = err;
+        if (signal?.aborted || !(err instanceof VmCacheError) || !ROOT_FAULTS.has(err.code)) throw err;
+        if (again && err.code === 'ERR_SHA256_MISMATCH') continue;
+        if (err.transient) transient ??= err;
+        roots.demote(root);
+        break;
+      }
     }
   }
+  throw transient ?? last;
 }
 
 /** Fetches `<manifest URL>.sig` and checks it over the exact bytes received, before parsing. */

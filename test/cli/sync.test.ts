@@ -187,7 +187,10 @@ describe('vm-cache sync', () => {
     expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(s.contentOf(key)));
     const bad = await runCli(['sync', '--manifest', s.manifestUrl, '--root', root, '--mirror', 'not a url']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--mirror not a url: not a URL');
+    expect(bad.stderr).toContain('--mirror: mirror "not a url" refused: not a URL');
+    const ftp = await runCli(['sync', '--manifest', s.manifestUrl, '--root', root, '--mirror', 'ftp://x/']);
+    expect(ftp.code).toBe(2);
+    expect(ftp.stderr).toContain('unsupported URL scheme ftp:');
   });
 
   it('Ctrl-C mid-download: exit 130, the partial kept; the next run fetches only the remainder', async () => {

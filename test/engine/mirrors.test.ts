@@ -5,7 +5,7 @@
 import { cp, readFile, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ensureVmCacheSynced } from '../../main/engine/index.js';
+import { ensureVmCacheSynced, parseRoot } from '../../main/engine/index.js';
 import { server, tempRoot } from '../helpers.js';
 import { publish, release, sha256, twoVersions } from './delta-fixtures.js';
 
@@ -108,5 +108,88 @@ describe('mirrors', () => {
       code: 'ERR_INSECURE_URL',
     });
     expect(primary.requests.slice(before).map((r) => r.path)).toEqual(['vm/manifest.json']);
+  });
+
+  it('a root that answers a resume with 503 keeps the partial: the next root is asked for the rest only', async () => {
+    const { primary, mirror, rel, root } = await twoServers();
+    const second = await server({ dir: await tempRoot() });
+    mirror.setFault(rel.key, { resetAtByte: 1_500_000 });
+    second.setFault(rel.key, { status: 503 });
+    await ensureVmCacheSynced({ root, manifestUrl: primary.manifestUrl, mirrors: [mirror.url, second.url] });
+    expect(await placed(root, rel.key)).toBe(sha256(rel.bytes));
+    // One request to the refusing root (not a second one without Range), and the primary sends the rest.
+    expect(second.requests.filter((r) => r.path === rel.key)).toHaveLength(1);
+    const rest = primary.requests.filter((r) => r.path === rel.key);
+    expect(rest).toHaveLength(1);
+    expect(rest[0]!.range).toMatch(/^bytes=[1-9]\d*-$/);
+    expect(mirror.bytesServed(rel.key) + primary.bytesServed(rel.key)).toBeLessThanOrEqual(
+      rel.bytes.length + 65_536,
+    );
+  });
+
+  it('a mirror that lacks the file does not stop the retry of a root that only dropped a connection', async () => {
+    const { primary, mirror, rel, root } = await twoServers();
+    const lagging = { ...primary.manifest, mirrors: [mirror.url] };
+    primary.setManifest(lagging);
+    primary.setFault(rel.key, { resetAtByte: 1_500_000, times: 1 });
+    mirror.setFault(rel.key, { status: 404 });
+    await ensureVmCacheSynced({
+      root,
+      manifestUrl: primary.manifestUrl,
+      retries: 3,
+      retryPolicy: { baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    expect(await placed(root, rel.key)).toBe(sha256(rel.bytes));
+    // The retry went on from the byte the primary reached.
+    const asked = primary.requests.filter((r) => r.path === rel.key);
+    expect(asked.at(-1)!.range).toMatch(/^bytes=[1-9]\d*-$/);
+  });
+
+  it("a mirror's wrong bytes finished by another root: that root is asked once more from zero, and it verifies", async () => {
+    const { primary, mirror, rel, root } = await twoServers();
+    mirror.setFault(rel.key, { corruptByteAt: 100_000, resetAtByte: 1_500_000 });
+    await ensureVmCacheSynced({ root, manifestUrl: primary.manifestUrl, mirrors: [mirror.url] });
+    expect(await placed(root, rel.key)).toBe(sha256(rel.bytes));
+    const asked = primary.requests.filter((r) => r.path === rel.key);
+    expect(asked.map((r) => (r.range ? 'rest' : 'whole'))).toEqual(['rest', 'whole']);
+  });
+
+  it('credentials never reach the sidecar or a message', async () => {
+    const { primary, mirror, rel, root } = await twoServers();
+    mirror.setFault(rel.key, { dripBytesPerSec: 2_000_000 });
+    const withCredentials = mirror.url.replace('http://', 'http://user:s3cret@');
+    const controller = new AbortController();
+    const running = ensureVmCacheSynced({
+      root,
+      manifestUrl: primary.manifestUrl,
+      mirrors: [withCredentials],
+      signal: controller.signal,
+    });
+    const sidecar = path.join(root, 'cache', `${rel.key}.partial.json`);
+    const { existsSync } = await import('node:fs');
+    while (!existsSync(sidecar)) await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
+    await running.catch(() => {});
+    const text = await readFile(sidecar, 'utf8');
+    expect(text).toContain(mirror.url);
+    expect(text).not.toContain('s3cret');
+    const err = await ensureVmCacheSynced({
+      root: await tempRoot(),
+      manifestUrl: primary.manifestUrl,
+      mirrors: ['http://user:s3cret@mirror.example.com/vm'],
+    }).catch((e: unknown) => e as Error);
+    expect(err).toMatchObject({ code: 'ERR_INSECURE_URL' });
+    expect((err as Error).message).not.toContain('s3cret');
+  });
+
+  it('a manifest from another host may not name a mirror on this machine', () => {
+    expect(() => parseRoot('http://127.0.0.1:9/vm', false, true)).toThrow(
+      /may not send downloads to this machine/,
+    );
+    expect(() => parseRoot('https://cdn.example.com/vm?x=1', false)).toThrow(/no query or fragment/);
+    expect(parseRoot('https://u:p@cdn.example.com/vm/', false)).toEqual({
+      root: 'https://cdn.example.com/vm',
+      authorization: `Basic ${Buffer.from('u:p').toString('base64')}`,
+    });
   });
 });
