@@ -3,7 +3,7 @@
 // the socket is not read, so TCP's own flow control slows the sender: nothing
 // piles up in memory. The bucket holds at most a twentieth of a second of
 // bytes, so the rate holds over any stretch of a second or more.
-import { CancelError } from './errors.js';
+import { sleep } from './retry.js';
 
 /** Below this the cap would turn every chunk into a stall: 1 KiB/s is the least accepted. */
 export const MIN_LIMIT_RATE = 1024;
@@ -67,21 +67,6 @@ export class RateLimit {
     this.tokens = Math.min(this.capacity(), this.tokens + ((t - this.last) / 1000) * this.bytesPerSecond);
     this.last = t;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelError());
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**
