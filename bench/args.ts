@@ -16,6 +16,11 @@ export interface BenchArgs {
   startupOnly: boolean;
   /** Run only the delta-update suite (bench/delta.ts): real packages, our server and nginx. */
   delta: boolean;
+  /** Run only the network suite (bench/network.ts): nginx with and without a per-connection cap, and the engine's cap. */
+  network: boolean;
+  /** Whether --size / --runs were given (the network suite has its own defaults: 192M, 3 runs). */
+  sizeGiven: boolean;
+  runsGiven: boolean;
 }
 
 const UNITS: Record<string, number> = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 };
@@ -46,6 +51,9 @@ export function parseArgs(argv: string[]): BenchArgs {
     out: undefined,
     startupOnly: false,
     delta: false,
+    network: false,
+    sizeGiven: false,
+    runsGiven: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = (argv[i] ?? '').split('=', 2) as [string, string | undefined];
@@ -54,9 +62,12 @@ export function parseArgs(argv: string[]): BenchArgs {
       if (v === undefined) throw new Error(`${flag} needs a value`);
       return v;
     };
-    if (flag === '--size') args.sizeBytes = parseSize(value());
-    else if (flag === '--runs') {
+    if (flag === '--size') {
+      args.sizeBytes = parseSize(value());
+      args.sizeGiven = true;
+    } else if (flag === '--runs') {
       args.runs = Number(value());
+      args.runsGiven = true;
       if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error('--runs: a whole number ≥ 1');
     } else if (flag === '--profile') args.profile = true;
     else if (flag === '--engine') args.engineDir = value();
@@ -64,9 +75,10 @@ export function parseArgs(argv: string[]): BenchArgs {
     else if (flag === '--out') args.out = value();
     else if (flag === '--startup') args.startupOnly = true;
     else if (flag === '--delta') args.delta = true;
+    else if (flag === '--network') args.network = true;
     else if (flag === '--help' || flag === '-h') {
       console.log(
-        'usage: npm run bench -- [--size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR] [--startup] [--delta]',
+        'usage: npm run bench -- [--size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR] [--startup] [--delta] [--network]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${flag}`);

@@ -59,13 +59,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+export interface NginxOptions {
+  /** Folder under `work` for its config and logs (default `nginx`): two servers at once need two. */
+  prefixName?: string;
+  /** Extra directives for the server block, e.g. `limit_rate 32m;` (bench:network). */
+  directives?: string;
+}
+
 /**
  * nginx in the foreground, one process (master_process off), serving `dir`
  * as static files with its defaults (single ranges, sendfile). Its access log
  * gives `$body_bytes_sent` per request, written when the request ends.
  */
-export async function nginxServer(dir: string, work: string): Promise<DirServer> {
-  const prefix = path.join(work, 'nginx');
+export async function nginxServer(dir: string, work: string, options: NginxOptions = {}): Promise<DirServer> {
+  const prefix = path.join(work, options.prefixName ?? 'nginx');
   await rm(prefix, { recursive: true, force: true });
   await mkdir(prefix, { recursive: true });
   const port = await freePort();
@@ -87,7 +94,7 @@ http {
   sendfile on;
   server {
     listen 127.0.0.1:${port};
-    root ${dir};
+    root ${dir};${options.directives ? `\n    ${options.directives}` : ''}
   }
 }
 `,
@@ -99,6 +106,9 @@ http {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
+  // Never left behind: a bench that throws or is interrupted still ends its nginx.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}); see ${prefix}/error.log`);
@@ -133,6 +143,8 @@ http {
       return map;
     },
     async stop() {
+      process.off('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGQUIT');
       await exited;

@@ -110,6 +110,7 @@ async function main(): Promise<EngineResult> {
       rawHostArch: 'x64',
       ...(job.transport === 'fetch' ? { fetchImpl: fetch } : {}),
       ...(job.delta === undefined ? {} : { delta: job.delta }),
+      ...(job.limitRate === undefined ? {} : { limitRate: job.limitRate }),
       // A subscriber that does almost nothing, so what is measured is the delivery.
       onProgress,
     });

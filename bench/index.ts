@@ -1,4 +1,4 @@
-// npm run bench [-- --size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR] [--startup] [--delta]
+// npm run bench [-- --size 256M|1G] [--runs N] [--out FILE] [--profile] [--engine DIR] [--compare DIR] [--startup] [--delta] [--network]
 // Builds the child programs, starts the artifact server in its own process,
 // runs the suites and prints the table with the targets (see docs/performance.md).
 
@@ -10,6 +10,7 @@ import { formatSize, parseArgs } from './args.js';
 import { bundle } from './bundle.js';
 import { compare } from './compare.js';
 import { deltaSuite } from './delta.js';
+import { networkSuite } from './network.js';
 import { profileRun } from './profile.js';
 import { syncJob } from './protocol.js';
 import { report } from './report.js';
@@ -53,6 +54,43 @@ if (args.delta) {
   ];
   console.log(out.join('\n'));
   if (args.out) await writeFile(args.out, `${out.join('\n')}\n`);
+  process.exit(0);
+}
+
+if (args.network) {
+  // nginx on 127.0.0.1 with and without a per-connection cap (bench/network.ts);
+  // its own defaults: 192 MiB, 3 runs (each capped run lasts seconds).
+  const work = await mkdtemp(path.join(os.tmpdir(), 'vm-cache-network-'));
+  if (onTmpfs(work)) log(`warning: ${work} is tmpfs; set TMPDIR to a folder on a real disk`);
+  if (!dropCaches()) log('warning: cannot drop the page cache (not root?): runs may read from memory');
+  if (loadAverage() > 0.5) log(`warning: load average ${loadAverage().toFixed(2)}: timings will be noisy`);
+  const machine = describeMachine(work);
+  const runs = args.runsGiven ? args.runs : 3;
+  try {
+    const bundles = await bundle(path.join(work, 'bin'), args.engineDir);
+    const text = await networkSuite({
+      script: bundles.engineRun,
+      work,
+      sizeBytes: args.sizeGiven ? args.sizeBytes : 192 << 20,
+      runs,
+      log,
+    });
+    const out = [
+      text,
+      `Runs: ${runs} each; times are medians (min–max). Engine: ${args.engineDir ? `copy in ${args.engineDir} (experiment)` : 'main/engine'}, ${checkout()}.`,
+      `Load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+      '',
+      'Machine:',
+      ...machine.map((m) => `- ${m}`),
+    ];
+    console.log(out.join('\n'));
+    if (args.out) await writeFile(args.out, `${out.join('\n')}\n`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
   process.exit(0);
 }
 

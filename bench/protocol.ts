@@ -41,6 +41,8 @@ export interface EngineJob {
   expectFailure?: boolean;
   /** The engine's `delta` option (default true); false downloads every tarball whole (bench:delta). */
   delta?: boolean;
+  /** The engine's `limitRate` option (bytes per second over the sync; bench:network). */
+  limitRate?: number;
 }
 
 /** A cold-sync job for the bench artifact, with got unless `extra` says otherwise. */
