@@ -215,6 +215,8 @@ describe('live display rows', () => {
     // A delta update says what it reuses under its row.
     const delta = progress();
     delta.artifacts[0]!.delta = { reuseBytes: 2_700_000, fetchBytes: 445_728, reusedBytes: 1_000_000 };
-    expect(renderRows(delta, 100)).toContain('    reused 2.70 MB from the cached version, downloading 446 kB');
+    expect(renderRows(delta, 100)).toContain(
+      '    reused 2.70 MB from the cached version, downloading 446 kB',
+    );
   });
 });
