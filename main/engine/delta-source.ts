@@ -8,7 +8,7 @@ import type { ChunkIndex } from './chunk-index.js';
 import { parseChunkIndex, sameCut } from './chunk-index.js';
 import { readStoredIndex, storeIndex } from './chunk-store.js';
 import { addLocalChunks, cutFile, type LocalChunk, planDelta } from './delta-plan.js';
-import { CancelError, ManifestInvalidError } from './errors.js';
+import { CancelError, ManifestInvalidError, type VmCacheError } from './errors.js';
 import { sha256Hex } from './hash.js';
 import { keyUrl, resolveKeyPath } from './keys.js';
 import type { SelectedArtifact, VmManifest } from './manifest.js';
@@ -16,6 +16,7 @@ import { fetchManifestOnce } from './manifest-fetch.js';
 import type { ResolvedOptions } from './options.js';
 import { cacheDir } from './paths.js';
 import { withRetries } from './retry.js';
+import type { ArtifactRoots } from './roots.js';
 
 /** A delta plan for one tarball, ready to place. */
 export interface DeltaSource {
@@ -44,7 +45,7 @@ export const MIN_REUSE_SHARE = 0.2;
 export async function prepareDelta(
   opts: ResolvedOptions,
   artifact: SelectedArtifact,
-  artifactRoot: string,
+  roots: ArtifactRoots,
   cached: VmManifest | undefined,
 ): Promise<DeltaSource | string | undefined> {
   const ref = artifact.chunkIndex;
@@ -52,10 +53,10 @@ export async function prepareDelta(
   const files = await localCandidates(opts.root, artifact, cached);
   if (files.length === 0) return undefined;
 
-  const url = keyUrl(artifactRoot, ref.key);
+  const url = keyUrl(roots.home, ref.key);
   let index: ChunkIndex;
   try {
-    index = await fetchIndex(opts, artifact, url);
+    index = await fetchIndex(opts, artifact, roots);
   } catch (err) {
     if (err instanceof CancelError || opts.signal?.aborted) throw new CancelError();
     if (err instanceof ManifestInvalidError && !err.message.startsWith('refusing')) return err.message;
@@ -98,15 +99,12 @@ export async function prepareDelta(
 export async function keepIndexOf(
   opts: ResolvedOptions,
   artifact: SelectedArtifact,
-  artifactRoot: string,
+  roots: ArtifactRoots,
 ): Promise<void> {
   if (!artifact.chunkIndex || opts.importing || !opts.delta) return;
   if (await readStoredIndex(opts.root, artifact)) return;
   try {
-    await storeIndex(
-      opts.root,
-      await fetchIndex(opts, artifact, keyUrl(artifactRoot, artifact.chunkIndex.key)),
-    );
+    await storeIndex(opts.root, await fetchIndex(opts, artifact, roots));
   } catch {
     // Only a later update's speed depends on it.
   }
@@ -148,20 +146,31 @@ async function localCandidates(
   return out;
 }
 
-/** The published index, its bytes checked against the manifest's sha256 before they are parsed. */
+/**
+ * The published index from the first root that has it (mirrors too: a dead
+ * primary must not hold every delta up), its bytes checked against the
+ * manifest's sha256 before they are parsed.
+ */
 async function fetchIndex(
   opts: ResolvedOptions,
   artifact: SelectedArtifact,
-  url: string,
+  roots: ArtifactRoots,
 ): Promise<ChunkIndex> {
   const ref = artifact.chunkIndex!;
-  const bytes = await withRetries(() => fetchManifestOnce(opts, url, ref.sizeBytes), opts.retryPolicy, {
+  const fromRoot = async (root: string) => {
+    const url = keyUrl(root, ref.key);
+    const bytes = await fetchManifestOnce(opts, url, ref.sizeBytes);
+    if (bytes.length !== ref.sizeBytes || sha256Hex(bytes) !== ref.sha256) {
+      throw new ManifestInvalidError(
+        `chunk index ${url} refused: its bytes do not match the manifest's sha256`,
+      );
+    }
+    return parseChunkIndex(bytes, artifact, url);
+  };
+  // Any failure of one root's copy (unreachable, missing, wrong bytes) is worth another root's.
+  const anyFault = (err: VmCacheError) =>
+    err.code === 'ERR_MANIFEST_FETCH' || err.code === 'ERR_MANIFEST_INVALID';
+  return withRetries(() => roots.tryEach(opts.signal, fromRoot, anyFault), opts.retryPolicy, {
     signal: opts.signal,
   });
-  if (bytes.length !== ref.sizeBytes || sha256Hex(bytes) !== ref.sha256) {
-    throw new ManifestInvalidError(
-      `chunk index ${url} refused: its bytes do not match the manifest's sha256`,
-    );
-  }
-  return parseChunkIndex(bytes, artifact, url);
 }

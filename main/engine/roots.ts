@@ -4,7 +4,7 @@
 // Authorization header sent to that root only, and never reaches a sidecar, a
 // message or another host. A root that fails goes to the back of the line for
 // the rest of the sync, so one dead mirror costs one timeout, not one a tarball.
-import { InsecureUrlError, ManifestInvalidError } from './errors.js';
+import { InsecureUrlError, ManifestInvalidError, VmCacheError } from './errors.js';
 import { assertSecureUrl, isLoopbackHost, reachesThisMachine } from './url-policy.js';
 
 export interface Root {
@@ -54,6 +54,16 @@ function withoutCredentials(url: string): string {
   return url.replace(/\/\/[^/@]*@/, '//');
 }
 
+/** Codes after which another root may do better: the server's fault, not ours or the user's. */
+const ROOT_FAULTS = new Set([
+  'ERR_NETWORK',
+  'ERR_TIMEOUT',
+  'ERR_STALLED',
+  'ERR_DOWNLOAD_HTTP',
+  'ERR_SHA256_MISMATCH',
+  'ERR_INSECURE_URL',
+]);
+
 export class ArtifactRoots {
   private order: string[];
   private readonly auth = new Map<string, string>();
@@ -79,6 +89,40 @@ export class ArtifactRoots {
   demote(root: string): void {
     if (this.order.length < 2 || !this.order.includes(root)) return;
     this.order = [...this.order.filter((r) => r !== root), root];
+  }
+
+  /**
+   * `run` with each root in turn until one succeeds. A root that fails with
+   * what `isRootFault` calls the server's fault goes to the back of the line;
+   * anything else (a full disk, a cancel) is thrown at once. When all fail,
+   * the error thrown decides the retry: a transient one if any root failed
+   * transiently (a mirror that lacks the file must not stop the retry of one
+   * that only dropped a connection). Bytes that did not verify after a switch
+   * of roots were a mix of two roots' bytes: the root that found out is asked
+   * once more, from zero (the partial is gone by then).
+   */
+  async tryEach<T>(
+    signal: AbortSignal | undefined,
+    run: (root: string) => Promise<T>,
+    isRootFault: (err: VmCacheError) => boolean = (err) => ROOT_FAULTS.has(err.code),
+  ): Promise<T> {
+    let transient: VmCacheError | undefined;
+    let last: unknown;
+    for (const [i, root] of this.list().entries()) {
+      for (let again = i > 0; ; again = false) {
+        try {
+          return await run(root);
+        } catch (err) {
+          last = err;
+          if (signal?.aborted || !(err instanceof VmCacheError) || !isRootFault(err)) throw err;
+          if (again && err.code === 'ERR_SHA256_MISMATCH') continue;
+          if (err.transient) transient ??= err;
+          this.demote(root);
+          break;
+        }
+      }
+    }
+    throw transient ?? last;
   }
 
   /** The headers only this root may receive (its credentials). */

@@ -290,9 +290,7 @@ async function runPool(
         const repair = opts.importing ? undefined : await readRepair(plan.path, plan.artifact);
         // The pool's signal: a sibling's fatal error stops the cutting of a large cached file too.
         const poolOpts = { ...opts, signal };
-        const delta = repair
-          ? undefined
-          : await prepareDelta(poolOpts, plan.artifact, ctx.artifactRoot, cached);
+        const delta = repair ? undefined : await prepareDelta(poolOpts, plan.artifact, roots, cached);
         if (typeof delta === 'string') {
           const { sizeBytes } = plan.artifact;
           progress.delta(plan.artifact.key, { reuseBytes: 0, fetchBytes: sizeBytes, fallback: delta });
@@ -305,7 +303,7 @@ async function runPool(
           staged.push(plan.path);
         downloaded.add(plan.artifact.key);
         // Downloaded whole: its index is kept for the next update, so that one need not cut this file.
-        if (!source && !repair) await keepIndexOf(poolOpts, plan.artifact, ctx.artifactRoot);
+        if (!source && !repair) await keepIndexOf(poolOpts, plan.artifact, roots);
       } catch (err) {
         firstError ??= err;
         stopOthers.abort();
@@ -341,7 +339,7 @@ async function downloadWithRetries(
         if (attempt > 1) progress.setAttempt(attempt);
         // Each attempt tries the roots in order; a root that fails is left for the next at once,
         // and the download goes on from the byte it reached.
-        return acrossRoots(ctx.roots, ctx.signal, async (artifactRoot) => {
+        return ctx.roots.tryEach(ctx.signal, async (artifactRoot) => {
           const at = { ...ctx, artifactRoot };
           if (repair) {
             const outcome = await repairInPlace(at, artifact, plan.path, repair, attempt);
@@ -383,49 +381,6 @@ function artifactRoots(opts: ResolvedOptions, manifest: VmManifest): ArtifactRoo
   const remote = !isLocalUrl(opts.manifestUrl);
   const named = (manifest.mirrors ?? []).map((m) => parseRoot(m, opts.allowInsecureHttp, remote));
   return new ArtifactRoots(home, opts.mirrors, named);
-}
-
-/** Codes after which another root may do better: the server's fault, not ours or the user's. */
-const ROOT_FAULTS = new Set([
-  'ERR_NETWORK',
-  'ERR_TIMEOUT',
-  'ERR_STALLED',
-  'ERR_DOWNLOAD_HTTP',
-  'ERR_SHA256_MISMATCH',
-  'ERR_INSECURE_URL',
-]);
-
-/**
- * `run` with each root in turn until one succeeds. A root that fails goes to
- * the back of the line. When all fail, the error thrown decides the retry: a
- * transient one if any root failed transiently (a mirror that lacks the file
- * must not stop the retry of one that only dropped a connection). Bytes that
- * did not verify after a switch of roots were a mix of two roots' bytes: the
- * root that found out is asked once more, from zero (the partial is gone).
- */
-async function acrossRoots<T>(
-  roots: ArtifactRoots,
-  signal: AbortSignal | undefined,
-  run: (root: string) => Promise<T>,
-): Promise<T> {
-  const order = roots.list();
-  let transient: VmCacheError | undefined;
-  let last: unknown;
-  for (const [i, root] of order.entries()) {
-    for (let again = i > 0; ; again = false) {
-      try {
-        return await run(root);
-      } catch (err) {
-        last = err;
-        if (signal?.aborted || !(err instanceof VmCacheError) || !ROOT_FAULTS.has(err.code)) throw err;
-        if (again && err.code === 'ERR_SHA256_MISMATCH') continue;
-        if (err.transient) transient ??= err;
-        roots.demote(root);
-        break;
-      }
-    }
-  }
-  throw transient ?? last;
 }
 
 /** Fetches `<manifest URL>.sig` and checks it over the exact bytes received, before parsing. */

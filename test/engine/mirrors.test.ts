@@ -2,10 +2,10 @@
 // that dies mid-download is left for the next, which goes on from the byte it
 // reached; a mirror that refuses or sends wrong bytes costs only a retry;
 // credentials stay with their own origin; the signed manifest may name mirrors.
-import { cp, readFile, utimes } from 'node:fs/promises';
+import { cp, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ensureVmCacheSynced, parseRoot } from '../../main/engine/index.js';
+import { ensureVmCacheSynced, parseRoot, type SyncProgress } from '../../main/engine/index.js';
 import { server, tempRoot } from '../helpers.js';
 import { publish, release, sha256, twoVersions } from './delta-fixtures.js';
 
@@ -191,5 +191,41 @@ describe('mirrors', () => {
       root: 'https://cdn.example.com/vm',
       authorization: `Basic ${Buffer.from('u:p').toString('base64')}`,
     });
+  });
+});
+
+describe('mirrors and delta updates', () => {
+  it("with the primary refusing the new tarball and its index, the manifest's mirror gives both: still a delta", async () => {
+    const dir = await tempRoot();
+    const { v1, v2 } = twoVersions();
+    const [r1, r2] = [await release('1', v1), await release('2', v2)];
+    await publish(dir, r1, 1);
+    const primary = await server({ dir });
+    const root = await tempRoot();
+    await ensureVmCacheSynced({ root, manifestUrl: primary.manifestUrl });
+    await publish(dir, r2, 2);
+    const copy = await tempRoot();
+    await cp(dir, copy, { recursive: true });
+    const mirror = await server({ dir: copy });
+    // The signed manifest names the mirror, after its own root.
+    const manifestFile = path.join(dir, 'vm', 'manifest.json');
+    const doc = JSON.parse(await readFile(manifestFile, 'utf8'));
+    await writeFile(manifestFile, `${JSON.stringify({ ...doc, mirrors: [mirror.url] }, null, 2)}\n`);
+    primary.setFault(r2.key, { status: 503 });
+    primary.setFault(`${r2.key}.chunks.json`, { status: 503 });
+    const events: SyncProgress[] = [];
+    await ensureVmCacheSynced({
+      root,
+      manifestUrl: primary.manifestUrl,
+      retries: 3,
+      onProgress: (p) => events.push(p),
+    });
+    expect(await placed(root, r2.key)).toBe(sha256(r2.bytes));
+    const delta = events.at(-1)!.artifacts[0]!.delta!;
+    expect(delta.fallback).toBeUndefined();
+    expect(mirror.bytesServed(r2.key)).toBe(delta.fetchBytes);
+    expect(mirror.bytesServed(r2.key)).toBeLessThan(r2.bytes.length * 0.15);
+    expect(mirror.requests.filter((r) => r.path === `${r2.key}.chunks.json`)).toHaveLength(1);
+    expect(primary.bytesServed(r2.key)).toBe(0);
   });
 });
