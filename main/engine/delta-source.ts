@@ -4,8 +4,7 @@
 // files of the same arch. A first install fetches no index at all: with no
 // local file there is nothing to reuse.
 import { statOrUndefined } from './atomic.js';
-import type { ChunkIndex } from './chunk-index.js';
-import { parseChunkIndex, sameCut } from './chunk-index.js';
+import { type ChunkIndex, parseChunkIndex, sameCut } from './chunk-index.js';
 import { readStoredIndex, storeIndex } from './chunk-store.js';
 import { addLocalChunks, cutFile, type LocalChunk, planDelta } from './delta-plan.js';
 import { CancelError, ManifestInvalidError, type VmCacheError } from './errors.js';

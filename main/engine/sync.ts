@@ -266,7 +266,7 @@ async function runPool(
   const signal = opts.signal ? AbortSignal.any([opts.signal, stopOthers.signal]) : stopOthers.signal;
   const ctx = {
     transport: opts.transport,
-    artifactRoot: artifactRootOf(opts.manifestUrl),
+    artifactRoot: roots.home,
     roots,
     signal,
     timeoutMs: opts.timeoutMs,
