@@ -17,7 +17,7 @@ import {
   processAlive,
   whereWeRun,
 } from './lock-owner.js';
-import { sleep } from './retry.js';
+import { sleep } from './waits.js';
 
 export interface LockOptions {
   signal?: AbortSignal | undefined;

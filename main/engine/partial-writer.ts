@@ -10,8 +10,9 @@
 import * as fsCb from 'node:fs';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { openPartialFd, type PartialFile, untilAborted } from './partial-file.js';
+import { openPartialFd, type PartialFile } from './partial-file.js';
 import { ThreadLender } from './thread-lender.js';
+import { untilAborted } from './waits.js';
 import {
   SLOT,
   SLOT_COUNT,

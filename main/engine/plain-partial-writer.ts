@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import * as fsCb from 'node:fs';
 import { promisify } from 'node:util';
-import { openPartialFd, type PartialFile, untilAborted } from './partial-file.js';
+import { openPartialFd, type PartialFile } from './partial-file.js';
+import { untilAborted } from './waits.js';
 
 // Past this many queued bytes a write waits: memory stays bounded on a slow disk.
 const HIGH_WATER_BYTES = 4 << 20;

@@ -3,7 +3,8 @@
 // the socket is not read, so TCP's own flow control slows the sender: nothing
 // piles up in memory. The bucket holds at most a twentieth of a second of
 // bytes, so the rate holds over any stretch of a second or more.
-import { sleep } from './retry.js';
+import { CancelError } from './errors.js';
+import { sleep, untilAborted } from './waits.js';
 
 /** Below this the cap would turn every chunk into a stall: 1 KiB/s is the least accepted. */
 export const MIN_LIMIT_RATE = 1024;
@@ -43,17 +44,35 @@ export class RateLimit {
   }
 
   /**
-   * Waits until `bytes` may pass. `onWait` runs at least every 250 ms while it
-   * waits: a wait for the cap is not a stall, and the stall watch hears so.
+   * Waits until `bytes` may pass. Connections take turns, first come first
+   * served, so one cannot race ahead while the others crawl. `onWait` runs at
+   * least every 250 ms while it waits (in line or for tokens): a wait for the
+   * cap is not a stall, and the stall watch hears so.
    */
-  async take(bytes: number, signal?: AbortSignal, onWait?: () => void): Promise<void> {
-    if (this.bytesPerSecond <= 0) return;
+  take(bytes: number, signal?: AbortSignal, onWait?: () => void): Promise<void> {
+    if (this.bytesPerSecond <= 0) return Promise.resolve();
+    const ticker = onWait ? setInterval(onWait, 250) : undefined;
+    const turn = this.line.then(() => this.pay(bytes, signal));
+    // The next in line waits for this one whatever becomes of it (a cancel).
+    this.line = turn.catch(() => {});
+    // A cancel does not wait for its turn (when the turn comes, it pays nothing).
+    return untilAborted(turn, signal)
+      .catch((err: unknown) => {
+        throw signal?.aborted ? new CancelError() : err;
+      })
+      .finally(() => clearInterval(ticker));
+  }
+
+  /** Tail of the line of connections waiting their turn. */
+  private line: Promise<void> = Promise.resolve();
+
+  private async pay(bytes: number, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) throw new CancelError();
     this.refill();
     this.tokens -= bytes;
     while (this.tokens < 0 && this.bytesPerSecond > 0) {
       const waitMs = Math.min(250, (-this.tokens / this.bytesPerSecond) * 1000);
       await sleep(Math.max(1, waitMs), signal);
-      onWait?.();
       this.refill();
     }
   }

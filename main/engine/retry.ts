@@ -1,6 +1,7 @@
 // When to try again, as a pure function: no clock, no network, so every rule
 // is unit-tested on its own.
 import { CancelError, VmCacheError } from './errors.js';
+import { sleep } from './waits.js';
 
 export interface RetryPolicy {
   /** Extra attempts after the first. 0 = fail on the first error. */
@@ -74,20 +75,4 @@ export async function withRetries<T>(
       await sleep(delay, options.signal);
     }
   }
-}
-
-/** Waits `ms`, or rejects with CancelError as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelError());
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ensureVmCacheSynced, parseRate, RateLimit } from '../../main/engine/index.js';
+import { ensureVmCacheSynced, parseRate, RateLimit, type SyncProgress } from '../../main/engine/index.js';
 import { keyOf, oneArtifactServer, server, tempRoot } from '../helpers.js';
 
 const MiB = 1 << 20;
@@ -89,6 +89,33 @@ describe('limitRate', () => {
     // About 2 s at the cap; losing the time earned between sets made it over 6 s.
     expect((performance.now() - started) / 1000).toBeLessThan(4.5);
   });
+
+  it('connections sharing a cap take turns: none races ahead of the others', async () => {
+    const s = await server({
+      artifacts: ['a', 'b', 'c'].map((agent) => ({
+        agent,
+        version: '1',
+        arch: 'x64' as const,
+        sizeBytes: 3 * MiB,
+      })),
+    });
+    let mid: SyncProgress | undefined;
+    const started = performance.now();
+    await ensureVmCacheSynced({
+      root: await tempRoot(),
+      manifestUrl: s.manifestUrl,
+      rawHostArch: 'x64',
+      limitRate: MiB,
+      concurrency: 3,
+      onProgress: (p) => {
+        if (performance.now() - started < 3000) mid = p;
+      },
+    });
+    const got = mid!.artifacts.map((a) => a.receivedBytes);
+    expect(Math.min(...got)).toBeGreaterThan(0);
+    // Turn by turn they stay within a chunk or two of each other (first come, first served: 2.9x apart before).
+    expect(Math.max(...got) / Math.min(...got)).toBeLessThan(1.5);
+  }, 20_000);
 
   it('parses rates as curl spells them (powers of 1024) and refuses the rest', () => {
     expect(parseRate('24M')).toBe(24 * MiB);
