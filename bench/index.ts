@@ -32,28 +32,43 @@ if (args.startupOnly) {
   process.exit(0);
 }
 
-if (args.delta) {
-  // Its own data (real npm packages, kept in a fixed folder between runs) and
-  // servers: it shares only the engine child and the machine's description.
-  const work = path.join(os.tmpdir(), 'vm-cache-delta');
-  await mkdir(work, { recursive: true });
+/** The machine's state before a suite that stands alone: warnings that make its figures noisy, and its description. */
+function machineFor(work: string): string[] {
   if (!dropCaches()) log('warning: cannot drop the page cache (not root?): runs may read from memory');
   if (loadAverage() > 0.5) log(`warning: load average ${loadAverage().toFixed(2)}: timings will be noisy`);
-  const machine = describeMachine(work);
-  const text = await deltaSuite(work, args.runs, log);
+  return describeMachine(work);
+}
+
+/** A stand-alone suite's report: its table, how it ran, the load at the end and the machine. */
+async function printSuite(text: string, ranHow: string, machine: string[]): Promise<void> {
+  const loads = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const out = [
     text,
-    `Runs: ${args.runs} each; times are medians (min–max). Engine and CLI: ${checkout()}.`,
-    `Load average at the end: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
+    ranHow,
+    `Load average at the end: ${loads}`,
     '',
     'Machine:',
     ...machine.map((m) => `- ${m}`),
   ];
   console.log(out.join('\n'));
   if (args.out) await writeFile(args.out, `${out.join('\n')}\n`);
+}
+
+if (args.delta) {
+  // Its own data (real npm packages, kept in a fixed folder between runs) and
+  // servers: it shares only the engine child and the machine's description.
+  const work = path.join(os.tmpdir(), 'vm-cache-delta');
+  await mkdir(work, { recursive: true });
+  const machine = machineFor(work);
+  const text = await deltaSuite(work, args.runs, log);
+  await printSuite(
+    text,
+    `Runs: ${args.runs} each; times are medians (min–max). Engine and CLI: ${checkout()}.`,
+    machine,
+  );
   process.exit(0);
 }
 
@@ -62,9 +77,7 @@ if (args.network) {
   // its own defaults: 192 MiB, 3 runs (each capped run lasts seconds).
   const work = await mkdtemp(path.join(os.tmpdir(), 'vm-cache-network-'));
   if (onTmpfs(work)) log(`warning: ${work} is tmpfs; set TMPDIR to a folder on a real disk`);
-  if (!dropCaches()) log('warning: cannot drop the page cache (not root?): runs may read from memory');
-  if (loadAverage() > 0.5) log(`warning: load average ${loadAverage().toFixed(2)}: timings will be noisy`);
-  const machine = describeMachine(work);
+  const machine = machineFor(work);
   const runs = args.runsGiven ? args.runs : 3;
   try {
     const bundles = await bundle(path.join(work, 'bin'), args.engineDir);
@@ -75,19 +88,12 @@ if (args.network) {
       runs,
       log,
     });
-    const out = [
+    const engine = args.engineDir ? `copy in ${args.engineDir} (experiment)` : 'main/engine';
+    await printSuite(
       text,
-      `Runs: ${runs} each; times are medians (min–max). Engine: ${args.engineDir ? `copy in ${args.engineDir} (experiment)` : 'main/engine'}, ${checkout()}.`,
-      `Load average at the end: ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-      '',
-      'Machine:',
-      ...machine.map((m) => `- ${m}`),
-    ];
-    console.log(out.join('\n'));
-    if (args.out) await writeFile(args.out, `${out.join('\n')}\n`);
+      `Runs: ${runs} each; times are medians (min–max). Engine: ${engine}, ${checkout()}.`,
+      machine,
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -164,16 +164,13 @@ export async function downloadDelta(
     ctx.progress.artifact(key, 'verified');
     return outcome;
   } catch (err) {
-    if (err instanceof WholeInstead) {
-      fallback = err.message;
-      return { fallback };
+    const settled = settle(ctx, err, `cannot download ${key}`, dir);
+    if (settled instanceof VmCacheError) {
+      failure = settled;
+      throw settled;
     }
-    failure = ctx.signal?.aborted
-      ? new CancelError()
-      : err instanceof VmCacheError
-        ? err
-        : fsError(`cannot download ${key}`, dir, err);
-    throw failure;
+    fallback = settled.fallback;
+    return settled;
   } finally {
     stop.abort();
     fetcher.close();
@@ -184,6 +181,21 @@ export async function downloadDelta(
       if (fallback !== undefined || failure?.code === 'ERR_DISK_FULL') await discardPartial(finalPath);
     }
   }
+}
+
+/**
+ * How a delta or a repair that threw ends: the plan could not work (the caller
+ * downloads whole), or the coded error (a cancel wins over whatever it caused).
+ */
+export function settle(
+  ctx: DownloadContext,
+  err: unknown,
+  what: string,
+  dir: string,
+): { fallback: string } | VmCacheError {
+  if (err instanceof WholeInstead) return { fallback: err.message };
+  if (ctx.signal?.aborted) return new CancelError();
+  return err instanceof VmCacheError ? err : fsError(what, dir, err);
 }
 
 /** The work from chunk `first` on: copies, and runs of missing chunks cut into pieces. */

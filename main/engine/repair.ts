@@ -10,10 +10,10 @@ import { createReadStream, promises as fs, constants as fsConstants } from 'node
 import path from 'node:path';
 import { isOwnRegularFile, lstatOrUndefined, O_NOFOLLOW, O_NONBLOCK } from './atomic.js';
 import type { ChunkIndex } from './chunk-index.js';
-import { type DeltaOutcome, fetchRange, PIECE_MAX_BYTES, WholeInstead } from './delta-download.js';
+import { type DeltaOutcome, fetchRange, PIECE_MAX_BYTES, settle, WholeInstead } from './delta-download.js';
 import type { ByteRange } from './delta-plan.js';
 import { type DownloadContext, installOrStage } from './download.js';
-import { CancelError, fsError, VmCacheError } from './errors.js';
+import { fsError, VmCacheError } from './errors.js';
 import { sha256File } from './hash.js';
 import { keyUrl } from './keys.js';
 import type { SelectedArtifact } from './manifest.js';
@@ -196,12 +196,10 @@ export async function repairInPlace(
     ctx.progress.artifact(key, 'verified');
     return outcome;
   } catch (err) {
-    if (err instanceof WholeInstead) {
-      fallback = err.message;
-      return { fallback };
-    }
-    if (ctx.signal?.aborted) throw new CancelError();
-    throw err instanceof VmCacheError ? err : fsError(`cannot repair ${key}`, dir, err);
+    const settled = settle(ctx, err, `cannot repair ${key}`, dir);
+    if (settled instanceof VmCacheError) throw settled;
+    fallback = settled.fallback;
+    return settled;
   } finally {
     // Bytes that do not verify (or a server that cannot help) leave nothing; anything else keeps the file to retry.
     if (fallback !== undefined) await discardPartial(finalPath);
