@@ -4,6 +4,13 @@ import type { PartialFile, WriterKind } from './partial-file.js';
 import { PartialWriter } from './partial-writer.js';
 import { PlainPartialWriter } from './plain-partial-writer.js';
 
-export function openPartialFile(kind: WriterKind, file: string, offset: number): Promise<PartialFile> {
-  return kind === 'plain' ? PlainPartialWriter.open(file, offset) : PartialWriter.open(file, offset);
+export function openPartialFile(
+  kind: WriterKind,
+  file: string,
+  offset: number,
+  keepAfter = false,
+): Promise<PartialFile> {
+  return kind === 'plain'
+    ? PlainPartialWriter.open(file, offset, keepAfter)
+    : PartialWriter.open(file, offset, keepAfter);
 }

@@ -24,6 +24,21 @@ export interface PartialFile {
   finish(): Promise<void>;
   /** Writes what is queued, closes without fsync: the bytes stay for a resume. */
   abandon(): Promise<void>;
+  /**
+   * Writes bytes that arrived ahead of the hashed prefix (another connection's
+   * range) at their offset, without hashing them: `absorb` hashes them once
+   * the prefix reaches them. Resolves once they are in the file.
+   */
+  writeAt(bytes: Uint8Array, position: number): Promise<void>;
+  /**
+   * Hashes the next `length` bytes from the file itself (written there by
+   * `writeAt`), after everything queued before, and moves past them. Each
+   * byte is hashed once: bytes that came in order go through `write`, bytes
+   * that came ahead are read back here, from the page cache as a rule.
+   */
+  absorb(length: number, signal?: AbortSignal): Promise<void>;
+  /** How far from the start the file holds every byte queued or absorbed so far (for a checkpoint). */
+  writtenTo(): number;
 }
 
 /** How partials are written: 'thread' (default) or 'plain' (the reference). */
@@ -33,16 +48,31 @@ const openFd = promisify(fsCb.open);
 const fstat = promisify(fsCb.fstat);
 const ftruncate = promisify(fsCb.ftruncate);
 const closeFd = promisify(fsCb.close);
+const write = promisify(fsCb.write);
+
+/** Writes all of `bytes` at `position` (a positioned write may take fewer bytes than asked). */
+export async function writeAllAt(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await write(fd, bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
 
 /**
- * Opens `file` keeping its first `offset` bytes. Whatever is at the path is
+ * Opens `file` keeping its first `offset` bytes (and, with `keepAfter`, the
+ * bytes after them too: ranges other connections completed). Whatever is at the path is
  * not followed (O_NOFOLLOW), a FIFO or socket cannot block it (O_NONBLOCK)
  * and is refused, and so is a file with other names (a hard link to a file
  * outside the cache), before a byte of it is cut or written.
  */
-export async function openPartialFd(file: string, offset: number): Promise<number> {
-  const { O_RDWR, O_WRONLY, O_CREAT } = fsCb.constants;
-  const fd = await openFd(file, (offset > 0 ? O_RDWR : O_WRONLY | O_CREAT) | O_NOFOLLOW | O_NONBLOCK, 0o666);
+export async function openPartialFd(file: string, offset: number, keepAfter = false): Promise<number> {
+  const { O_RDWR, O_CREAT } = fsCb.constants;
+  // Read and write: bytes written ahead by other connections are read back to be hashed.
+  const fd = await openFd(
+    file,
+    O_RDWR | (offset > 0 || keepAfter ? 0 : O_CREAT) | O_NOFOLLOW | O_NONBLOCK,
+    0o666,
+  );
   try {
     // Checked on the open file itself: the path may have changed since anyone looked at it.
     const st = await fstat(fd);
@@ -52,7 +82,7 @@ export async function openPartialFd(file: string, offset: number): Promise<numbe
       );
     }
     // Only a regular file has a length to cut (O_TRUNC would have cut a hard link's bytes before the check).
-    if (st.isFile()) await ftruncate(fd, offset);
+    if (st.isFile() && !keepAfter) await ftruncate(fd, offset);
     return fd;
   } catch (err) {
     await closeFd(fd).catch(() => {});

@@ -10,7 +10,7 @@
 import * as fsCb from 'node:fs';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { openPartialFd, type PartialFile } from './partial-file.js';
+import { openPartialFd, type PartialFile, writeAllAt } from './partial-file.js';
 import { ThreadLender } from './thread-lender.js';
 import { untilAborted } from './waits.js';
 import {
@@ -70,6 +70,12 @@ export class PartialWriter implements PartialFile {
   private readonly ring: Uint8Array;
   private readonly ctl: Int32Array;
   private head = 0;
+  /** The file offset after every byte queued or absorbed (the hashed prefix, once the ring drains). */
+  private position: number;
+  /** A write still copying into a full ring: an absorb waits for it. */
+  private copying: Promise<void> | undefined;
+  /** Positioned writes (writeAt) in flight: the fd stays open until they end. */
+  private readonly placing = new Set<Promise<void>>();
   private failure: unknown;
   private unsynced = 0;
   private syncing: Promise<void> | undefined;
@@ -90,6 +96,7 @@ export class PartialWriter implements PartialFile {
     private readonly fd: number,
     offset: number,
   ) {
+    this.position = offset;
     const { thread, answer, giveBack } = threads.run((t): ThreadJob => {
       // The thread is between jobs and the last writer is done with the ring.
       t.ctl.fill(0);
@@ -115,8 +122,8 @@ export class PartialWriter implements PartialFile {
   }
 
   /** Opens `file` keeping its first `offset` bytes, which the thread hashes first (see openPartialFd). */
-  static async open(file: string, offset: number): Promise<PartialWriter> {
-    const fd = await openPartialFd(file, offset);
+  static async open(file: string, offset: number, keepAfter = false): Promise<PartialWriter> {
+    const fd = await openPartialFd(file, offset, keepAfter);
     try {
       return new PartialWriter(fd, offset);
     } catch (err) {
@@ -144,7 +151,21 @@ export class PartialWriter implements PartialFile {
    */
   write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> | undefined {
     this.check();
-    this.unsynced += chunk.length;
+    this.position += chunk.length;
+    this.dirtied(chunk.length);
+    const from = this.copyIn(chunk, 0);
+    if (from === chunk.length) return undefined;
+    const rest = this.writeRest(chunk, from, signal);
+    this.copying = rest.then(
+      () => {},
+      () => {},
+    );
+    return rest;
+  }
+
+  /** Starts a background fdatasync every SYNC_EVERY_BYTES written, however they were written. */
+  private dirtied(bytes: number): void {
+    this.unsynced += bytes;
     if (this.unsynced >= SYNC_EVERY_BYTES && !this.syncing) {
       this.unsynced = 0;
       this.syncing = fdatasync(this.fd).then(
@@ -157,8 +178,51 @@ export class PartialWriter implements PartialFile {
         },
       );
     }
-    const from = this.copyIn(chunk, 0);
-    return from === chunk.length ? undefined : this.writeRest(chunk, from, signal);
+  }
+
+  async writeAt(bytes: Uint8Array, position: number): Promise<void> {
+    this.check();
+    this.dirtied(bytes.length);
+    const placed = writeAllAt(this.fd, bytes, position);
+    const settled = placed.then(
+      () => {},
+      () => {},
+    );
+    this.placing.add(settled);
+    try {
+      await placed;
+    } finally {
+      this.placing.delete(settled);
+    }
+  }
+
+  async absorb(length: number, signal?: AbortSignal): Promise<void> {
+    this.check();
+    await this.copying;
+    // The thread takes an absorb only with the ring empty: what was queued before comes first.
+    for (let filled = Atomics.load(this.ctl, SLOT.filled); filled > 0; ) {
+      await this.waitWhile(SLOT.filled, filled, signal);
+      this.check();
+      filled = Atomics.load(this.ctl, SLOT.filled);
+    }
+    // One slot holds an int32: a range of many GB is hashed a GiB at a time.
+    for (let left = length; left > 0; ) {
+      const n = Math.min(left, ABSORB_MAX_BYTES);
+      Atomics.store(this.ctl, SLOT.absorb, n);
+      this.position += n;
+      this.wake();
+      while (Atomics.load(this.ctl, SLOT.absorb) !== 0) {
+        await this.waitWhile(SLOT.absorb, n, signal);
+        this.check();
+      }
+      left -= n;
+    }
+  }
+
+  writtenTo(): number {
+    // Once the thread is done (finished or abandoned) the ring is drained, and maybe another writer's.
+    if (this.handedBack) return this.position;
+    return this.position - Atomics.load(this.ctl, SLOT.filled);
   }
 
   private async writeRest(chunk: Uint8Array, from: number, signal: AbortSignal | undefined): Promise<void> {
@@ -237,6 +301,7 @@ export class PartialWriter implements PartialFile {
   async finish(): Promise<void> {
     await this.digest();
     await this.released;
+    await Promise.all(this.placing);
     this.handBack();
     await this.syncing;
     if (this.failure) throw this.failure;
@@ -253,12 +318,16 @@ export class PartialWriter implements PartialFile {
       await this.released;
       this.handBack();
     }
+    await Promise.all(this.placing);
     await this.syncing;
     if (this.closed) return;
     this.closed = true;
     await closeFd(this.fd).catch(() => {});
   }
 }
+
+/** The most one absorb slot asks the thread to hash at once. */
+const ABSORB_MAX_BYTES = 1 << 30;
 
 const fsync = promisify(fsCb.fsync);
 const fdatasync = promisify(fsCb.fdatasync);

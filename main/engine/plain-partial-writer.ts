@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as fsCb from 'node:fs';
 import { promisify } from 'node:util';
-import { openPartialFd, type PartialFile } from './partial-file.js';
+import { openPartialFd, type PartialFile, writeAllAt } from './partial-file.js';
 import { untilAborted } from './waits.js';
 
 // Past this many queued bytes a write waits: memory stays bounded on a slow disk.
@@ -14,7 +14,6 @@ const HIGH_WATER_BYTES = 4 << 20;
 const READ_BYTES = 1 << 20;
 
 const read = promisify(fsCb.read);
-const write = promisify(fsCb.write);
 const fsync = promisify(fsCb.fsync);
 const closeFd = promisify(fsCb.close);
 
@@ -29,6 +28,8 @@ export class PlainPartialWriter implements PartialFile {
   private result: string | undefined;
   private stopping = false;
   private closed = false;
+  /** Positioned writes (writeAt) in flight: the fd stays open until they end. */
+  private readonly placing = new Set<Promise<void>>();
 
   private constructor(
     private readonly fd: number,
@@ -42,8 +43,8 @@ export class PlainPartialWriter implements PartialFile {
     });
   }
 
-  static async open(file: string, offset: number): Promise<PlainPartialWriter> {
-    return new PlainPartialWriter(await openPartialFd(file, offset), offset);
+  static async open(file: string, offset: number, keepAfter = false): Promise<PlainPartialWriter> {
+    return new PlainPartialWriter(await openPartialFd(file, offset, keepAfter), offset);
   }
 
   write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> | undefined {
@@ -56,16 +57,43 @@ export class PlainPartialWriter implements PartialFile {
     this.queued += bytes.length;
     this.queue = this.queue.then(async () => {
       this.hash.update(bytes);
-      for (let done = 0; done < bytes.length; ) {
-        const { bytesWritten } = await write(this.fd, bytes, done, bytes.length - done, at + done);
-        done += bytesWritten;
-      }
+      await writeAllAt(this.fd, bytes, at);
       this.queued -= bytes.length;
     });
     this.queue.catch((err: unknown) => {
       this.failure ??= err;
     });
     return this.queued < HIGH_WATER_BYTES ? undefined : untilAborted(this.queue, signal);
+  }
+
+  async writeAt(bytes: Uint8Array, position: number): Promise<void> {
+    if (this.failure) throw this.failure;
+    const placed = writeAllAt(this.fd, bytes, position);
+    const settled = placed.then(
+      () => {},
+      () => {},
+    );
+    this.placing.add(settled);
+    try {
+      await placed;
+    } finally {
+      this.placing.delete(settled);
+    }
+  }
+
+  async absorb(length: number, signal?: AbortSignal): Promise<void> {
+    if (this.failure) throw this.failure;
+    const from = this.position;
+    this.position += length;
+    this.queue = this.queue.then(() => this.hashRange(from, from + length));
+    this.queue.catch((err: unknown) => {
+      this.failure ??= err;
+    });
+    await untilAborted(this.queue, signal);
+  }
+
+  writtenTo(): number {
+    return this.position - this.queued;
   }
 
   async keptHashed(signal?: AbortSignal): Promise<void> {
@@ -82,6 +110,7 @@ export class PlainPartialWriter implements PartialFile {
 
   async finish(): Promise<void> {
     await this.digest();
+    await Promise.all(this.placing);
     await fsync(this.fd);
     this.closed = true;
     await closeFd(this.fd);
@@ -91,17 +120,23 @@ export class PlainPartialWriter implements PartialFile {
     // The kept bytes need no hash any more; the queued writes still go to disk.
     this.stopping = true;
     await this.queue.catch(() => {});
+    await Promise.all(this.placing);
     if (this.closed) return;
     this.closed = true;
     await closeFd(this.fd).catch(() => {});
   }
 
   /** Hashes the first `offset` bytes already in the file (a resume), before any new byte. */
-  private async hashKept(offset: number): Promise<void> {
-    const buf = Buffer.allocUnsafe(READ_BYTES);
-    for (let at = 0; at < offset && !this.stopping; ) {
-      const { bytesRead } = await read(this.fd, buf, 0, Math.min(READ_BYTES, offset - at), at);
-      if (bytesRead === 0) throw new Error(`the partial ends at ${at} bytes, before the ${offset} kept`);
+  private hashKept(offset: number): Promise<void> {
+    return this.hashRange(0, offset);
+  }
+
+  /** Hashes bytes [from, to) of the file as they are. */
+  private async hashRange(from: number, to: number): Promise<void> {
+    const buf = Buffer.allocUnsafe(Math.min(READ_BYTES, Math.max(1, to - from)));
+    for (let at = from; at < to && !this.stopping; ) {
+      const { bytesRead } = await read(this.fd, buf, 0, Math.min(buf.length, to - at), at);
+      if (bytesRead === 0) throw new Error(`the partial ends at ${at} bytes, before the ${to} to hash`);
       this.hash.update(buf.subarray(0, bytesRead));
       at += bytesRead;
     }

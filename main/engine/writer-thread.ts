@@ -22,8 +22,14 @@ export const SLOT = {
   kept: 4,
   /** 1 while the thread sleeps until main has queued `wakeBytes` (or ended). */
   sleeping: 5,
+  /**
+   * Bytes to hash from the file at the thread's position (written there by
+   * another connection), set by main only while the ring is empty; the thread
+   * sets it back to 0 when they are hashed.
+   */
+  absorb: 6,
 } as const;
-export const SLOT_COUNT = 6;
+export const SLOT_COUNT = 7;
 
 /**
  * What the thread is started with. The ring and its control slots belong to the
@@ -92,6 +98,22 @@ export function writerThread(load: NodeJS.Require): void {
         // nothing filled means every byte it queued is in the file.
         const last = Atomics.load(ctl, slot.ended) || Atomics.load(ctl, slot.abort);
         const filled = Atomics.load(ctl, slot.filled);
+        const absorb = Atomics.load(ctl, slot.absorb);
+        if (filled === 0 && absorb > 0) {
+          // Main asks only with the ring empty, so these bytes come next in order.
+          const end = at + absorb;
+          while (at < end && !Atomics.load(ctl, slot.abort)) {
+            const n = fs.readSync(job.fd, buf, 0, Math.min(buf.length, end - at), at);
+            if (n === 0) throw new Error(`the partial ends at ${at} bytes, before the ${end} to hash`);
+            hash.update(buf.subarray(0, n));
+            at += n;
+          }
+          // Even cut short by an abort, what main queues next belongs after these bytes.
+          at = end;
+          Atomics.store(ctl, slot.absorb, 0);
+          Atomics.notify(ctl, slot.absorb);
+          continue;
+        }
         if (filled === 0) {
           if (last) break;
           draining = false;
@@ -102,6 +124,7 @@ export function writerThread(load: NodeJS.Require): void {
           Atomics.store(ctl, slot.sleeping, 1);
           const more =
             Atomics.load(ctl, slot.filled) >= wakeBytes ||
+            Atomics.load(ctl, slot.absorb) ||
             Atomics.load(ctl, slot.ended) ||
             Atomics.load(ctl, slot.abort);
           if (!more) Atomics.wait(ctl, slot.seq, seq);
