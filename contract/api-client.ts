@@ -2,7 +2,8 @@
 // preload, a WebSocket in the browser preview. A transport only sends a call
 // on its channel and delivers progress payloads; the page-facing behaviour
 // lives here once. No zod (the preload bundles this): channel names come from
-// channels.ts, types only from api.ts.
+// channels.ts, types only from api.ts. What crosses is decided here too: a
+// call's declared arguments and nothing else, however the page calls it.
 import type { InvokeName, InvokeValue, Result, VmCacheApi } from './api.js';
 import { CHANNELS } from './channels.js';
 import type { ProgressListener, SyncProgress } from './progress.js';
@@ -10,19 +11,39 @@ import type { ProgressListener, SyncProgress } from './progress.js';
 export type { ProgressListener };
 
 export interface ApiTransport {
-  /** Sends one call on `channel` with no arguments (a page cannot smuggle any through). */
-  invoke(channel: string): Promise<Result<unknown>>;
+  /** Sends one call on `channel` with exactly `args`: the client passes a call's declared arguments only. */
+  invoke(channel: string, args: readonly unknown[]): Promise<Result<unknown>>;
   /** Starts delivering progress payloads to `deliver`; returns the function that stops it. */
   listen(deliver: ProgressListener): () => void;
 }
 
-type PageCall = Exclude<InvokeName, 'subscribe' | 'unsubscribe'>;
+/** The page's calls that take no arguments: whatever the page passes, none crosses. */
+type NoArgCall = Exclude<InvokeName, 'subscribe' | 'unsubscribe' | 'setLimitRate'>;
 
 export function createApiClient(transport: ApiTransport): VmCacheApi {
   const call =
-    <K extends PageCall>(name: K) =>
+    <K extends NoArgCall>(name: K) =>
     (): Promise<Result<InvokeValue<K>>> =>
-      transport.invoke(CHANNELS[name]) as Promise<Result<InvokeValue<K>>>;
+      transport.invoke(CHANNELS[name], []) as Promise<Result<InvokeValue<K>>>;
+
+  /**
+   * One argument crosses, as a number or null. The main side judges the value
+   * (a minimum, a finite number); this only keeps what a transport could not
+   * carry faithfully from crossing at all: JSON (the preview's socket) turns
+   * NaN, Infinity and a missing argument into null, which means "no limit".
+   */
+  const setLimitRate = (bytesPerSecond: number | null): Promise<Result<InvokeValue<'setLimitRate'>>> => {
+    if (bytesPerSecond !== null && !(typeof bytesPerSecond === 'number' && Number.isFinite(bytesPerSecond))) {
+      return Promise.resolve({
+        ok: false,
+        code: 'ERR_INVALID_REQUEST',
+        message: `${CHANNELS.setLimitRate}: bytesPerSecond must be a number, or null for no limit`,
+      });
+    }
+    return transport.invoke(CHANNELS.setLimitRate, [bytesPerSecond]) as Promise<
+      Result<InvokeValue<'setLimitRate'>>
+    >;
+  };
 
   // One transport listener and one subscription, however many page listeners there are.
   const listeners = new Set<{ listener: ProgressListener }>();
@@ -44,7 +65,7 @@ export function createApiClient(transport: ApiTransport): VmCacheApi {
     if (listeners.size === 0) {
       // Listen before subscribing: the main side sends the in-flight snapshot right away.
       stopListening = transport.listen(deliver);
-      transport.invoke(CHANNELS.subscribe).catch(() => {});
+      transport.invoke(CHANNELS.subscribe, []).catch(() => {});
     }
     listeners.add(entry);
     let active = true;
@@ -55,7 +76,7 @@ export function createApiClient(transport: ApiTransport): VmCacheApi {
       if (listeners.size === 0) {
         stopListening?.();
         stopListening = undefined;
-        transport.invoke(CHANNELS.unsubscribe).catch(() => {});
+        transport.invoke(CHANNELS.unsubscribe, []).catch(() => {});
       }
     };
   };
@@ -66,6 +87,8 @@ export function createApiClient(transport: ApiTransport): VmCacheApi {
     cancel: call('cancel'),
     verify: call('verify'),
     clear: call('clear'),
+    getLimitRate: call('getLimitRate'),
+    setLimitRate,
     onProgress,
   } satisfies VmCacheApi;
 }

@@ -8,19 +8,47 @@ import { z } from 'zod';
 import { CHANNELS } from './channels.js';
 import { ErrorCodeSchema } from './errors.js';
 import { SyncProgressSchema } from './progress.js';
-import { CacheStatusSchema, SyncResultSchema, VerifyReportSchema } from './status.js';
+import {
+  CacheStatusSchema,
+  LimitRateSchema,
+  MIN_LIMIT_RATE,
+  SyncResultSchema,
+  VerifyReportSchema,
+} from './status.js';
 
-/** Request/response calls (ipcRenderer.invoke / ipcMain.handle). None takes arguments. */
+/**
+ * The arguments of a call that takes none. Each schema's `error` is the
+ * refusal the hub answers (after the channel's name), so a page that gets a
+ * call wrong is told how to call it.
+ */
+const NO_ARGS = z.tuple([], { error: 'takes no arguments' });
+
+/** setLimitRate's one argument: bytes per second, at least MIN_LIMIT_RATE, or null for no cap. */
+const LIMIT_RATE_ARGS = z.tuple(
+  [
+    z
+      .number({ error: 'bytesPerSecond must be a number, or null for no limit' })
+      .min(MIN_LIMIT_RATE, { error: `bytesPerSecond must be at least ${MIN_LIMIT_RATE} (1 KiB/s)` })
+      .nullable(),
+  ],
+  { error: 'takes one argument: bytesPerSecond, or null for no limit' },
+);
+
+/** Request/response calls (ipcRenderer.invoke / ipcMain.handle). Only setLimitRate takes an argument. */
 export const INVOKE = {
-  getStatus: { channel: CHANNELS.getStatus, args: z.tuple([]), value: CacheStatusSchema },
-  sync: { channel: CHANNELS.sync, args: z.tuple([]), value: SyncResultSchema },
-  cancel: { channel: CHANNELS.cancel, args: z.tuple([]), value: z.object({ cancelled: z.boolean() }) },
-  verify: { channel: CHANNELS.verify, args: z.tuple([]), value: VerifyReportSchema },
-  clear: { channel: CHANNELS.clear, args: z.tuple([]), value: z.object({ removedBytes: z.number() }) },
-  subscribe: { channel: CHANNELS.subscribe, args: z.tuple([]), value: z.object({ subscribed: z.boolean() }) },
+  getStatus: { channel: CHANNELS.getStatus, args: NO_ARGS, value: CacheStatusSchema },
+  sync: { channel: CHANNELS.sync, args: NO_ARGS, value: SyncResultSchema },
+  cancel: { channel: CHANNELS.cancel, args: NO_ARGS, value: z.object({ cancelled: z.boolean() }) },
+  verify: { channel: CHANNELS.verify, args: NO_ARGS, value: VerifyReportSchema },
+  clear: { channel: CHANNELS.clear, args: NO_ARGS, value: z.object({ removedBytes: z.number() }) },
+  /** The bandwidth cap of every sync, a sync in flight included. */
+  getLimitRate: { channel: CHANNELS.getLimitRate, args: NO_ARGS, value: LimitRateSchema },
+  /** Sets the cap (null: none); a sync in flight takes it from its next chunk. Answers the cap now in effect. */
+  setLimitRate: { channel: CHANNELS.setLimitRate, args: LIMIT_RATE_ARGS, value: LimitRateSchema },
+  subscribe: { channel: CHANNELS.subscribe, args: NO_ARGS, value: z.object({ subscribed: z.boolean() }) },
   unsubscribe: {
     channel: CHANNELS.unsubscribe,
-    args: z.tuple([]),
+    args: NO_ARGS,
     value: z.object({ subscribed: z.boolean() }),
   },
 } as const satisfies Record<keyof typeof CHANNELS, { channel: string; args: z.ZodType; value: z.ZodType }>;

@@ -11,6 +11,8 @@ export const CHANNELS = {
   cancel: 'vm-cache:cancel',
   verify: 'vm-cache:verify',
   clear: 'vm-cache:clear',
+  getLimitRate: 'vm-cache:get-limit-rate',
+  setLimitRate: 'vm-cache:set-limit-rate',
   subscribe: 'vm-cache:subscribe',
   unsubscribe: 'vm-cache:unsubscribe',
 } as const;

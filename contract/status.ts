@@ -1,4 +1,4 @@
-// What the settings form shows and what verify reports.
+// What the settings form shows (the cache, the bandwidth cap) and what verify reports.
 import { z } from 'zod';
 import { SyncProgressSchema } from './progress.js';
 
@@ -52,3 +52,14 @@ export const SyncResultSchema = z.object({
   skipped: z.boolean(),
 });
 export type SyncResult = z.infer<typeof SyncResultSchema>;
+
+/**
+ * The least bandwidth cap, in bytes per second (1 KiB/s): below it every chunk
+ * would wait so long that it looked like a stall. The engine refuses less
+ * (its MIN_LIMIT_RATE; test/contract holds the two equal).
+ */
+export const MIN_LIMIT_RATE = 1024;
+
+/** The bandwidth cap of every sync: bytes per second over all its connections, or null for none. */
+export const LimitRateSchema = z.object({ bytesPerSecond: z.number().min(MIN_LIMIT_RATE).nullable() });
+export type LimitRate = z.infer<typeof LimitRateSchema>;

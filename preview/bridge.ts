@@ -11,7 +11,7 @@ import type { SenderInfo, VmCacheHub } from '../main/service/index.js';
 
 export const BRIDGE_PATH = '/vm-cache-bridge';
 
-/** Requests are tiny (a channel name and []); anything large is not ours. */
+/** Requests are tiny (a channel name and [] or one number); anything large is not ours. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
 export interface BridgeOptions {

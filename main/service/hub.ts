@@ -3,7 +3,13 @@
 // preview's WebSocket is another, and both hand it (channel, args, sender,
 // send). Every answer is a Result; nothing a page sends can make it throw or
 // change state unless the sender, the channel and the arguments all check out.
-import { INVOKE, type InvokeName, PROGRESS_CHANNEL, type Result } from '../../contract/api.js';
+import {
+  INVOKE,
+  type InvokeArgs,
+  type InvokeName,
+  PROGRESS_CHANNEL,
+  type Result,
+} from '../../contract/api.js';
 import { ERROR_CODES, type ErrorCode } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
 import { TrailingThrottle } from '../engine/index.js';
@@ -74,10 +80,11 @@ export class VmCacheHub {
       if (name === undefined)
         return this.refuse(sender, 'ERR_INVALID_REQUEST', `unknown channel ${clip(channel)}`);
       const spec = INVOKE[name];
-      if (!spec.args.safeParse(args).success) {
-        return this.refuse(sender, 'ERR_INVALID_REQUEST', `${spec.channel} takes no arguments`);
+      const parsed = spec.args.safeParse(args);
+      if (!parsed.success) {
+        return this.refuse(sender, 'ERR_INVALID_REQUEST', argumentsProblem(spec.channel, parsed.error));
       }
-      const value = await this.run(name, sender.id, send);
+      const value = await this.run(name, parsed.data, sender.id, send);
       // The answer crosses a process boundary: hold it to the contract here, not in every page.
       return { ok: true, value: spec.value.parse(value) };
     } catch (err) {
@@ -101,7 +108,8 @@ export class VmCacheHub {
     this.refusals?.flush();
   }
 
-  private async run(name: InvokeName, senderId: number, send: Send): Promise<unknown> {
+  /** `args` is what the channel's schema parsed (and let through): never the page's own object. */
+  private async run(name: InvokeName, args: unknown, senderId: number, send: Send): Promise<unknown> {
     switch (name) {
       case 'getStatus':
         return this.controller.getStatus();
@@ -113,6 +121,13 @@ export class VmCacheHub {
         return this.controller.verify();
       case 'clear':
         return this.controller.clear();
+      case 'getLimitRate':
+        return { bytesPerSecond: this.controller.limitRate ?? null };
+      case 'setLimitRate': {
+        const [bytesPerSecond] = args as InvokeArgs<'setLimitRate'>;
+        this.controller.setLimitRate(bytesPerSecond ?? undefined);
+        return { bytesPerSecond: this.controller.limitRate ?? null };
+      }
       case 'subscribe':
         this.subscribe(senderId, send);
         return { subscribed: true };
@@ -179,6 +194,21 @@ export class VmCacheHub {
     this.refusals?.log(senderKey(sender), `refused IPC request: ${code}: ${message}`);
     return failure(code, message);
   }
+}
+
+/**
+ * Why a call's arguments were refused, from the contract's own words (each
+ * schema names its rule): "vm-cache:sync takes no arguments",
+ * "vm-cache:set-limit-rate: bytesPerSecond must be at least 1024 (1 KiB/s)".
+ * Nothing the page sent is echoed.
+ */
+function argumentsProblem(
+  channel: string,
+  error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> },
+): string {
+  const issue = error.issues[0];
+  if (!issue) return `${channel}: invalid arguments`;
+  return issue.path.length > 0 ? `${channel}: ${issue.message}` : `${channel} ${issue.message}`;
 }
 
 function failure(code: ErrorCode, message: string): Result<never> {

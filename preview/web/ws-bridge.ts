@@ -44,7 +44,7 @@ function webSocketTransport(url: string): ApiTransport {
     ws.addEventListener('message', (event) => onMessage(event.data));
     ws.addEventListener('open', () => {
       // A reconnect (the server restarted): the page still listens, so subscribe again.
-      if (resubscribe && deliver) void invoke(CHANNELS.subscribe);
+      if (resubscribe && deliver) void invoke(CHANNELS.subscribe, []);
       resubscribe = false;
     });
     ws.addEventListener('close', () => {
@@ -80,10 +80,10 @@ function webSocketTransport(url: string): ApiTransport {
     }
   }
 
-  function invoke(channel: string): Promise<Result<unknown>> {
+  function invoke(channel: string, args: readonly unknown[]): Promise<Result<unknown>> {
     const ws = open();
     const id = nextId++;
-    const frame = JSON.stringify({ id, channel, args: [] });
+    const frame = JSON.stringify({ id, channel, args });
     return new Promise<Result<unknown>>((resolve) => {
       pending.set(id, resolve);
       if (ws.readyState === WebSocket.OPEN) ws.send(frame);

@@ -10,8 +10,9 @@ function memoryTransport() {
   const log: string[] = [];
   let deliver: ((p: SyncProgress) => void) | undefined;
   const transport: ApiTransport = {
-    async invoke(channel, ...rest: unknown[]) {
-      log.push(`invoke ${channel}${rest.length ? ` with ${rest.length} args` : ''}`);
+    async invoke(channel, args, ...rest: unknown[]) {
+      const sent = args.length > 0 ? ` ${JSON.stringify(args)}` : '';
+      log.push(`invoke ${channel}${sent}${rest.length ? ` and ${rest.length} more` : ''}`);
       return { ok: true, value: { channel } };
     },
     listen(d) {
@@ -27,7 +28,7 @@ function memoryTransport() {
 }
 
 describe('createApiClient', () => {
-  it('each call is one invoke on its channel, with no arguments, whatever the page passes', async () => {
+  it('each call but setLimitRate is one invoke on its channel, with no arguments, whatever the page passes', async () => {
     const { transport, log } = memoryTransport();
     const api = createApiClient(transport);
     // What a page may do: call it with arguments it does not declare.
@@ -37,11 +38,53 @@ describe('createApiClient', () => {
     await api.cancel();
     await api.verify();
     await api.clear();
+    await (api.getLimitRate as (...args: unknown[]) => Promise<unknown>)(5_000_000);
     expect(log).toEqual(
-      ['getStatus', 'sync', 'cancel', 'verify', 'clear'].map(
+      ['getStatus', 'sync', 'cancel', 'verify', 'clear', 'getLimitRate'].map(
         (n) => `invoke ${CHANNELS[n as keyof typeof CHANNELS]}`,
       ),
     );
+  });
+
+  it('setLimitRate sends its one argument, a number or null, and nothing more', async () => {
+    const { transport, log } = memoryTransport();
+    const api = createApiClient(transport);
+    const call = api.setLimitRate as (...args: unknown[]) => Promise<unknown>;
+    await api.setLimitRate(5_000_000);
+    await api.setLimitRate(null);
+    await call(2048, 'smuggled', { x: 1 });
+    // The main side judges the value (this one is below the minimum): the client passes it on.
+    await api.setLimitRate(10);
+    expect(log).toEqual([
+      `invoke ${CHANNELS.setLimitRate} [5000000]`,
+      `invoke ${CHANNELS.setLimitRate} [null]`,
+      `invoke ${CHANNELS.setLimitRate} [2048]`,
+      `invoke ${CHANNELS.setLimitRate} [10]`,
+    ]);
+  });
+
+  it('setLimitRate refuses, without sending, what JSON would turn into null ("no limit") or garbage', async () => {
+    const { transport, log } = memoryTransport();
+    const api = createApiClient(transport);
+    const call = api.setLimitRate as (...args: unknown[]) => Promise<unknown>;
+    for (const bad of [
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      undefined,
+      '5M',
+      {},
+      [2048],
+      2048n,
+    ]) {
+      expect(await call(bad), String(bad)).toEqual({
+        ok: false,
+        code: 'ERR_INVALID_REQUEST',
+        message: `${CHANNELS.setLimitRate}: bytesPerSecond must be a number, or null for no limit`,
+      });
+    }
+    expect(await call()).toMatchObject({ ok: false, code: 'ERR_INVALID_REQUEST' });
+    expect(log).toEqual([]);
   });
 
   it('one listen and one subscription for many listeners (listening first); the last unsubscribe stops both', () => {

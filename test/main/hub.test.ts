@@ -1,20 +1,36 @@
 // The hub's gatekeeping, with the real controller and engine behind it: a
 // forbidden sender or a malformed request gets a coded failure and changes
 // nothing (no request to the server, no file touched, no subscription).
-import { describe, expect, it } from 'vitest';
-import { INVOKE, resultSchema } from '../../contract/api.js';
+import { describe, expect, it, vi } from 'vitest';
+import { INVOKE, type InvokeArgs, type InvokeName, resultSchema } from '../../contract/api.js';
 import { ERROR_CODES } from '../../contract/errors.js';
 import { defaultSenderPolicy, type SenderInfo, VmCacheHub } from '../../main/service/hub.js';
 import type { ArtifactServer } from '../../server/index.js';
 import { listFiles, oneArtifactServer } from '../helpers.js';
-import { controllerFor, PAGE_PREFIX, PAGE_URL, recordingLogger, sender } from './support.js';
+import { controllerFor, PAGE_PREFIX, PAGE_URL, recordingLogger, sender, waitFor } from './support.js';
 
 const KNOWN_IDS = new Set([1, 2, 3]);
 const noSend = () => {};
 
-async function setup(options: { synced?: boolean } = {}) {
-  const s = await oneArtifactServer();
-  const controller = await controllerFor(s);
+/** Arguments each call accepts. */
+const GOOD_ARGS: { [K in InvokeName]: InvokeArgs<K> } = {
+  getStatus: [],
+  sync: [],
+  cancel: [],
+  verify: [],
+  clear: [],
+  getLimitRate: [],
+  setLimitRate: [2048],
+  subscribe: [],
+  unsubscribe: [],
+};
+
+async function setup(options: { synced?: boolean; limitRate?: number; sizeBytes?: number } = {}) {
+  const s = await oneArtifactServer(options.sizeBytes);
+  const controller = await controllerFor(
+    s,
+    options.limitRate === undefined ? {} : { limitRate: options.limitRate },
+  );
   if (options.synced) await controller.sync();
   const logger = recordingLogger();
   const policy = defaultSenderPolicy([PAGE_PREFIX]);
@@ -28,6 +44,7 @@ async function setup(options: { synced?: boolean } = {}) {
     files: await listFiles(controller.root),
     subscribers: hub.subscribers,
     syncing: controller.syncing,
+    limitRate: controller.limitRate,
   });
   return { s, controller, hub, logger, snapshot };
 }
@@ -44,12 +61,15 @@ describe('VmCacheHub: requests', () => {
       'cancel',
       'subscribe',
       'unsubscribe',
+      'getLimitRate',
+      'setLimitRate',
       'clear',
     ] as const) {
       const spec = INVOKE[name];
-      const answer = await hub.invoke(spec.channel, [], sender(1), noSend);
+      const answer = await hub.invoke(spec.channel, GOOD_ARGS[name], sender(1), noSend);
       expect(resultSchema(spec.value).parse(answer), name).toMatchObject({ ok: true });
     }
+    expect(Object.keys(GOOD_ARGS).sort()).toEqual(Object.keys(INVOKE).sort());
     expect(tarballs(s)).toHaveLength(1);
   });
 
@@ -64,8 +84,8 @@ describe('VmCacheHub: requests', () => {
       sender(1, ''),
     ];
     for (const who of forbidden) {
-      for (const name of ['getStatus', 'sync', 'clear', 'verify', 'subscribe'] as const) {
-        const answer = await hub.invoke(INVOKE[name].channel, [], who, noSend);
+      for (const name of ['getStatus', 'sync', 'clear', 'verify', 'subscribe', 'setLimitRate'] as const) {
+        const answer = await hub.invoke(INVOKE[name].channel, GOOD_ARGS[name], who, noSend);
         expect(answer, `${name} from ${JSON.stringify(who)}`).toMatchObject({
           ok: false,
           code: 'ERR_FORBIDDEN_SENDER',
@@ -138,7 +158,15 @@ describe('VmCacheHub: requests', () => {
       { 0: 'x', length: 1 },
       new Array(10_000).fill(0),
     ];
-    for (const name of ['sync', 'clear', 'verify', 'cancel', 'subscribe', 'getStatus'] as const) {
+    for (const name of [
+      'sync',
+      'clear',
+      'verify',
+      'cancel',
+      'subscribe',
+      'getStatus',
+      'getLimitRate',
+    ] as const) {
       for (const args of badArgs) {
         const answer = await hub.invoke(INVOKE[name].channel, args, sender(1), noSend);
         expect(answer, `${name} ${String(args).slice(0, 20)}`).toMatchObject({
@@ -148,7 +176,87 @@ describe('VmCacheHub: requests', () => {
         expect(answer.ok === false && answer.message.length).toBeLessThan(200);
       }
     }
+    expect(await hub.invoke(INVOKE.sync.channel, [1], sender(1), noSend)).toEqual({
+      ok: false,
+      code: 'ERR_INVALID_REQUEST',
+      message: 'vm-cache:sync takes no arguments',
+    });
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('setLimitRate: garbage gets a clear ERR_INVALID_REQUEST and never reaches the controller', async () => {
+    const { hub, controller, snapshot } = await setup({ synced: true, limitRate: 1 << 20 });
+    const set = vi.spyOn(controller, 'setLimitRate');
+    const before = await snapshot();
+    const channel = INVOKE.setLimitRate.channel;
+    const NOT_A_NUMBER = `${channel}: bytesPerSecond must be a number, or null for no limit`;
+    const TOO_SMALL = `${channel}: bytesPerSecond must be at least 1024 (1 KiB/s)`;
+    const ONE_ARGUMENT = `${channel} takes one argument: bytesPerSecond, or null for no limit`;
+    const huge = '9'.repeat(2_000_000);
+    const garbage: Array<[unknown, string]> = [
+      [[Number.NaN], NOT_A_NUMBER],
+      [[Number.POSITIVE_INFINITY], NOT_A_NUMBER],
+      [[Number.NEGATIVE_INFINITY], NOT_A_NUMBER],
+      [[-5_000_000], TOO_SMALL],
+      [[0], TOO_SMALL],
+      [[-0], TOO_SMALL],
+      [[1], TOO_SMALL],
+      [[1023.99], TOO_SMALL],
+      [['5M'], NOT_A_NUMBER],
+      [['5000000'], NOT_A_NUMBER],
+      [[huge], NOT_A_NUMBER],
+      [[{}], NOT_A_NUMBER],
+      [[{ valueOf: () => 5_000_000 }], NOT_A_NUMBER],
+      [[[2048]], NOT_A_NUMBER],
+      [[true], NOT_A_NUMBER],
+      [[2048n], NOT_A_NUMBER],
+      [[undefined], NOT_A_NUMBER],
+      [[], ONE_ARGUMENT],
+      [[2048, 'extra'], ONE_ARGUMENT],
+      [new Array(10_000).fill(2048), ONE_ARGUMENT],
+      [2048, ONE_ARGUMENT],
+      ['2048', ONE_ARGUMENT],
+      [null, ONE_ARGUMENT],
+      [undefined, ONE_ARGUMENT],
+      [{ 0: 2048, length: 1 }, ONE_ARGUMENT],
+    ];
+    for (const [args, message] of garbage) {
+      const answer = await hub.invoke(channel, args, sender(1), noSend);
+      expect(answer, String(args).slice(0, 20)).toEqual({ ok: false, code: 'ERR_INVALID_REQUEST', message });
+    }
+    expect(set).not.toHaveBeenCalled();
+    expect(await snapshot()).toEqual(before);
+    expect(await hub.invoke(INVOKE.getLimitRate.channel, [], sender(1), noSend)).toEqual({
+      ok: true,
+      value: { bytesPerSecond: 1 << 20 },
+    });
+  });
+
+  it('setLimitRate over the hub reaches the controller and the sync in flight; getLimitRate reads it back', async () => {
+    const { hub, controller, s } = await setup({ sizeBytes: 6 << 20 });
+    const call = <K extends InvokeName>(name: K, ...args: InvokeArgs<K>) =>
+      hub.invoke(INVOKE[name].channel, args, sender(1), noSend);
+    expect(await call('getLimitRate')).toEqual({ ok: true, value: { bytesPerSecond: null } });
+
+    // 64 KiB/s before the sync: on loopback the 6 MiB would otherwise be gone before a second call.
+    expect(await call('setLimitRate', 64 << 10)).toEqual({ ok: true, value: { bytesPerSecond: 64 << 10 } });
+    expect(controller.limitRate).toBe(64 << 10);
+    expect(await call('getLimitRate')).toEqual({ ok: true, value: { bytesPerSecond: 64 << 10 } });
+    const running = call('sync');
+    await waitFor(() => (controller.currentProgress()?.receivedBytes ?? 0) > 0, 5_000, 'the first bytes');
+    await new Promise((r) => setTimeout(r, 1000));
+    // About a second at 64 KiB/s (plus the bucket and a chunk): far from the 6 MiB.
+    expect(controller.currentProgress()?.receivedBytes).toBeLessThan(512 << 10);
+
+    // Lifted mid-sync, over the hub: the rest comes at once.
+    expect(await call('setLimitRate', null)).toEqual({ ok: true, value: { bytesPerSecond: null } });
+    expect(controller.limitRate).toBeUndefined();
+    const lifted = performance.now();
+    expect(await running).toMatchObject({ ok: true, value: { skipped: false } });
+    // The rest at 64 KiB/s would take over a minute.
+    expect((performance.now() - lifted) / 1000).toBeLessThan(10);
+    expect(tarballs(s)).toHaveLength(1);
+    expect(await call('getLimitRate')).toEqual({ ok: true, value: { bytesPerSecond: null } });
   });
 
   it('a controller error keeps its code; every failure uses a contract error code', async () => {

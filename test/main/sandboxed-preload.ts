@@ -6,8 +6,17 @@ import vm from 'node:vm';
 import { expect } from 'vitest';
 import { INVOKE } from '../../contract/api.js';
 
-/** window.vmCache's six calls, sorted. */
-export const VM_CACHE_CALLS = ['cancel', 'clear', 'getStatus', 'onProgress', 'sync', 'verify'];
+/** window.vmCache's eight calls, sorted. */
+export const VM_CACHE_CALLS = [
+  'cancel',
+  'clear',
+  'getLimitRate',
+  'getStatus',
+  'onProgress',
+  'setLimitRate',
+  'sync',
+  'verify',
+];
 
 export interface SandboxedPreload {
   /** Every module the script asked `require` for, in order. */
@@ -16,17 +25,20 @@ export interface SandboxedPreload {
   exposed: Array<[string, Record<string, unknown>]>;
   /** The channels ipcRenderer.invoke was called with. */
   invoked: string[];
+  /** The arguments of each of those calls, after the channel. */
+  invokedArgs: unknown[][];
 }
 
 export function runSandboxedPreload(file: string): SandboxedPreload {
-  const run: SandboxedPreload = { required: [], exposed: [], invoked: [] };
+  const run: SandboxedPreload = { required: [], exposed: [], invoked: [], invokedArgs: [] };
   const electron = {
     contextBridge: {
       exposeInMainWorld: (key: string, api: Record<string, unknown>) => run.exposed.push([key, api]),
     },
     ipcRenderer: {
-      invoke: async (channel: string) => {
+      invoke: async (channel: string, ...args: unknown[]) => {
         run.invoked.push(channel);
+        run.invokedArgs.push(args);
         return { ok: true, value: null };
       },
       on() {},
@@ -50,13 +62,15 @@ export function runSandboxedPreload(file: string): SandboxedPreload {
   return run;
 }
 
-/** What every built preload must do: require only electron, expose vmCache alone with its six calls, which invoke. */
+/** What every built preload must do: require only electron, expose vmCache alone with its eight calls, which invoke. */
 export async function expectVmCacheOnly(file: string): Promise<void> {
   const run = runSandboxedPreload(file);
   expect(run.required).toEqual(['electron']);
   expect(run.exposed.map(([key]) => key)).toEqual(['vmCache']);
   const api = run.exposed[0]![1];
   expect(Object.keys(api).sort()).toEqual(VM_CACHE_CALLS);
-  await (api.sync as () => Promise<unknown>)();
-  expect(run.invoked).toEqual([INVOKE.sync.channel]);
+  await (api.sync as (...args: unknown[]) => Promise<unknown>)('smuggled');
+  await (api.setLimitRate as (...args: unknown[]) => Promise<unknown>)(2048, 'smuggled');
+  expect(run.invoked).toEqual([INVOKE.sync.channel, INVOKE.setLimitRate.channel]);
+  expect(run.invokedArgs).toEqual([[], [2048]]);
 }

@@ -116,4 +116,40 @@ describe('setupVmCache (the real entry, Electron and electron-log stood in)', ()
     const cleared = await api.clear();
     expect(cleared).toMatchObject({ ok: true, value: { removedBytes: expect.any(Number) } });
   });
+
+  it('the download speed limit, page -> preload -> ipcMain -> hub -> controller; garbage stops at the hub', async () => {
+    const { setupVmCache } = await import('../../main/electron/index.js');
+    const s = await oneArtifactServer();
+    const e = fakes.standIns!;
+    const vm = setupVmCache({
+      root: await tempRoot(),
+      manifestUrl: s.manifestUrl,
+      prefetchOnReady: false,
+      limitRate: 8 << 20,
+      logger: recordingLogger(),
+    });
+    setups.push(vm);
+    const win = fakeWindow(vm.openSettingsWindow());
+    const ipc = fakeIpcRenderer(e.ipcMain, win.webContents);
+    const api = createVmCacheApi(ipc);
+
+    // The host's limitRate option is what the page reads.
+    expect(await api.getLimitRate()).toEqual({ ok: true, value: { bytesPerSecond: 8 << 20 } });
+    expect(await api.setLimitRate(5_000_000)).toEqual({ ok: true, value: { bytesPerSecond: 5_000_000 } });
+    expect(vm.controller.limitRate).toBe(5_000_000);
+    expect(await api.getLimitRate()).toEqual({ ok: true, value: { bytesPerSecond: 5_000_000 } });
+
+    // What a page could send on the channel itself, past the preload's client.
+    const channel = 'vm-cache:set-limit-rate';
+    for (const args of [[Number.NaN], [-1], [1000], ['24M'], [{}], [], [2048, 2048]]) {
+      expect(await ipc.invoke(channel, ...args), JSON.stringify(args)).toMatchObject({
+        ok: false,
+        code: 'ERR_INVALID_REQUEST',
+      });
+    }
+    expect(vm.controller.limitRate).toBe(5_000_000);
+
+    expect(await api.setLimitRate(null)).toEqual({ ok: true, value: { bytesPerSecond: null } });
+    expect(vm.controller.limitRate).toBeUndefined();
+  });
 });
