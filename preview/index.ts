@@ -1,10 +1,11 @@
 // `npm run preview`: the panel in your browser, backed by the real engine.
 //   npm run preview -- [--port N] [--root DIR] [--small] [--fault fail-once|corrupt|stall|delta]
-//                      [--retries N] [--no-autostart]
+//                      [--retries N] [--limit-rate RATE] [--no-autostart]
 // Library use (the e2e tests): import { startPreview } from './preview/index.js'.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MIN_LIMIT_RATE, parseRate } from '../main/engine/index.js';
 import { FAULT_HELP, FAULT_KINDS, isFaultKind } from './faults.js';
 import { type PreviewOptions, startPreview } from './server.js';
 
@@ -23,6 +24,8 @@ Options:
                     show a delta update:
 ${FAULT_KINDS.map((k) => `                      ${k.padEnd(10)} ${FAULT_HELP[k]}`).join('\n')}
   --retries N       the engine's retry budget (default 5, as in the app)
+  --limit-rate RATE start with a download speed limit, as curl spells it
+                    (24M, 500K; at least 1K); the settings page changes it
   --no-autostart    do not start a sync by itself (press Download in the page);
                     by default it starts when the first page opens
   -h, --help        this text
@@ -46,6 +49,7 @@ const SPEC = {
   small: { type: 'boolean' },
   fault: { type: 'string' },
   retries: { type: 'string' },
+  'limit-rate': { type: 'string' },
   'no-autostart': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -72,6 +76,12 @@ export function parsePreviewArgs(argv: string[]): PreviewOptions | 'help' {
     if (!Number.isInteger(retries) || retries < 0) fail(`--retries must be a whole number, got ${v.retries}`);
     options.retries = retries;
   }
+  if (v['limit-rate'] !== undefined) {
+    const rate = parseRate(v['limit-rate']);
+    if (rate === undefined || rate < MIN_LIMIT_RATE)
+      fail(`--limit-rate must be a rate of at least 1K (24M, 500K), got ${v['limit-rate']}`);
+    options.limitRate = rate;
+  }
   if (v.fault !== undefined) {
     if (!isFaultKind(v.fault)) fail(`--fault must be one of ${FAULT_KINDS.join(', ')}, got ${v.fault}`);
     options.fault = v.fault;
@@ -97,6 +107,8 @@ async function main(): Promise<void> {
   console.log(`preview: syncing ${preview.manifestUrl}`);
   console.log(`preview: cache root ${preview.root}${options.root ? '' : ' (temporary)'}`);
   console.log(`preview: log file ${preview.logPath}`);
+  if (options.limitRate !== undefined)
+    console.log(`preview: download speed limit ${Math.round(options.limitRate / 1024)} KiB/s`);
   if (options.fault) console.log(`preview: fault armed: ${options.fault} (${FAULT_HELP[options.fault]})`);
   console.log(`\n  First run: ${preview.firstRunUrl}\n  Settings:  ${preview.settingsUrl}\n`);
   console.log(

@@ -52,6 +52,8 @@ export interface PreviewOptions {
   autoStart?: boolean | 'now';
   /** The engine's retry budget. Default 5, as in the app. */
   retries?: number;
+  /** Bandwidth cap at start, in bytes per second (the page's "Download speed limit" changes it). Default none. */
+  limitRate?: number;
   /** Seconds without a byte before a download counts as stalled and is retried. Default 6. */
   stallTimeoutSeconds?: number;
   /** Host arch as process.arch names it. Default process.arch. */
@@ -169,6 +171,7 @@ async function start(
     rawHostArch,
     logPath,
     logger,
+    ...(options.limitRate === undefined ? {} : { limitRate: options.limitRate }),
     engine: { stallTimeoutMs: (options.stallTimeoutSeconds ?? 6) * 1000 },
   });
   cleanups.push(() => controller.cancel().then(() => {}));

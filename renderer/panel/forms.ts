@@ -7,11 +7,12 @@ import type { ErrorInfo } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
 import type { CacheStatus, VerifyReport } from '../../contract/status.js';
 import { formatBytes } from './format.js';
+import { limitRateSetting } from './limit-rate-view.js';
 import { cachedRows, progressSection } from './progress-view.js';
 import { statusList, verifyList } from './settings-view.js';
 import { isRunning, PHASE_WORDS } from './words.js';
 
-export type Action = 'sync' | 'cancel' | 'verify' | 'clear' | 'status';
+export type Action = 'sync' | 'cancel' | 'verify' | 'clear' | 'status' | 'limit';
 
 /** What the panel last heard, plus what it is doing. */
 export interface PanelView {
@@ -23,6 +24,8 @@ export interface PanelView {
   verify: VerifyReport | null;
   confirmClear: boolean;
   notice: string;
+  /** The download speed limit in bytes per second, null for none; undefined until it is known. */
+  limitRate: number | null | undefined;
 }
 
 export interface PanelActions {
@@ -34,6 +37,8 @@ export interface PanelActions {
   cancelClear(): void;
   clear(): void;
   continue(): void;
+  /** Bytes per second, or null for no limit; applies to a sync in flight too. */
+  setLimitRate(bytesPerSecond: number | null): void;
 }
 
 /**
@@ -123,6 +128,7 @@ export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
       ];
   return html`
     ${s ? statusList(s) : html`<p class="muted">Reading the cache…</p>`}
+    ${v.limitRate === undefined ? nothing : limitRateSetting(v.limitRate, act.setLimitRate)}
     ${showProgress ? html`<p class="phase" data-role="phase">${PHASE_WORDS[p.phase]}</p>${progressSection(p, true)}` : nothing}
     ${v.notice ? html`<p class="phase" data-role="notice">${v.notice}</p>` : nothing}
     ${busy.has('verify') ? html`<p class="muted">Verifying sha256 of every cached image…</p>` : nothing}

@@ -242,6 +242,37 @@ export const panelStyles = css`
     font-size: 0.9em;
   }
 
+  /* A setting: its label, the control, and a line saying what it does; wraps when narrow. */
+  .setting {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.35rem 0.75rem;
+  }
+  .setting label {
+    font-weight: 600;
+  }
+  .setting .hint {
+    flex-basis: 100%;
+    font-size: 0.875em;
+  }
+  select {
+    font: inherit;
+    max-width: 100%;
+    min-height: 2.25em;
+    padding: 0.3em 0.6em;
+    border-radius: var(--_radius);
+    border: 1px solid var(--_border);
+    background: var(--_surface);
+    color: var(--_fg);
+    /* The drop-down list follows the panel's scheme too. */
+    color-scheme: light dark;
+  }
+  select:focus-visible {
+    outline: 3px solid var(--_focus);
+    outline-offset: 2px;
+  }
+
   .verify-report {
     display: grid;
     gap: 0.5rem;

@@ -9,6 +9,7 @@ import type { SyncProgress } from '../../contract/progress.js';
 import type { CacheStatus, VerifyReport } from '../../contract/status.js';
 import { formatBytes } from './format.js';
 import { type Action, firstRunForm, type PanelActions, type PanelView, settingsForm } from './forms.js';
+import { limitRateAnnouncement } from './limit-rate-view.js';
 import { verifySummary } from './settings-view.js';
 import { panelStyles } from './styles.js';
 import { windowApi } from './window.js';
@@ -35,6 +36,7 @@ export class VmCachePanel extends LitElement {
     _confirmClear: { state: true },
     _notice: { state: true },
     _announcement: { state: true },
+    _limitRate: { state: true },
   };
 
   /** 'first-run' (full size, Continue when done) or 'settings' (compact, maintenance actions). */
@@ -50,6 +52,8 @@ export class VmCachePanel extends LitElement {
   declare private _confirmClear: boolean;
   declare private _notice: string;
   declare private _announcement: string;
+  /** The download speed limit (bytes per second, null: none); undefined until the settings form has read it. */
+  declare private _limitRate: number | null | undefined;
 
   #attachedTo: VmCacheApi | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -57,6 +61,12 @@ export class VmCachePanel extends LitElement {
   #generation = 0;
   #focusAfterUpdate: string | null = null;
   #focusWasInside = false;
+  /** The attachment whose limit has been asked for (settings only). */
+  #limitReadFor = -1;
+  /** Bumped on every read or change of the limit: only the newest answer is shown. */
+  #limitTurn = 0;
+  /** The error a refused change left in _problem, which a later change that works takes away. */
+  #limitFailure: ErrorInfo | null = null;
 
   constructor() {
     super();
@@ -71,6 +81,7 @@ export class VmCachePanel extends LitElement {
     this._confirmClear = false;
     this._notice = '';
     this._announcement = '';
+    this._limitRate = undefined;
   }
 
   override connectedCallback(): void {
@@ -87,6 +98,11 @@ export class VmCachePanel extends LitElement {
     if (changed.has('api') && this.isConnected && this.#resolveApi() !== this.#attachedTo) {
       this.#detach();
       this.#attach();
+    }
+    // The settings form shows the limit: read it once per attachment, whenever the mode becomes settings.
+    if (this.mode === 'settings' && this.#attachedTo && this.#limitReadFor !== this.#generation) {
+      this.#limitReadFor = this.#generation;
+      void this.#refreshLimit();
     }
     this.#focusWasInside = this.shadowRoot?.activeElement != null;
   }
@@ -114,6 +130,7 @@ export class VmCachePanel extends LitElement {
     const generation = ++this.#generation;
     // Calls of a previous attachment will never report back: forget them.
     this._busy = new Set();
+    this._limitRate = undefined;
     if (!api) {
       this._problem = NO_API;
       return;
@@ -193,6 +210,31 @@ export class VmCachePanel extends LitElement {
     const p = r.value.progress;
     if (p && (!this._progress || this._progress.startedAt !== p.startedAt || p.at >= this._progress.at)) {
       this.#onProgress(p);
+    }
+  }
+
+  async #refreshLimit(): Promise<void> {
+    const turn = ++this.#limitTurn;
+    const r = await this.#call('limit', (api) => api.getLimitRate());
+    if (r?.ok && turn === this.#limitTurn) this._limitRate = r.value.bytesPerSecond;
+  }
+
+  /** Shown at once; the answer (the cap now in effect) settles it, and a refusal puts back the one before. */
+  async #setLimit(bytesPerSecond: number | null): Promise<void> {
+    const turn = ++this.#limitTurn;
+    const before = this._limitRate;
+    this._limitRate = bytesPerSecond;
+    const r = await this.#call('limit', (api) => api.setLimitRate(bytesPerSecond));
+    if (!r || turn !== this.#limitTurn) return;
+    if (r.ok) {
+      if (this._problem !== null && this._problem === this.#limitFailure) this._problem = null;
+      this._limitRate = r.value.bytesPerSecond;
+      this.#announce(limitRateAnnouncement(r.value.bytesPerSecond));
+    } else {
+      this.#limitFailure = this._problem;
+      this._limitRate = before;
+      // And ask: the cap may have changed meanwhile (another window, the host).
+      await this.#refreshLimit();
     }
   }
 
@@ -287,6 +329,7 @@ export class VmCachePanel extends LitElement {
       verify: this._verify,
       confirmClear: this._confirmClear,
       notice: this._notice,
+      limitRate: this._limitRate,
     };
   }
 
@@ -298,6 +341,7 @@ export class VmCachePanel extends LitElement {
     cancelClear: () => this.#cancelClear(),
     clear: () => void this.#clearNow(),
     continue: () => this.#continue(),
+    setLimitRate: (bytesPerSecond) => void this.#setLimit(bytesPerSecond),
   };
 
   protected override render(): TemplateResult {

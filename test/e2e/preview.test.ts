@@ -88,6 +88,15 @@ describe('preview bridge and server (no browser needed)', () => {
     expect(new Set(progress.map((p) => p.phase))).toContain('downloading');
 
     expect(await client.call(INVOKE.verify.channel)).toMatchObject({ ok: true, value: { ok: true } });
+    expect(await client.call(INVOKE.setLimitRate.channel, [2048])).toEqual({
+      ok: true,
+      value: { bytesPerSecond: 2048 },
+    });
+    expect(p.controller.limitRate).toBe(2048);
+    expect(await client.call(INVOKE.getLimitRate.channel)).toEqual({
+      ok: true,
+      value: { bytesPerSecond: 2048 },
+    });
     expect(await client.call(INVOKE.unsubscribe.channel)).toEqual({ ok: true, value: { subscribed: false } });
     expect(p.hub.subscribers).toEqual([]);
   });
@@ -105,6 +114,13 @@ describe('preview bridge and server (no browser needed)', () => {
       ok: false,
       code: 'ERR_INVALID_REQUEST',
     });
+    for (const args of [['24M'], [-1], [1000], [{}], [], [2048, 2048], 2048]) {
+      expect(await client.call(INVOKE.setLimitRate.channel, args), JSON.stringify(args)).toMatchObject({
+        ok: false,
+        code: 'ERR_INVALID_REQUEST',
+      });
+    }
+    expect(p.controller.limitRate).toBeUndefined();
     client.ws.send('{not json');
     client.ws.send(JSON.stringify({ id: 'x', channel: INVOKE.sync.channel, args: [] }));
     await expect.poll(() => client.frames.filter((f) => f.id === null).length).toBe(2);
@@ -206,6 +222,7 @@ describe('preview bridge and server (no browser needed)', () => {
       retries: 0,
     });
     expect(parsePreviewArgs(['--fault', 'delta'])).toMatchObject({ fault: 'delta' });
+    expect(parsePreviewArgs(['--limit-rate', '500K'])).toMatchObject({ limitRate: 500 * 1024 });
     expect(parsePreviewArgs(['--help'])).toBe('help');
   });
 
