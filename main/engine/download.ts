@@ -4,18 +4,25 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fsyncDir, statOrUndefined } from './atomic.js';
-import { CancelError, fsError, HttpStatusError, Sha256MismatchError, type VmCacheError } from './errors.js';
+import { CancelError, fsError, HttpStatusError, Sha256MismatchError, VmCacheError } from './errors.js';
 import { keyUrl } from './keys.js';
 import type { SelectedArtifact } from './manifest.js';
 import { openPartialFile } from './open-partial.js';
 import type { ImportMode } from './options.js';
-import { discardPartial, findResumePoint, type ResumePoint, writePartialMeta } from './partial.js';
+import {
+  discardPartial,
+  findResumePoint,
+  type PartialMeta,
+  type ResumePoint,
+  writePartialMeta,
+} from './partial.js';
 import type { PartialFile, WriterKind } from './partial-file.js';
 import { partialMetaPath, partialPath } from './paths.js';
 import type { ProgressTracker } from './progress.js';
 import type { RateLimit } from './rate-limit.js';
-import { type ActiveRequest, parseRetryAfter, startRequest, watchStall } from './request.js';
+import { type ActiveRequest, parseRetryAfter, startRequest } from './request.js';
 import type { ArtifactRoots } from './roots.js';
+import { type ConnectionBudget, OneStreamInstead, TooLong, TooShort, Transfer } from './transfer.js';
 import type { Transport, TransportResponse } from './transport.js';
 
 export interface DownloadContext {
@@ -35,6 +42,10 @@ export interface DownloadContext {
   importing: ImportMode | undefined;
   /** The sync's bandwidth cap, shared by all its connections. */
   limiter: RateLimit | undefined;
+  /** The connections the whole sync may have open at once (transfer.ts). */
+  connections: ConnectionBudget | undefined;
+  /** The most connections one download may use; 1 fetches every tarball over one. */
+  maxConnections: number;
 }
 
 /**
@@ -45,40 +56,61 @@ export interface DownloadContext {
  */
 export type DownloadOutcome = 'installed' | 'staged';
 
-/** Downloads `artifact` to `finalPath` (one attempt). */
+/**
+ * Downloads `artifact` to `finalPath` (one attempt): over several connections
+ * when the server answers ranges and that helps, else, or once a server
+ * answers a range wrongly, over one from the bytes in order.
+ */
 export async function downloadArtifact(
   ctx: DownloadContext,
   artifact: SelectedArtifact,
   finalPath: string,
   attempt: number,
 ): Promise<DownloadOutcome> {
+  try {
+    return await downloadOnce(ctx, artifact, finalPath, attempt, true);
+  } catch (err) {
+    if (!(err instanceof OneStreamInstead)) throw err;
+    // The partial now keeps only its prefix: one connection goes on from there.
+    return downloadOnce(ctx, artifact, finalPath, attempt, false);
+  }
+}
+
+async function downloadOnce(
+  ctx: DownloadContext,
+  artifact: SelectedArtifact,
+  finalPath: string,
+  attempt: number,
+  ranges: boolean,
+): Promise<DownloadOutcome> {
   const partial = partialPath(finalPath);
   await mkdirFor(finalPath);
   const resume = await findResumePoint(finalPath, artifact);
-  if (!resume) return requestRest(ctx, artifact, finalPath, attempt, undefined);
+  if (!resume) return requestRest(ctx, artifact, finalPath, attempt, undefined, ranges);
 
   const whole = resume.offset === artifact.sizeBytes;
+  const kept = resume.done.reduce((sum, [s, e]) => sum + e - s, resume.offset);
   ctx.progress.artifact(artifact.key, whole ? 'verifying' : 'downloading', {
-    receivedBytes: resume.offset,
+    receivedBytes: kept,
     attempt,
   });
   // The writer's thread hashes the kept bytes first. The request for the rest
   // waits for that: an idle connection meanwhile could hit the server's (or
   // got's) idle timeout on a prefix of many GB, and fail every retry alike.
-  const writer = await openWriter(ctx, partial, resume.offset);
+  const writer = await openWriter(ctx, partial, resume.offset, resume.done.length > 0);
   let handed = false;
   try {
     if (!whole) {
       await writer.keptHashed(ctx.signal);
       handed = true;
-      return await requestRest(ctx, artifact, finalPath, attempt, { ...resume, writer });
+      return await requestRest(ctx, artifact, finalPath, attempt, { ...resume, writer }, ranges);
     }
     // A partial that is already whole (a crash between fsync and rename) needs no request.
     if ((await writer.digest(ctx.signal)) !== artifact.sha256) {
       await writer.abandon();
       await discardPartial(finalPath);
       handed = true;
-      return await requestRest(ctx, artifact, finalPath, attempt, undefined);
+      return await requestRest(ctx, artifact, finalPath, attempt, undefined, ranges);
     }
     await writer.finish();
     const outcome = await installOrStage(ctx, finalPath);
@@ -102,11 +134,13 @@ async function requestRest(
   finalPath: string,
   attempt: number,
   kept: Resume | undefined,
+  ranges: boolean,
 ): Promise<DownloadOutcome> {
   let resume = kept;
   try {
     const url = keyUrl(ctx.artifactRoot, artifact.key);
-    ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: resume?.offset ?? 0, attempt });
+    const keptBytes = resume?.done.reduce((sum, [s, e]) => sum + e - s, resume.offset) ?? 0;
+    ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: keptBytes, attempt });
     let { request, response } = open(ctx, url, resume);
     let res = await response;
     try {
@@ -144,7 +178,7 @@ async function requestRest(
       // From here `receive` owns the writer.
       const handed = resume;
       resume = undefined;
-      return await receive(ctx, artifact, finalPath, res, request, handed);
+      return await receive(ctx, artifact, finalPath, res, request, handed, ranges);
     } finally {
       res.cancel();
       request.done();
@@ -210,69 +244,52 @@ async function receive(
   res: TransportResponse,
   request: ActiveRequest,
   resume: Resume | undefined,
+  ranges: boolean,
 ): Promise<DownloadOutcome> {
   const partial = partialPath(finalPath);
   const dir = path.dirname(finalPath);
-  let received = resume?.offset ?? 0;
+  const size = artifact.sizeBytes;
   let writer: PartialFile;
-  if (resume) writer = resume.writer;
+  let meta: PartialMeta;
+  if (resume) ({ writer, meta } = resume);
   else {
+    meta = { sha256: artifact.sha256, sizeBytes: size, ...validatorsOf(res), root: ctx.artifactRoot };
     try {
       // The sidecar goes down before the first byte, so a partial is never without one.
-      await writePartialMeta(finalPath, {
-        sha256: artifact.sha256,
-        sizeBytes: artifact.sizeBytes,
-        ...validatorsOf(res),
-        root: ctx.artifactRoot,
-      });
+      await writePartialMeta(finalPath, meta);
       writer = await openWriter(ctx, partial, 0);
     } catch (err) {
       throw request.errorFor(fsError(`cannot write ${partial}`, dir, err));
     }
   }
 
-  const signal = request.controller.signal;
-  const stall = watchStall(request, ctx.stallTimeoutMs, (stalled) =>
-    ctx.progress.artifact(artifact.key, stalled ? 'stalled' : 'downloading'),
+  const transfer = new Transfer(
+    ctx,
+    artifact,
+    finalPath,
+    writer,
+    { res, request, from: resume?.offset ?? 0, done: resume?.done ?? [], meta },
+    ranges,
   );
-  let failure: VmCacheError | undefined;
+  let failure: unknown;
   let outcome: DownloadOutcome = 'staged';
   try {
-    for await (const chunk of res.body) {
-      stall.tick();
-      if (received + chunk.length > artifact.sizeBytes) {
-        // Cut off at once: never more than sizeBytes on disk.
-        throw mismatch(
-          ctx,
-          artifact,
-          `more than the ${artifact.sizeBytes} bytes the manifest declares arrived`,
-        );
-      }
-      received += chunk.length;
-      ctx.progress.addBytes(artifact.key, chunk.length);
-      // Waiting for the cap is not a stall: the watch is told while it waits.
-      if (ctx.limiter) await ctx.limiter.take(chunk.length, signal, () => stall.tick());
-      try {
-        const full = writer.write(chunk, signal);
-        if (full) await full;
-      } catch (err) {
-        throw fsError(`cannot write ${partial}`, dir, err);
-      }
+    try {
+      await transfer.run();
+    } catch (err) {
+      // Cut off at once: never more than sizeBytes on disk.
+      if (err instanceof TooLong)
+        throw mismatch(ctx, artifact, `more than the ${size} bytes the manifest declares arrived`);
+      if (err instanceof TooShort)
+        throw mismatch(ctx, artifact, `only ${err.at} of the ${size} bytes the manifest declares arrived`);
+      // Coded already, per connection: a sibling's reaction to it must not hide it.
+      throw err instanceof VmCacheError || err instanceof OneStreamInstead ? new Settled(err) : err;
     }
-    stall.stop();
     ctx.progress.artifact(artifact.key, 'verifying');
-    const actual = await writer.digest(signal).catch((err: unknown) => {
+    const actual = await writer.digest(ctx.signal).catch((err: unknown) => {
       throw fsError(`cannot write ${partial}`, dir, err);
     });
-    if (actual !== artifact.sha256) {
-      throw mismatch(
-        ctx,
-        artifact,
-        received === artifact.sizeBytes
-          ? `got ${actual}`
-          : `got ${actual} over ${received} of ${artifact.sizeBytes} bytes`,
-      );
-    }
+    if (actual !== artifact.sha256) throw mismatch(ctx, artifact, `got ${actual}`);
     try {
       await writer.finish();
       outcome = await installOrStage(ctx, finalPath);
@@ -280,20 +297,27 @@ async function receive(
       throw fsError(`cannot finish ${finalPath}`, dir, err);
     }
   } catch (err) {
-    const coded = request.errorFor(err);
-    failure = coded;
-    throw coded;
+    failure =
+      err instanceof Settled ? err.error : ctx.signal?.aborted ? new CancelError() : request.errorFor(err);
+    throw failure;
   } finally {
-    stall.stop();
-    if (failure) {
+    if (failure !== undefined) {
       await writer.abandon();
+      const code = failure instanceof VmCacheError ? failure.code : undefined;
       // Bad bytes and a full disk leave nothing behind; anything else keeps the partial to resume.
-      if (failure.code === 'ERR_SHA256_MISMATCH' || failure.code === 'ERR_DISK_FULL')
-        await discardPartial(finalPath);
+      if (code === 'ERR_SHA256_MISMATCH' || code === 'ERR_DISK_FULL') await discardPartial(finalPath);
+      else await transfer.keepForResume(failure instanceof OneStreamInstead).catch(() => {});
     }
   }
   ctx.progress.artifact(artifact.key, 'verified');
   return outcome;
+}
+
+/** An error a transfer already settled on: passed through as is. */
+class Settled extends Error {
+  constructor(readonly error: VmCacheError | OneStreamInstead) {
+    super(error.message);
+  }
 }
 
 function mismatch(ctx: DownloadContext, artifact: SelectedArtifact, detail: string): VmCacheError {
@@ -306,9 +330,10 @@ export async function openWriter(
   ctx: DownloadContext,
   partial: string,
   offset: number,
+  keepAfter = false,
 ): Promise<PartialFile> {
   try {
-    return await openPartialFile(ctx.writer, partial, offset);
+    return await openPartialFile(ctx.writer, partial, offset, keepAfter);
   } catch (err) {
     throw fsError(`cannot write ${partial}`, path.dirname(partial), err);
   }

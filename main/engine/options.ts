@@ -11,6 +11,7 @@ import { RateLimit } from './rate-limit.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { parseRoot, type Root } from './roots.js';
 import { parsePublicKey } from './signature.js';
+import { DEFAULT_CONNECTIONS } from './transfer.js';
 import { type FetchLike, gotTransport, type Transport } from './transport.js';
 import { assertSecureUrl } from './url-policy.js';
 
@@ -39,6 +40,14 @@ export interface VmCacheOptions {
   stallTimeoutMs?: number;
   /** Artifacts downloaded at once. Default 2. */
   concurrency?: number;
+  /**
+   * The most connections a sync opens at once, all downloads together. A
+   * large tarball from a server that answers byte ranges is fetched over
+   * more than one while that measurably raises the total rate (a server that
+   * caps each connection, a long round trip). 1: one connection per
+   * download. Default 8.
+   */
+  connections?: number;
   /** Remove tarballs and partials the new manifest does not reference. Default true. */
   prune?: boolean;
   /** Allow http: URLs to non-loopback hosts. Default false. */
@@ -93,6 +102,7 @@ export interface ResolvedOptions {
   retryPolicy: RetryPolicy;
   stallTimeoutMs: number;
   concurrency: number;
+  connections: number;
   prune: boolean;
   diskMarginBytes: number | undefined;
   lockTimeoutMs: number | undefined;
@@ -182,6 +192,7 @@ export function resolveWith(
     },
     stallTimeoutMs,
     concurrency: Math.max(1, Math.floor(options.concurrency ?? 2)),
+    connections: Math.max(1, Math.floor(options.connections ?? DEFAULT_CONNECTIONS)) || 1,
     prune: options.prune ?? true,
     diskMarginBytes: options.diskMarginBytes,
     lockTimeoutMs: options.lockTimeoutMs,

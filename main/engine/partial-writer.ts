@@ -199,13 +199,9 @@ export class PartialWriter implements PartialFile {
   async absorb(length: number, signal?: AbortSignal): Promise<void> {
     this.check();
     await this.copying;
-    // The thread takes an absorb only with the ring empty: what was queued before comes first.
-    for (let filled = Atomics.load(this.ctl, SLOT.filled); filled > 0; ) {
-      await this.waitWhile(SLOT.filled, filled, signal);
-      this.check();
-      filled = Atomics.load(this.ctl, SLOT.filled);
-    }
-    // One slot holds an int32: a range of many GB is hashed a GiB at a time.
+    // One slot holds an int32: a range of many GB is hashed a GiB at a time. The
+    // thread drains the ring first (a pending absorb keeps it from sleeping), so
+    // what was queued before is hashed before these bytes.
     for (let left = length; left > 0; ) {
       const n = Math.min(left, ABSORB_MAX_BYTES);
       Atomics.store(this.ctl, SLOT.absorb, n);

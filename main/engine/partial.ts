@@ -11,6 +11,7 @@ import {
 } from './atomic.js';
 import type { SelectedArtifact } from './manifest.js';
 import { partialMetaPath, partialPath } from './paths.js';
+import { keptRanges, type Ranges } from './spans.js';
 
 export interface PartialMeta {
   sha256: string;
@@ -26,10 +27,19 @@ export interface PartialMeta {
    * the byte ranges whose chunks did not match (repair.ts).
    */
   repair?: Array<{ offset: number; length: number }>;
+  /**
+   * Written by several connections at once (transfer.ts): the byte ranges the
+   * partial holds whole, from a checkpoint. Without it, the partial is one
+   * prefix of the tarball, as long as the file.
+   */
+  ranges?: Ranges;
 }
 
 export interface ResumePoint {
+  /** Where the in-order prefix ends. */
   offset: number;
+  /** Ranges after it that other connections completed. */
+  done: Ranges;
   validator: string;
   meta: PartialMeta;
 }
@@ -67,9 +77,11 @@ export async function findResumePoint(
   const meta = parseMeta(await readSmallRegularFile(partialMetaPath(finalPath), MAX_META_BYTES));
   const st = await lstatOrUndefined(partialPath(finalPath));
   const validator = meta?.etag ?? meta?.lastModified;
+  const kept = meta && st && inRanges(meta, st.size);
   if (
     !meta ||
     !st ||
+    !kept ||
     !isOwnRegularFile(st) ||
     !validator ||
     meta.sha256 !== artifact.sha256 ||
@@ -80,7 +92,13 @@ export async function findResumePoint(
     await discardPartial(finalPath);
     return undefined;
   }
-  return { offset: st.size, validator, meta };
+  return { offset: kept.prefix, done: kept.done, validator, meta };
+}
+
+/** The prefix and ranges a partial of `length` bytes holds: the whole file, unless its sidecar records ranges. */
+function inRanges(meta: PartialMeta, length: number): { prefix: number; done: Ranges } | undefined {
+  if (meta.ranges === undefined) return { prefix: length, done: [] };
+  return keptRanges(meta.ranges, meta.sizeBytes, length);
 }
 
 /**
@@ -101,7 +119,8 @@ export async function keptForDelta(finalPath: string, artifact: SelectedArtifact
     meta.sizeBytes === artifact.sizeBytes &&
     st.size <= artifact.sizeBytes
   )
-    return st.size;
+    // Ranges fetched at once: only the prefix counts (a delta writes in order).
+    return inRanges(meta, st.size)?.prefix ?? 0;
   await discardPartial(finalPath);
   return 0;
 }

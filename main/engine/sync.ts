@@ -46,6 +46,7 @@ import { readRepair, repairInPlace } from './repair.js';
 import { withRetries } from './retry.js';
 import { ArtifactRoots, isLocalUrl, parseRoot } from './roots.js';
 import { SIGNATURE_MAX_BYTES, signatureUrlOf, verifyManifestSignature } from './signature.js';
+import { ConnectionBudget } from './transfer.js';
 import {
   assertNotExpired,
   assertNotOlderThanCached,
@@ -276,6 +277,8 @@ async function runPool(
     writer: opts.writer,
     importing: opts.importing,
     limiter: opts.limiter,
+    connections: new ConnectionBudget(opts.connections),
+    maxConnections: opts.connections,
   };
   // Range requests share the connections the pool allows: with two downloads at once, one range each.
   const rangesAtOnce = Math.max(1, Math.floor(opts.concurrency / Math.min(opts.concurrency, plans.length)));

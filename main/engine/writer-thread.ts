@@ -23,9 +23,9 @@ export const SLOT = {
   /** 1 while the thread sleeps until main has queued `wakeBytes` (or ended). */
   sleeping: 5,
   /**
-   * Bytes to hash from the file at the thread's position (written there by
-   * another connection), set by main only while the ring is empty; the thread
-   * sets it back to 0 when they are hashed.
+   * Bytes to hash from the file once the ring is drained (written there by
+   * another connection); main queues nothing meanwhile. The thread sets it
+   * back to 0 when they are hashed.
    */
   absorb: 6,
 } as const;
@@ -118,7 +118,7 @@ export function writerThread(load: NodeJS.Require): void {
           if (last) break;
           draining = false;
         }
-        if (!draining && !last && filled < wakeBytes) {
+        if (!draining && !last && absorb === 0 && filled < wakeBytes) {
           // Announce the sleep, then look again: main checks `sleeping` after
           // each add, so one of the two sides always sees the other.
           Atomics.store(ctl, slot.sleeping, 1);

@@ -1,0 +1,490 @@
+// The body of one download attempt: one connection, or several fetching
+// ranges of the same tarball at once when the server answers ranges properly
+// and more connections measurably help.
+//
+// The partial writer hashes in order, in one pass. The connection whose bytes
+// continue the hashed prefix hands them straight to it; bytes that arrive
+// ahead are written at their offset and hashed from the file once the prefix
+// reaches them (absorb). So each byte is hashed once, in order, and memory
+// stays bounded however many connections run.
+//
+// Scaling is measured, not assumed: a second connection is tried once the
+// first has run a while, and the count doubles while the total rate grows by
+// a quarter each time; when it does not, the newest connections are let go
+// and the count stays. An idle connection takes over the tail of the one that
+// would finish last, so the end does not crawl on one slow connection. Every
+// second the sidecar records the ranges in the file, so a crash keeps them.
+//
+// A server that answers a range with anything but that range (a 200, another
+// Content-Range, another validator) ends the ranges: OneStreamInstead, and
+// the caller goes on with one connection from the hashed prefix.
+
+import path from 'node:path';
+import type { DownloadContext } from './download.js';
+import { CancelError, fsError, NetworkError, type VmCacheError } from './errors.js';
+import type { SelectedArtifact } from './manifest.js';
+import { type PartialMeta, writePartialMeta } from './partial.js';
+import type { PartialFile } from './partial-file.js';
+import { partialPath } from './paths.js';
+import { type ActiveRequest, startRequest, watchStall } from './request.js';
+import { type Ranges, type Span, Spans } from './spans.js';
+import type { TransportResponse } from './transport.js';
+
+/** Connections a sync may open at once (all downloads together), unless the host says otherwise. */
+export const DEFAULT_CONNECTIONS = 8;
+/** Below this much left to fetch, one connection is all it is worth. */
+const MIN_RANGED_BYTES = 16 << 20;
+/** No connection is started for less than this, nor a tail split smaller. */
+const MIN_PIECE_BYTES = 1 << 20;
+/** How long each connection count runs before the total rate is judged. */
+const WINDOW_MS = 500;
+/** More connections stay only if the total rate grew by this factor. */
+const GROWTH = 1.25;
+const CHECKPOINT_MS = 1000;
+
+/** Ranges cannot work with this server (or it changed the file): go on with one connection. */
+export class OneStreamInstead extends Error {}
+
+/** The connections of a whole sync: a download's first always runs, more only while some are free. */
+export class ConnectionBudget {
+  private used = 0;
+
+  constructor(readonly max: number) {}
+
+  /** The first connection of a download: never refused. */
+  open(): void {
+    this.used++;
+  }
+
+  /** Another connection, if the sync has one free. */
+  tryOpen(): boolean {
+    if (this.used >= this.max) return false;
+    this.used++;
+    return true;
+  }
+
+  close(): void {
+    this.used--;
+  }
+}
+
+interface Connection {
+  span: Span;
+  /** Let go by the ramp: its span goes back to the pool, and it ends without an error. */
+  retired: boolean;
+  controller: AbortController;
+  /** Bytes since the ramp last measured it. */
+  bytes: number;
+}
+
+export interface TransferStart {
+  /** The first response, already judged: a 200 of the whole, or a 206 from `from`. */
+  res: TransportResponse;
+  request: ActiveRequest;
+  /** Where the hashed prefix ends (what the writer kept). */
+  from: number;
+  /** Ranges after the prefix a previous attempt completed. */
+  done: Ranges;
+  /** The sidecar as it stands; checkpoints add the ranges to it. */
+  meta: PartialMeta;
+}
+
+export class Transfer {
+  private readonly spans: Spans;
+  /** Where the writer's in-order bytes end (queued or absorbed). */
+  private frontier: number;
+  private absorbing: Promise<void> | undefined;
+  private readonly stop = new AbortController();
+  private readonly signal: AbortSignal;
+  private readonly running = new Set<Promise<void>>();
+  private readonly connections = new Set<Connection>();
+  private failure: unknown;
+  private received = 0;
+  private readonly url: string;
+  private readonly validator: string | undefined;
+  private readonly ranged: boolean;
+  private checkpointing: Promise<void> | undefined;
+  private recorded = false;
+  /** The ramp: connections wanted now, and the total rate at the level before. */
+  private target = 1;
+  private lastRate = 0;
+  private settled = false;
+  private windowBytes = 0;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly ctx: DownloadContext,
+    private readonly artifact: SelectedArtifact,
+    private readonly finalPath: string,
+    private readonly writer: PartialFile,
+    private readonly start: TransferStart,
+    /** False after OneStreamInstead: no range requests beyond the first. */
+    allowRanges: boolean,
+  ) {
+    this.url = start.request.url;
+    this.frontier = start.from;
+    this.spans = new Spans(start.from, artifact.sizeBytes, start.done);
+    this.signal = ctx.signal ? AbortSignal.any([ctx.signal, this.stop.signal]) : this.stop.signal;
+    const { res } = start;
+    // If-Range needs a strong validator: a weak ETag cannot guard a range.
+    const etag = res.header('etag');
+    this.validator = etag && !etag.startsWith('W/') ? etag : res.header('last-modified');
+    const answersRanges =
+      res.status === 206 || /\bbytes\b/i.test(res.header('accept-ranges') ?? '') || start.done.length > 0;
+    this.ranged =
+      allowRanges &&
+      !ctx.importing &&
+      this.validator !== undefined &&
+      answersRanges &&
+      ctx.maxConnections > 1;
+  }
+
+  /** Resolves once every byte is in the file and handed to the writer in order. */
+  async run(): Promise<void> {
+    const first = this.spans.all()[0]!;
+    first.busy = true;
+    this.ctx.connections?.open();
+    this.launch(first, this.start);
+    // Ranges a previous attempt left need requests of their own, whatever the ramp says.
+    const leftOver = this.spans.all().length > 1;
+    if (leftOver && !this.ranged) throw new OneStreamInstead('the server no longer answers ranges');
+    if (this.ranged) {
+      if (leftOver) await this.recordRanges();
+      this.timers.push(setInterval(() => this.checkpoint(), CHECKPOINT_MS));
+      if (this.artifact.sizeBytes - this.start.from >= MIN_RANGED_BYTES)
+        this.timers.push(setInterval(() => this.ramp(), WINDOW_MS));
+      if (leftOver) this.grow(2);
+    }
+    try {
+      while (this.running.size > 0) await Promise.race(this.running);
+      if (this.failure !== undefined) throw this.failure;
+      await this.advance();
+      if (this.failure !== undefined) throw this.failure;
+      if (this.frontier !== this.artifact.sizeBytes) {
+        throw new NetworkError(
+          this.url,
+          new Error(
+            `the connections ended with ${this.frontier} of ${this.artifact.sizeBytes} bytes in order`,
+          ),
+        );
+      }
+    } finally {
+      for (const t of this.timers) clearInterval(t);
+      this.stop.abort();
+      await this.absorbing?.catch(() => {});
+    }
+  }
+
+  /**
+   * After a failure (the writer abandoned, so every queued byte is in the
+   * file): records the ranges for the next attempt. After OneStreamInstead
+   * only the prefix is kept, for one connection to go on from.
+   */
+  async keepForResume(oneStream: boolean): Promise<void> {
+    await this.checkpointing;
+    if (!this.recorded && !oneStream) return;
+    const whole = this.writer.writtenTo();
+    const ranges = oneStream
+      ? whole > 0
+        ? ([[0, whole]] as Ranges)
+        : []
+      : this.spans.ranges(whole, this.frontier);
+    await writePartialMeta(this.finalPath, { ...this.start.meta, ranges });
+  }
+
+  private launch(span: Span, opened?: TransferStart): void {
+    const conn: Connection = {
+      span,
+      retired: false,
+      controller: new AbortController(),
+      bytes: 0,
+    };
+    this.connections.add(conn);
+    const done = this.connect(conn, opened).then(
+      () => {},
+      (err: unknown) => {
+        if (conn.retired && !this.signal.aborted) return;
+        if (this.failure === undefined) {
+          this.failure = err;
+          this.stop.abort();
+        }
+      },
+    );
+    const tracked = done.finally(() => {
+      this.running.delete(tracked);
+      this.connections.delete(conn);
+      this.ctx.connections?.close();
+      conn.span.busy = false;
+    });
+    this.running.add(tracked);
+  }
+
+  /** One connection: its first span, then whatever it can claim, until nothing is left worth a request. */
+  private async connect(conn: Connection, opened: TransferStart | undefined): Promise<void> {
+    for (let first = opened; ; first = undefined) {
+      await this.fetch(conn, first);
+      conn.span.busy = false;
+      if (conn.retired) return;
+      const next = this.spans.claim(conn.span.rate, MIN_PIECE_BYTES);
+      if (!next) return;
+      conn.span = next;
+    }
+  }
+
+  /** Fetches the rest of `conn.span`: on the first response, or a range request of its own. */
+  private async fetch(conn: Connection, opened: TransferStart | undefined): Promise<void> {
+    const span = conn.span;
+    const size = this.artifact.sizeBytes;
+    const signal = AbortSignal.any([this.signal, conn.controller.signal]);
+    let request: ActiveRequest;
+    let res: TransportResponse;
+    let unlink = () => {};
+    if (opened) {
+      ({ request, res } = opened);
+      // The first request was opened before this transfer: its end (a sibling failed, the ramp let it go) is linked here.
+      const end = () => request.abort(new CancelError());
+      if (signal.aborted) end();
+      else signal.addEventListener('abort', end, { once: true });
+      unlink = () => signal.removeEventListener('abort', end);
+    } else {
+      const last = span.end - 1;
+      const started = startRequest(this.ctx.transport, this.url, {
+        signal,
+        timeoutMs: this.ctx.timeoutMs,
+        headers: {
+          'accept-encoding': 'identity',
+          ...this.ctx.roots.headersFor(this.ctx.artifactRoot),
+          range: `bytes=${span.at}-${last}`,
+          'if-range': this.validator!,
+        },
+        allowInsecureHttp: this.ctx.allowInsecureHttp,
+        raw: true,
+      });
+      request = started.request;
+      res = await started.response;
+      this.judgeRange(res, span.at, last);
+    }
+    const stall = watchStall(request, this.ctx.stallTimeoutMs, (stalled) =>
+      this.ctx.progress.artifact(this.artifact.key, stalled ? 'stalled' : 'downloading'),
+    );
+    try {
+      for await (const chunk of res.body) {
+        stall.tick();
+        const room = span.end - span.at - span.inFlight;
+        if (chunk.length > room && span.end === size && opened) {
+          // Cut off at once: never more than sizeBytes on disk.
+          throw new TooLong();
+        }
+        const bytes = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        if (bytes.length > 0) {
+          this.received += bytes.length;
+          conn.bytes += bytes.length;
+          this.ctx.progress.addBytes(this.artifact.key, bytes.length);
+          // Waiting for the cap is not a stall: the watch is told while it waits.
+          if (this.ctx.limiter) await this.ctx.limiter.take(bytes.length, signal, () => stall.tick());
+          await this.place(span, bytes, signal);
+        }
+        if (span.at + span.inFlight >= span.end) break;
+      }
+      if (span.at < span.end) {
+        // The first response is the whole file (or its rest): short, it is not the manifest's file.
+        if (opened) throw new TooShort(span.at);
+        throw new NetworkError(this.url, new Error(`bytes ${span.at}-${span.end - 1} were not sent`));
+      }
+    } catch (err) {
+      if (err instanceof OneStreamInstead || err instanceof TooLong || err instanceof TooShort) throw err;
+      if (err instanceof WriteFailed) throw err.coded;
+      throw request.errorFor(err);
+    } finally {
+      unlink();
+      stall.stop();
+      res.cancel();
+      request.done();
+    }
+  }
+
+  /** A range request must be answered with exactly that range of the same file, or ranges cannot work. */
+  private judgeRange(res: TransportResponse, first: number, last: number): void {
+    const cr = res.header('content-range')?.trim() ?? '';
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr);
+    const etag = this.start.res.header('etag');
+    const same =
+      res.status === 206 &&
+      m !== null &&
+      Number(m[1]) === first &&
+      Number(m[2]) === last &&
+      (m[3] === '*' || Number(m[3]) === this.artifact.sizeBytes) &&
+      (!etag || !res.header('etag') || res.header('etag') === etag);
+    if (same) return;
+    res.cancel();
+    if (res.status !== 200 && res.status !== 206 && res.status !== 416) {
+      // A plain error (a 503) says nothing about ranges: the attempt fails and is retried.
+      throw new NetworkError(this.url, new Error(`a range request was answered ${res.status}`));
+    }
+    throw new OneStreamInstead(
+      res.status === 206
+        ? `bytes ${first}-${last} were answered with ${cr || 'no Content-Range'}${
+            etag && res.header('etag') !== etag ? ' of another version' : ''
+          }`
+        : `a range request was answered ${res.status}`,
+    );
+  }
+
+  /** Puts bytes into the file: to the writer when they continue the prefix, else at their offset. */
+  private async place(span: Span, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+    try {
+      if (span.at === this.frontier && span.inFlight === 0 && !this.absorbing) {
+        span.at += bytes.length;
+        this.frontier += bytes.length;
+        const full = this.writer.write(bytes, signal);
+        if (full) await full;
+        // The end of this span: the next may hold bytes that came ahead.
+        if (span.at === span.end) this.kick();
+        return;
+      }
+      const at = span.at + span.inFlight;
+      span.inFlight += bytes.length;
+      try {
+        await this.writer.writeAt(bytes, at);
+      } finally {
+        span.inFlight -= bytes.length;
+      }
+      span.at = at + bytes.length;
+    } catch (err) {
+      if (this.signal.aborted && !(err instanceof Error && 'code' in err)) throw err;
+      throw new WriteFailed(fsError(`cannot write ${partialPath(this.finalPath)}`, this.dir(), err));
+    }
+    this.kick();
+  }
+
+  /** Starts hashing what has arrived ahead, if anything waits at the prefix. */
+  private kick(): void {
+    if (this.absorbing) return;
+    this.spans.dropBefore(this.frontier);
+    const span = this.spans.at(this.frontier);
+    if (!span || span.at <= this.frontier) return;
+    this.absorbing = this.advance().finally(() => {
+      this.absorbing = undefined;
+    });
+    this.absorbing.catch((err: unknown) => {
+      if (this.failure === undefined) {
+        this.failure = err;
+        this.stop.abort();
+      }
+    });
+  }
+
+  /** Hashes every byte in the file that continues the prefix. */
+  private async advance(): Promise<void> {
+    await this.absorbing;
+    for (;;) {
+      const span = this.spans.at(this.frontier);
+      if (!span || span.at <= this.frontier) break;
+      const length = span.at - this.frontier;
+      try {
+        await this.writer.absorb(length, this.signal);
+      } catch (err) {
+        if (this.signal.aborted) throw this.failure ?? new CancelError();
+        throw fsError(`cannot read ${partialPath(this.finalPath)}`, this.dir(), err);
+      }
+      this.frontier += length;
+      this.spans.dropBefore(this.frontier);
+    }
+  }
+
+  /** The ramp's judgment, every WINDOW_MS: more connections while the total rate grows. */
+  private ramp(): void {
+    const rate = ((this.received - this.windowBytes) * 1000) / WINDOW_MS;
+    this.windowBytes = this.received;
+    for (const conn of this.connections) {
+      conn.span.rate = (conn.bytes * 1000) / WINDOW_MS;
+      conn.bytes = 0;
+    }
+    if (this.settled || this.connections.size < this.target) return;
+    if (this.target > 1 && rate < this.lastRate * GROWTH) {
+      // The last step bought nothing (the link, not the server, is the limit): back to the level before.
+      this.settled = true;
+      this.target = Math.max(1, this.target >> 1);
+      const extra = [...this.connections].slice(this.target);
+      for (const conn of extra) {
+        conn.retired = true;
+        conn.controller.abort();
+      }
+      return;
+    }
+    this.lastRate = rate;
+    this.grow(Math.min(this.target * 2, this.ctx.maxConnections));
+  }
+
+  /** Opens connections up to `target`, each taking the tail of the span that would finish last. */
+  private grow(target: number): void {
+    if (this.signal.aborted) return;
+    if (target <= this.target && this.connections.size >= this.target) {
+      this.settled = true;
+      return;
+    }
+    this.target = target;
+    void this.recordRanges().then(
+      () => {
+        while (this.connections.size < this.target && !this.signal.aborted) {
+          if (!this.ctx.connections?.tryOpen()) break;
+          const span = this.spans.claim(this.averageRate(), MIN_PIECE_BYTES);
+          if (!span) {
+            this.ctx.connections?.close();
+            this.settled = true;
+            break;
+          }
+          this.launch(span);
+        }
+      },
+      () => {},
+    );
+  }
+
+  /**
+   * Before the first byte lands out of order, the sidecar must say which
+   * ranges are whole: a sidecar without ranges means "the file is one prefix".
+   */
+  private async recordRanges(): Promise<void> {
+    if (this.recorded) return;
+    await this.checkpoint();
+    this.recorded = true;
+  }
+
+  /** Records the ranges in the file (one write at a time; failures wait for the next). */
+  private checkpoint(): Promise<void> {
+    if (this.checkpointing) return this.checkpointing;
+    const ranges = this.spans.ranges(this.writer.writtenTo(), this.frontier);
+    this.checkpointing = writePartialMeta(this.finalPath, { ...this.start.meta, ranges })
+      .catch(() => {})
+      .finally(() => {
+        this.checkpointing = undefined;
+      });
+    return this.checkpointing;
+  }
+
+  private averageRate(): number {
+    let sum = 0;
+    for (const c of this.connections) sum += c.span.rate;
+    return this.connections.size > 0 ? sum / this.connections.size : 0;
+  }
+
+  private dir(): string {
+    return path.dirname(this.finalPath);
+  }
+}
+
+/** The first response brought more than the manifest declares. */
+export class TooLong extends Error {}
+/** The first response ended at `at`, short of the manifest's size. */
+export class TooShort extends Error {
+  constructor(readonly at: number) {
+    super(`ended at ${at}`);
+  }
+}
+/** A write to the partial failed: the coded error, not the request's. */
+class WriteFailed extends Error {
+  constructor(readonly coded: VmCacheError) {
+    super(coded.message, { cause: coded });
+  }
+}

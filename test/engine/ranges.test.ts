@@ -1,0 +1,201 @@
+// Parallel ranges against artifact servers on real sockets that cap each
+// connection (as many CDNs do): more connections where they help, every byte
+// hashed in order in the one pass (a bad byte in another connection's range
+// is caught), the tail taken over from a slow connection, a crash keeping
+// every completed range, one stream again when a server answers ranges wrongly
+// or the file changes mid-way, and a dying mirror left for the next root.
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ensureVmCacheSynced } from '../../main/engine/index.js';
+import type { RequestRecord } from '../../server/index.js';
+import { keyOf, runTsChild, server, tempRoot } from '../helpers.js';
+import { sha256 } from './delta-fixtures.js';
+
+const MiB = 1 << 20;
+
+/** One generated tarball of `sizeBytes`, each response capped at `perConnection` bytes/s. */
+async function capped(sizeBytes: number, perConnection: number) {
+  const s = await server({
+    artifacts: [{ agent: 'openclaw', version: '1', arch: 'x64', sizeBytes }],
+    throttleBytesPerSec: perConnection,
+  });
+  const key = keyOf(s);
+  return { s, key, root: await tempRoot(), bytes: s.contentOf(key) };
+}
+
+const tarballRequests = (s: { requests: RequestRecord[] }, key: string) =>
+  s.requests.filter((r) => r.path === key);
+/** `bytes=a-b` (or `bytes=a-`) as [a, b + 1), b + 1 undefined when open. */
+const rangeOf = (r: RequestRecord) => {
+  const m = /^bytes=(\d+)-(\d*)$/.exec(r.range ?? '');
+  return m ? { start: Number(m[1]), end: m[2] ? Number(m[2]) + 1 : undefined } : undefined;
+};
+const sync = (root: string, manifestUrl: string, extra: Parameters<typeof ensureVmCacheSynced>[0] = {}) =>
+  ensureVmCacheSynced({ root, manifestUrl, rawHostArch: 'x64', ...extra });
+
+async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('parallel ranges', () => {
+  it('a server that caps each connection gets several connections, little is sent twice, and the whole verifies', async () => {
+    const { s, key, root, bytes } = await capped(32 * MiB, 6 * MiB);
+    await sync(root, s.manifestUrl);
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(bytes));
+    const reqs = tarballRequests(s, key);
+    const ranged = reqs.filter((r) => rangeOf(r)?.end !== undefined);
+    // The first request has no Range; the ramp added range requests while the total rate grew.
+    expect(reqs[0]!.range).toBeUndefined();
+    expect(ranged.length).toBeGreaterThanOrEqual(2);
+    for (const r of ranged) expect(r.ifRange).toMatch(/^"/);
+    // Ranges run to the end of the file (a connection that is overtaken stops where the next begins).
+    expect(Math.max(...ranged.map((r) => rangeOf(r)!.end!))).toBe(bytes.length);
+    // What went out beyond the bytes is what sat in sockets when a connection stopped at its range's end.
+    expect(s.bytesServed(key)).toBeLessThan(bytes.length * 1.15);
+    expect(existsSync(path.join(root, 'cache', `${key}.partial.json`))).toBe(false);
+  });
+
+  it("a bad byte in another connection's range is caught by the sha256 of the one pass", async () => {
+    const { s, key, root, bytes } = await capped(32 * MiB, 6 * MiB);
+    // Near the end: a byte only a range request (never the first connection) brings.
+    s.setFault(key, { corruptByteAt: bytes.length - 3 * MiB });
+    await expect(sync(root, s.manifestUrl)).rejects.toMatchObject({ code: 'ERR_SHA256_MISMATCH' });
+    expect(tarballRequests(s, key).filter((r) => rangeOf(r)?.end !== undefined).length).toBeGreaterThan(0);
+    // Bad bytes leave nothing behind.
+    expect(existsSync(path.join(root, 'cache', `${key}.partial`))).toBe(false);
+  });
+
+  it('connections: 1 keeps to one connection', async () => {
+    const { s, key, root, bytes } = await capped(24 * MiB, 16 * MiB);
+    await sync(root, s.manifestUrl, { connections: 1 });
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(bytes));
+    expect(tarballRequests(s, key)).toHaveLength(1);
+  });
+
+  it('an idle connection takes over the tail of a slow one, so the end does not crawl', async () => {
+    const { s, key, root, bytes } = await capped(32 * MiB, 8 * MiB);
+    // The first range request (the second request for the tarball) crawls at 256 KiB/s.
+    const running = sync(root, s.manifestUrl);
+    await until(() => tarballRequests(s, key).length >= 1, 'the first request');
+    s.setFault(key, { dripBytesPerSec: 256 << 10, times: 1 });
+    await running;
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(bytes));
+    const reqs = tarballRequests(s, key);
+    const slow = reqs[1]!;
+    const slowRange = rangeOf(slow)!;
+    expect(slowRange.end).toBeDefined();
+    // The slow connection sent a small part of what it was asked for; others fetched the rest of it.
+    expect(slow.bytesSent).toBeLessThan((slowRange.end! - slowRange.start) / 2);
+    const takers = reqs.filter((r) => {
+      const g = rangeOf(r);
+      return r !== slow && g?.end !== undefined && g.start > slowRange.start && g.start < slowRange.end!;
+    });
+    expect(takers.length).toBeGreaterThan(0);
+  });
+
+  it('a server that answers a range request with the whole file: one stream from the prefix, verified', async () => {
+    const { s, key, root, bytes } = await capped(32 * MiB, 6 * MiB);
+    const running = sync(root, s.manifestUrl);
+    await until(() => tarballRequests(s, key).length >= 1, 'the first request');
+    s.setFault(key, { ignoreRange: true });
+    await running;
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(bytes));
+    const reqs = tarballRequests(s, key);
+    const refused = reqs.findIndex((r) => rangeOf(r)?.end !== undefined);
+    expect(refused).toBeGreaterThan(0);
+    expect(reqs[refused]!.status).toBe(200);
+    // After the refusal, no other range of the file is asked for: one stream from the prefix
+    // (which this server answers whole again, so the download starts over and still verifies).
+    const after = reqs.slice(refused + 1);
+    expect(after.length).toBeGreaterThan(0);
+    for (const r of after) expect(rangeOf(r)?.end).toBeUndefined();
+  });
+
+  it('a file that changes mid-way (new validators): the ranges stop, and one stream fetches it again', async () => {
+    const { s, key, root, bytes } = await capped(32 * MiB, 6 * MiB);
+    const running = sync(root, s.manifestUrl);
+    await until(() => tarballRequests(s, key).length >= 1, 'the first request');
+    s.setFault(key, { changeEtag: true });
+    await running;
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(bytes));
+    const reqs = tarballRequests(s, key);
+    const refused = reqs.findIndex((r) => rangeOf(r)?.end !== undefined);
+    expect(refused).toBeGreaterThan(0);
+    // If-Range with the old validator: the server answered the whole (new) file.
+    expect(reqs[refused]!.status).toBe(200);
+    const last = reqs.at(-1)!;
+    expect(last.status).toBe(200);
+    expect(last.bytesSent).toBe(bytes.length);
+  });
+
+  it('killed (SIGKILL) mid-way: the sidecar records the completed ranges, and the next sync fetches none of them again', async () => {
+    const { s, key, root, bytes } = await capped(48 * MiB, 4 * MiB);
+    const partial = path.join(root, 'cache', `${key}.partial`);
+    const child = runTsChild(path.join(import.meta.dirname, 'fixtures', 'sync-child.ts'), [
+      root,
+      s.manifestUrl,
+    ]);
+    // Wait until several connections run and a checkpoint has recorded ranges past the prefix.
+    let recorded: Array<[number, number]> = [];
+    await until(() => {
+      try {
+        const meta = JSON.parse(readFileSync(`${partial}.json`, 'utf8'));
+        recorded = meta.ranges ?? [];
+      } catch {}
+      return recorded.length >= 2 && recorded.reduce((n, [a, b]) => n + b - a, 0) > 12 * MiB;
+    }, 'a checkpoint with ranges past the prefix');
+    child.kill('SIGKILL');
+    await child.done;
+    const meta = JSON.parse(await readFile(`${partial}.json`, 'utf8'));
+    const kept: Array<[number, number]> = meta.ranges;
+    expect(kept.length).toBeGreaterThanOrEqual(2);
+    const keptBytes = kept.reduce((n, [a, b]) => n + b - a, 0);
+
+    const before = s.requests.length;
+    await sync(root, s.manifestUrl);
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(bytes));
+    const again = s.requests.slice(before).filter((r) => r.path === key);
+    // No request starts inside a range the sidecar recorded...
+    for (const r of again) {
+      const g = rangeOf(r)!;
+      expect(g).toBeDefined();
+      for (const [a, b] of kept) expect(g.start >= a && g.start < b).toBe(false);
+    }
+    // ...and what was sent again is the rest, plus what sat in sockets when connections stopped.
+    const refetched = again.reduce((n, r) => n + r.bytesSent, 0);
+    expect(refetched).toBeLessThan(bytes.length - keptBytes + 4 * MiB);
+  });
+
+  it('a mirror that dies mid-way under ranges: the next root goes on, completed ranges kept, credentials stay home', async () => {
+    const size = 32 * MiB;
+    const mirror = await capped(size, 6 * MiB);
+    const primary = await server({
+      artifacts: [{ agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: size }],
+    });
+    const { key, root, bytes } = mirror;
+    // Every mirror response dies after 3 MiB: the ramp has opened ranges by then.
+    const running = sync(root, primary.manifestUrl, {
+      mirrors: [mirror.s.url.replace('http://', 'http://user:secret@')],
+    });
+    await until(
+      () => tarballRequests(mirror.s, key).length >= 3 && mirror.s.bytesServed(key) > 12 * MiB,
+      'ranges from the mirror',
+    );
+    mirror.s.setFault(key, { resetAtByte: 64 << 10 });
+    await running;
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(bytes));
+    const fromMirror = mirror.s.bytesServed(key);
+    expect(fromMirror).toBeGreaterThan(0);
+    // The primary sent the rest, not the whole again: most of what the mirror sent was kept
+    // (the rest sat in sockets, or in ranges cut before a checkpoint).
+    expect(primary.bytesServed(key)).toBeLessThan(size - fromMirror / 2);
+    for (const r of tarballRequests(mirror.s, key)) expect(r.authorization).toMatch(/^Basic /);
+    for (const r of primary.requests) expect(r.authorization).toBeUndefined();
+  });
+});
