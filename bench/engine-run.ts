@@ -111,6 +111,7 @@ async function main(): Promise<EngineResult> {
       ...(job.transport === 'fetch' ? { fetchImpl: fetch } : {}),
       ...(job.delta === undefined ? {} : { delta: job.delta }),
       ...(job.limitRate === undefined ? {} : { limitRate: job.limitRate }),
+      ...(job.connections === undefined ? {} : { connections: job.connections }),
       // A subscriber that does almost nothing, so what is measured is the delivery.
       onProgress,
     });

@@ -43,6 +43,8 @@ export interface EngineJob {
   delta?: boolean;
   /** The engine's `limitRate` option (bytes per second over the sync; bench:network). */
   limitRate?: number;
+  /** The engine's `connections` option (bench:network: 1 for one connection, else the default). */
+  connections?: number;
 }
 
 /** A cold-sync job for the bench artifact, with got unless `extra` says otherwise. */

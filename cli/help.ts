@@ -32,7 +32,7 @@ ${EXIT_CODES_HELP}`;
 
 export const SYNC_HELP = `Usage: vm-cache sync [--manifest URL] [--root DIR] [--all-arches] [--retries N]
                      [--public-key KEY|FILE] [--allow-insecure-http] [--no-delta]
-                     [--limit-rate RATE] [--mirror URL]... [--json]
+                     [--limit-rate RATE] [--connections N] [--mirror URL]... [--json]
 
 Makes the local cache match the remote manifest: downloads what is missing or
 changed, verifies every sha256, resumes partial downloads, writes the manifest last.
@@ -51,6 +51,9 @@ Options:
   --no-delta              download new versions whole, never from cached chunks
   --limit-rate RATE       cap the download at RATE bytes per second over all
                           connections, as curl spells it: 24M, 500K (powers of 1024)
+  --connections N         the most connections at once (default 8): a large tarball
+                          from a server that answers byte ranges is fetched over
+                          more while that raises the total rate; 1 keeps to one
   --mirror URL            an artifact root to download tarballs from before the
                           manifest's own (repeat for more, tried in order); a failing
                           one is left for the next, which goes on from the same byte

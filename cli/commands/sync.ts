@@ -4,6 +4,7 @@
 
 import { describeDelta } from '../../contract/index.js';
 import {
+  DEFAULT_CONNECTIONS,
   ensureVmCacheSynced,
   MIN_LIMIT_RATE,
   parseRate,
@@ -29,6 +30,7 @@ const OPTIONS = {
   'allow-insecure-http': { type: 'boolean' },
   'no-delta': { type: 'boolean' },
   'limit-rate': { type: 'string' },
+  connections: { type: 'string' },
   mirror: { type: 'string', multiple: true },
   json: { type: 'boolean' },
 } as const;
@@ -44,6 +46,7 @@ export async function syncCommand(argv: string[], io: Io): Promise<number> {
   };
   try {
     options.retries = int('sync', values, 'retries', 5, 0, 100);
+    options.connections = int('sync', values, 'connections', DEFAULT_CONNECTIONS, 1, 32);
     const mirrors = strs(values, 'mirror');
     for (const m of mirrors) {
       try {

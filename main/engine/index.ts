@@ -54,6 +54,7 @@ export { MIN_LIMIT_RATE, parseRate, RateLimit } from './rate-limit.js';
 export { type RetryPolicy, retryDelay } from './retry.js';
 export { parseRoot } from './roots.js';
 export { TrailingThrottle } from './throttle.js';
+export { DEFAULT_CONNECTIONS } from './transfer.js';
 export type { FetchLike } from './transport.js';
 
 /**

@@ -3,11 +3,12 @@
 // the socket is not read, so TCP's own flow control slows the sender: nothing
 // piles up in memory. The bucket holds at most a twentieth of a second of
 // bytes, so the rate holds over any stretch of a second or more.
+import { MIN_LIMIT_RATE } from '../../contract/status.js';
 import { CancelError } from './errors.js';
 import { sleep, untilAborted } from './waits.js';
 
-/** Below this the cap would turn every chunk into a stall: 1 KiB/s is the least accepted. */
-export const MIN_LIMIT_RATE = 1024;
+// Below it the cap would turn every chunk into a stall: the contract's one definition, which the IPC call checks too.
+export { MIN_LIMIT_RATE };
 
 export class RateLimit {
   private bytesPerSecond = 0;

@@ -231,18 +231,31 @@ describe('vm-cache sync', () => {
 describe('vm-cache exit codes', () => {
   it('2: usage errors (unknown flag, missing value, no manifest URL, unknown command) say what to do', async () => {
     const root = await tempRoot();
-    const [unknown, noUrl, badRetries, missingValue, nonsense, nothing, help, syncHelp, badRate] =
-      await Promise.all([
-        runCli(['sync', '--frobnicate']),
-        runCli(['sync', '--root', root]),
-        runCli(['sync', '--retries', 'many', '--manifest', 'http://127.0.0.1:1/m']),
-        runCli(['sync', '--manifest']),
-        runCli(['nonsense']),
-        runCli([]),
-        runCli(['--help']),
-        runCli(['sync', '--help']),
-        runCli(['sync', '--limit-rate', 'fast', '--manifest', 'http://127.0.0.1:1/m']),
-      ]);
+    const [
+      unknown,
+      noUrl,
+      badRetries,
+      missingValue,
+      nonsense,
+      nothing,
+      help,
+      syncHelp,
+      badRate,
+      badConnections,
+    ] = await Promise.all([
+      runCli(['sync', '--frobnicate']),
+      runCli(['sync', '--root', root]),
+      runCli(['sync', '--retries', 'many', '--manifest', 'http://127.0.0.1:1/m']),
+      runCli(['sync', '--manifest']),
+      runCli(['nonsense']),
+      runCli([]),
+      runCli(['--help']),
+      runCli(['sync', '--help']),
+      runCli(['sync', '--limit-rate', 'fast', '--manifest', 'http://127.0.0.1:1/m']),
+      runCli(['sync', '--connections', '0', '--manifest', 'http://127.0.0.1:1/m']),
+    ]);
+    expect(badConnections.code).toBe(2);
+    expect(badConnections.stderr).toContain('--connections must be a whole number from 1 to 32, got "0"');
     expect(badRate.code).toBe(2);
     expect(badRate.stderr).toContain(
       '--limit-rate fast: expected bytes per second, or a number with K, M or G',
@@ -271,6 +284,7 @@ describe('vm-cache exit codes', () => {
     expect(syncHelp.code).toBe(0);
     expect(syncHelp.stdout).toContain('--public-key');
     expect(syncHelp.stdout).toContain('--limit-rate RATE');
+    expect(syncHelp.stdout).toContain('--connections N');
   });
 
   it('3: network failure, for a 404 manifest and for a closed port', async () => {
