@@ -25,12 +25,17 @@ export async function fsyncDir(dir: string): Promise<void> {
 /** The names of writeFileAtomic's temp files: `.<name>.<pid>.<8 hex>.tmp` (lockRoot clears them). */
 export const ATOMIC_TEMP_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
 
-/** `mode` applies from the first byte (a private key is never briefly world-readable). */
+/**
+ * `mode` applies from the first byte (a private key is never briefly
+ * world-readable). `durable: false` skips the fsyncs: the file is replaced
+ * whole or not at all if the process dies, but a power cut may lose it.
+ */
 export async function writeFileAtomic(
   file: string,
   data: string | Uint8Array,
-  options: { mode?: number } = {},
+  options: { mode?: number; durable?: boolean } = {},
 ): Promise<void> {
+  const durable = options.durable ?? true;
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -39,7 +44,7 @@ export async function writeFileAtomic(
     try {
       if (options.mode !== undefined) await handle.chmod(options.mode); // whatever the umask
       await handle.writeFile(data);
-      await handle.sync();
+      if (durable) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -48,7 +53,7 @@ export async function writeFileAtomic(
     await fs.rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dir);
+  if (durable) await fsyncDir(dir);
 }
 
 /**

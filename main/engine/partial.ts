@@ -7,7 +7,7 @@ import {
   lstatOrUndefined,
   readSmallRegularFile,
   removeIfExists,
-  writeNewFile,
+  writeFileAtomic,
 } from './atomic.js';
 import type { SelectedArtifact } from './manifest.js';
 import { partialMetaPath, partialPath } from './paths.js';
@@ -125,9 +125,14 @@ export async function keptForDelta(finalPath: string, artifact: SelectedArtifact
   return 0;
 }
 
-/** Replaces the sidecar with a new file: a link in its place is removed, never written through. */
+/**
+ * Replaces the sidecar with a new file by a rename: a link in its place is
+ * replaced, never written through, and a process killed meanwhile leaves the
+ * old sidecar or the new one, never none (checkpoints rewrite it often). No
+ * fsync: after a power cut the final sha256 still judges the partial.
+ */
 export async function writePartialMeta(finalPath: string, meta: PartialMeta): Promise<void> {
-  await writeNewFile(partialMetaPath(finalPath), `${JSON.stringify(meta)}\n`);
+  await writeFileAtomic(partialMetaPath(finalPath), `${JSON.stringify(meta)}\n`, { durable: false });
 }
 
 export async function discardPartial(finalPath: string): Promise<void> {
