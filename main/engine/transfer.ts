@@ -12,8 +12,8 @@
 // first has run a while, and the count doubles while the total rate grows by
 // a quarter each time; when it does not, the newest connections are let go
 // and the count stays. An idle connection takes over the tail of the one that
-// would finish last, so the end does not crawl on one slow connection. Every
-// second the sidecar records the ranges in the file, so a crash keeps them.
+// would finish last, so the end does not crawl on one slow connection. The
+// sidecar records the ranges in the file often (CHECKPOINT_*), so a crash keeps them.
 //
 // A server that answers a range with anything but that range (a 200, another
 // Content-Range, another validator) ends the ranges: OneStreamInstead, and
