@@ -85,6 +85,8 @@ export function createApiClient(transport: ApiTransport): VmCacheApi {
     getStatus: call('getStatus'),
     sync: call('sync'),
     cancel: call('cancel'),
+    pause: call('pause'),
+    resume: call('resume'),
     verify: call('verify'),
     clear: call('clear'),
     getLimitRate: call('getLimitRate'),

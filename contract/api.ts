@@ -39,6 +39,10 @@ export const INVOKE = {
   getStatus: { channel: CHANNELS.getStatus, args: NO_ARGS, value: CacheStatusSchema },
   sync: { channel: CHANNELS.sync, args: NO_ARGS, value: SyncResultSchema },
   cancel: { channel: CHANNELS.cancel, args: NO_ARGS, value: z.object({ cancelled: z.boolean() }) },
+  /** Stops the sync in flight, keeping what it downloaded, until resume(); false when none ran. */
+  pause: { channel: CHANNELS.pause, args: NO_ARGS, value: z.object({ paused: z.boolean() }) },
+  /** Goes on from the bytes a pause kept (a sync like any other: it answers when it ends). */
+  resume: { channel: CHANNELS.resume, args: NO_ARGS, value: SyncResultSchema },
   verify: { channel: CHANNELS.verify, args: NO_ARGS, value: VerifyReportSchema },
   clear: { channel: CHANNELS.clear, args: NO_ARGS, value: z.object({ removedBytes: z.number() }) },
   /** The bandwidth cap of every sync, a sync in flight included. */

@@ -9,6 +9,8 @@ export const CHANNELS = {
   getStatus: 'vm-cache:get-status',
   sync: 'vm-cache:sync',
   cancel: 'vm-cache:cancel',
+  pause: 'vm-cache:pause',
+  resume: 'vm-cache:resume',
   verify: 'vm-cache:verify',
   clear: 'vm-cache:clear',
   getLimitRate: 'vm-cache:get-limit-rate',

@@ -72,6 +72,12 @@ export const SyncProgressSchema = z.object({
   /** Attempt number of the current manifest fetch or download (1-based). */
   attempt: z.number().int().nonnegative(),
   error: ErrorInfoSchema.optional(),
+  /**
+   * True on a sync that ended because it was paused (phase `cancelled`): no
+   * connection is open and the lock is let go, the partial downloads are kept,
+   * and resume() goes on from the bytes they hold.
+   */
+  paused: z.boolean().optional(),
   startedAt: z.number(),
   at: z.number(),
 });

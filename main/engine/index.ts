@@ -37,7 +37,13 @@ export {
 export { MIN_REUSE_SHARE } from './delta-source.js';
 export * from './errors.js';
 export { type ImportOptions, importVmCache } from './import.js';
-export { type ChangeListener, getSyncProgress, watchSyncChanges, watchSyncProgress } from './inflight.js';
+export {
+  type ChangeListener,
+  getSyncProgress,
+  pauseSync as pauseVmCacheSync,
+  watchSyncChanges,
+  watchSyncProgress,
+} from './inflight.js';
 export { resolveKeyPath } from './keys.js';
 export { clearVmCache, getVmCacheStatus, type MaintenanceOptions, verifyVmCache } from './maintenance.js';
 export {

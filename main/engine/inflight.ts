@@ -15,6 +15,8 @@ interface InFlight {
 }
 
 const byKey = new Map<string, InFlight>();
+/** The last snapshot of a root's paused sync, until another sync of the root starts. */
+const pausedByRoot = new Map<string, SyncProgress>();
 const watchers = new Map<string, Set<ProgressListener>>();
 /** Told of every change of a root's syncs, with a way to read the state: for receivers that throttle on their own. */
 export type ChangeListener = (current: () => SyncProgress) => void;
@@ -34,6 +36,7 @@ export function flightsForRoot(root: string): InFlight[] {
 
 export function registerFlight(key: string, flight: InFlight): void {
   byKey.set(key, flight);
+  pausedByRoot.delete(flight.tracker.root);
   // Root watchers see every sync of their root, including ones started after they subscribed.
   flight.tracker.subscribe((p) => {
     for (const w of watchers.get(flight.tracker.root) ?? []) {
@@ -61,10 +64,31 @@ export function registerFlight(key: string, flight: InFlight): void {
   flight.promise.then(leave, leave);
 }
 
-/** The current state of the sync in flight for `root`, if any. */
+/** The current state of the sync in flight for `root`, if any, else of its paused sync. */
 export function getSyncProgress(root: string): SyncProgress | undefined {
   const flights = flightsForRoot(root);
-  return flights.at(-1)?.tracker.snapshot();
+  return flights.at(-1)?.tracker.snapshot() ?? pausedByRoot.get(root);
+}
+
+/**
+ * Pauses the syncs of `root` in this process: each is cancelled (connections
+ * closed, the lock let go, partials kept) and ends as `paused`, which the
+ * root's watchers and later readers of its progress see until a sync of the
+ * root starts again (a resume). Resolves once they have let go; false when
+ * none ran.
+ */
+export async function pauseSync(root: string): Promise<boolean> {
+  const flights = flightsForRoot(root);
+  if (flights.length === 0) return false;
+  for (const f of flights) {
+    f.tracker.markPaused();
+    f.abort.abort();
+  }
+  await Promise.allSettled(flights.map((f) => f.promise));
+  const last = flights.at(-1)!.tracker.snapshot();
+  // A sync that ended otherwise meanwhile (done, failed) was not paused.
+  if (last.paused && flightsForRoot(root).length === 0) pausedByRoot.set(root, last);
+  return flights.some((f) => f.tracker.snapshot().paused === true);
 }
 
 /**
@@ -87,7 +111,9 @@ export function watchSyncProgress(root: string, listener: ProgressListener): () 
 export function watchSyncChanges(root: string, onChange: ChangeListener): () => void {
   const unwatch = addWatcher(changeWatchers, root, onChange);
   const flight = flightsForRoot(root).at(-1);
+  const paused = pausedByRoot.get(root);
   if (flight) onChange(() => flight.tracker.snapshot());
+  else if (paused) onChange(() => paused);
   return unwatch;
 }
 

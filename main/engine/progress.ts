@@ -32,6 +32,8 @@ export class ProgressTracker {
   private readonly throttle = new TrailingThrottle<void>(PROGRESS_INTERVAL_MS, () => this.deliver());
   private samples: Array<{ t: number; bytes: number }> = [];
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Set by a pause: the cancel that follows ends the sync as paused. */
+  private pausing = false;
 
   constructor(
     readonly root: string,
@@ -83,6 +85,7 @@ export class ProgressTracker {
       etaSeconds,
       attempt: state.attempt,
       ...(state.error ? { error: state.error } : {}),
+      ...(this.pausing && state.finished && state.phase === 'cancelled' ? { paused: true } : {}),
       startedAt: this.startedAt,
       at,
     };
@@ -139,6 +142,11 @@ export class ProgressTracker {
   /** Bytes of `key` copied from a local file. */
   addReused(key: string, bytes: number): void {
     this.dispatch({ type: 'reused', key, bytes });
+  }
+
+  /** The coming cancel is a pause: the final event says `paused`. */
+  markPaused(): void {
+    this.pausing = true;
   }
 
   /** Ends the sync: one final event, then silence. */

@@ -11,6 +11,7 @@ import {
   getSyncProgress,
   getVmCacheStatus,
   manifestArchFor,
+  pauseVmCacheSync,
   RateLimit,
   resolveManifestUrl,
   type VmCacheOptions,
@@ -166,6 +167,23 @@ export class VmCacheController {
     }
     await flight.promise.catch(() => {});
     return { cancelled: true };
+  }
+
+  /**
+   * Pauses the sync of this root: its connections close, its lock is let go
+   * (another process may sync meanwhile), its partial downloads stay, and its
+   * progress ends as `paused` until resume(). False when nothing ran.
+   */
+  async pause(): Promise<{ paused: boolean }> {
+    const paused = await pauseVmCacheSync(this.root);
+    if (paused) this.logger.info('sync paused; the partial download is kept');
+    return { paused };
+  }
+
+  /** Goes on from the bytes a pause kept: a sync like sync(), from the partials. */
+  resume(): Promise<SyncResult> {
+    this.logger.info('sync resumed');
+    return this.sync();
   }
 
   /**

@@ -117,6 +117,10 @@ export class VmCacheHub {
         return this.controller.sync();
       case 'cancel':
         return this.controller.cancel();
+      case 'pause':
+        return this.controller.pause();
+      case 'resume':
+        return this.controller.resume();
       case 'verify':
         return this.controller.verify();
       case 'clear':

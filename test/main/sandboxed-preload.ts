@@ -6,13 +6,15 @@ import vm from 'node:vm';
 import { expect } from 'vitest';
 import { INVOKE } from '../../contract/api.js';
 
-/** window.vmCache's eight calls, sorted. */
+/** window.vmCache's ten calls, sorted. */
 export const VM_CACHE_CALLS = [
   'cancel',
   'clear',
   'getLimitRate',
   'getStatus',
   'onProgress',
+  'pause',
+  'resume',
   'setLimitRate',
   'sync',
   'verify',
