@@ -79,6 +79,8 @@ interface Connection {
   controller: AbortController;
   /** Bytes since the ramp last measured it. */
   bytes: number;
+  /** No bytes for a third of the stall timeout. */
+  stalled: boolean;
 }
 
 export interface TransferStart {
@@ -205,6 +207,7 @@ export class Transfer {
       retired: false,
       controller: new AbortController(),
       bytes: 0,
+      stalled: false,
     };
     this.connections.add(conn);
     const done = this.connect(conn, opened).then(
@@ -271,9 +274,7 @@ export class Transfer {
       res = await started.response;
       this.judgeRange(res, span.at, last);
     }
-    const stall = watchStall(request, this.ctx.stallTimeoutMs, (stalled) =>
-      this.ctx.progress.artifact(this.artifact.key, stalled ? 'stalled' : 'downloading'),
-    );
+    const stall = watchStall(request, this.ctx.stallTimeoutMs, (stalled) => this.stalled(conn, stalled));
     try {
       for await (const chunk of res.body) {
         stall.tick();
@@ -305,9 +306,26 @@ export class Transfer {
     } finally {
       unlink();
       stall.stop();
+      this.stalled(conn, false);
       res.cancel();
       request.done();
     }
+  }
+
+  /**
+   * The download reads as stalled only while every connection is: one slow
+   * connection among flowing ones is the takeover's business, not the user's.
+   */
+  private stalled(conn: Connection, stalled: boolean): void {
+    if (conn.stalled === stalled) return;
+    const before = this.allStalled();
+    conn.stalled = stalled;
+    const after = this.allStalled();
+    if (before !== after) this.ctx.progress.artifact(this.artifact.key, after ? 'stalled' : 'downloading');
+  }
+
+  private allStalled(): boolean {
+    return this.connections.size > 0 && [...this.connections].every((c) => c.stalled);
   }
 
   /** A range request must be answered with exactly that range of the same file, or ranges cannot work. */
