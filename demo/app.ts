@@ -88,6 +88,8 @@ export async function startDemoApp(
     }
     const win = createSecureWindow(electron.BrowserWindow, { title: 'Host app', width: 900, height: 600 });
     mainWindow = win;
+    // The host's window shows an update downloading on later launches on its taskbar button.
+    vmCache.registerWindow(win);
     win.loadURL(placeholderPage(root)).catch(() => {});
     return win;
   };

@@ -2,7 +2,18 @@
 // with electron-vite's --entry, since the package's own "main" is the engine).
 // A host app would instead call setupVmCache() from
 // 'electron-vm-cache/main/electron' in its own main: examples/host-app.
-import { app, BrowserWindow, ipcMain, Menu, net, protocol, session } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  Notification,
+  net,
+  powerMonitor,
+  protocol,
+  session,
+} from 'electron';
 import { createVmCacheLog } from '../main/electron/index.js';
 import { startDemoApp } from './app.js';
 
@@ -10,7 +21,10 @@ import { startDemoApp } from './app.js';
 // name the app before anything asks for userData, so the demo's data has its own folder.
 app.setName('Electron VM Cache Demo');
 const log = createVmCacheLog();
-startDemoApp({ app, BrowserWindow, ipcMain, Menu, net, protocol, session }, log).catch((err: unknown) => {
+startDemoApp(
+  { app, BrowserWindow, ipcMain, Menu, net, protocol, session, Notification, powerMonitor, dialog },
+  log,
+).catch((err: unknown) => {
   log.logger.error('the demo app failed to start:', err);
   app.exit(1);
 });

@@ -1,5 +1,6 @@
 // The host app's entry to the plugin: `setupVmCache(options)` with the real
 // Electron modules and electron-log. Everything it does is in setup.ts.
+import * as electron from 'electron';
 import { app, BrowserWindow, type CustomScheme, ipcMain, net, protocol, session } from 'electron';
 import { createVmCacheLog } from './log.js';
 import { registerPagesScheme } from './pages-scheme.js';
@@ -7,6 +8,9 @@ import { type SetupVmCacheOptions, setupVmCacheWith, type VmCacheSetup } from '.
 
 export { CONTENT_SECURITY_POLICY } from '../../contract/csp.js';
 export type { VmCacheLogger } from '../service/controller.js';
+export type { BackgroundOptions } from './background.js';
+export { DEFAULT_DESKTOP_WORDS, type DesktopWords } from './desktop-words.js';
+export type { FirstRunClose } from './first-run-close.js';
 export { createVmCacheLog, type VmCacheLog } from './log.js';
 export { PAGES_SCHEME as VM_CACHE_SCHEME } from './pages-scheme.js';
 export type { SetupVmCacheOptions, VmCacheSetup } from './setup.js';
@@ -16,13 +20,37 @@ export { SECURE_WEB_PREFERENCES } from './windows.js';
 export function setupVmCache(options: SetupVmCacheOptions = {}): VmCacheSetup {
   const log = options.logger === undefined ? createVmCacheLog() : undefined;
   return setupVmCacheWith(
-    { app, BrowserWindow, ipcMain, net, protocol, session },
+    {
+      app,
+      BrowserWindow,
+      ipcMain,
+      net,
+      protocol,
+      session,
+      Notification: optionalPart(() => electron.Notification),
+      powerMonitor: optionalPart(() => electron.powerMonitor),
+      dialog: optionalPart(() => electron.dialog),
+    },
     {
       ...options,
       ...(log ? { logger: log.logger } : {}),
       logPath: options.logPath ?? log?.logPath ?? null,
     },
   );
+}
+
+/**
+ * A part setup can do without, read off the module rather than imported by
+ * name: an `electron` that lacks it (a host's stand-in module, a test
+ * framework's mock that throws for a missing export) leaves it out instead of
+ * failing to link or to set up.
+ */
+function optionalPart<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import type { BrowserWindow, Session, WebContents, WebPreferences } from 'electr
 import { VmCacheController, type VmCacheControllerOptions } from '../service/controller.js';
 import { definedOnly } from '../service/defined-only.js';
 import { defaultSenderPolicy, VmCacheHub } from '../service/hub.js';
+import { BackgroundDownload, type BackgroundOptions, checkFirstRunClose } from './background.js';
 import { registerIpc } from './ipc.js';
 import { netRequestFetch } from './net-request-fetch.js';
 import { assertPluginFiles, installedPluginFiles, type PluginFiles } from './package-files.js';
@@ -22,7 +23,8 @@ import { createSecureWindow, SECURE_WEB_PREFERENCES } from './windows.js';
  * (Electron's, through net.request) and the arch (the running one).
  */
 export interface SetupVmCacheOptions
-  extends Omit<VmCacheControllerOptions, 'root' | 'fetchImpl' | 'rawHostArch'> {
+  extends Omit<VmCacheControllerOptions, 'root' | 'fetchImpl' | 'rawHostArch'>,
+    BackgroundOptions {
   /** Cache root. Default `<userData>/vm-cache`. */
   root?: string;
   /** Start a sync when the app is ready (launch does not wait for it). Default true. */
@@ -57,9 +59,15 @@ export interface VmCacheSetup {
   openFirstRunWindow(): BrowserWindow;
   /** The settings page (the compact panel); focuses it if already open. */
   openSettingsWindow(): BrowserWindow;
-  /** Lets a host window (its own page with the panel in it) use window.vmCache. */
+  /**
+   * Lets a host window (its own page with the panel in it) use window.vmCache,
+   * and shows the download's progress on its taskbar button / the dock.
+   */
   registerWindow(target: BrowserWindow | WebContents): void;
-  /** Removes the IPC handlers, drops every subscription and cancels the sync (its partial is kept). */
+  /**
+   * Removes the IPC handlers, drops every subscription, clears the taskbar
+   * progress, stops following sleep and cancels the sync (its partial is kept).
+   */
   dispose(): void;
 }
 
@@ -75,6 +83,7 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
     options.logger?.warn('devServerUrl is ignored in a packaged app: the pages load from the package');
   // Before the preload goes to any window: a dev server is on this machine or not used at all.
   if (devServerUrl !== undefined) assertLocalDevServer(devServerUrl);
+  checkFirstRunClose(options.firstRunClose);
   // Looked up once, and only for what the options leave out.
   let installed: PluginFiles | undefined;
   const fromPackage = () =>
@@ -105,6 +114,11 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
     preloadPath: _preloadPath,
     allowedOrigins: _allowedOrigins,
     progressIntervalMs: _progressIntervalMs,
+    firstRunClose: _firstRunClose,
+    taskbarProgress: _taskbarProgress,
+    notifications: _notifications,
+    resumeAfterSleep: _resumeAfterSleep,
+    desktopWords: _desktopWords,
     ...forController
   } = options;
   const controller = new VmCacheController({
@@ -123,19 +137,33 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
     ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  const unregisterIpc = registerIpc(electron.ipcMain, hub);
-
-  if (options.prefetchOnReady ?? true) {
-    // Not awaited by anything: the app's launch never waits for the download.
-    electron.app
-      .whenReady()
-      .then(() => controller.prefetch())
-      .catch(() => {});
-  }
-
   // The session needs a ready app, so it is made with the first window.
   let session: Session | undefined;
   const windows = new Map<PageName, BrowserWindow>();
+  // Taskbar progress, notifications, the first-run window's close, sleep (background.ts).
+  const background = new BackgroundDownload(
+    {
+      electron,
+      controller,
+      logger: options.logger,
+      openSettings: () => open('settings'),
+      firstRunWindow: () => windows.get('first-run'),
+    },
+    options,
+  );
+  const unregisterIpc = registerIpc(electron.ipcMain, hub);
+
+  const prefetch = options.prefetchOnReady ?? true;
+  if (prefetch || background.needsReady) {
+    // Not awaited by anything: the app's launch never waits for the download.
+    electron.app
+      .whenReady()
+      .then(() => {
+        background.ready();
+        if (prefetch) return controller.prefetch();
+      })
+      .catch(() => {});
+  }
 
   const open = (name: PageName): BrowserWindow => {
     const existing = windows.get(name);
@@ -156,6 +184,8 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
       if (windows.get(name) === win) windows.delete(name);
     });
     senders.track(win.webContents);
+    background.addWindow(win);
+    if (name === 'first-run') background.firstRunOpened(win);
     const location = pageLocation(source, name);
     const loading = location.kind === 'file' ? win.loadFile(location.path) : win.loadURL(location.url);
     loading.catch((err: unknown) => {
@@ -177,8 +207,17 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
     }),
     openFirstRunWindow: () => open('first-run'),
     openSettingsWindow: () => open('settings'),
-    registerWindow: (target) => senders.track('webContents' in target ? target.webContents : target),
+    registerWindow: (target) => {
+      if ('webContents' in target) {
+        senders.track(target.webContents);
+        background.addWindow(target);
+      } else {
+        senders.track(target);
+        background.addContents(target);
+      }
+    },
     dispose: () => {
+      background.dispose();
       unregisterIpc();
       hub.dispose();
       controller.cancel().catch(() => {});

@@ -1,5 +1,6 @@
 // Stand-ins for Electron's own objects (ipcMain, BrowserWindow, webContents,
-// app, net, protocol, session, Menu), the only things these tests do not run for real.
+// app, net, protocol, session, Menu), the only things these tests do not run for real
+// (Notification, powerMonitor and dialog: background-stand-ins.ts).
 // They record what the code under test asked of them and behave like the
 // real ones where that matters (handle() refuses a second handler, a closed
 // window destroys its webContents, whenReady resolves when the test says so).
@@ -30,9 +31,13 @@ import type {
   MenuItem,
   MenuItemConstructorOptions,
   Net,
+  Notification,
+  NotificationConstructorOptions,
   OnBeforeRequestListenerDetails,
   OnHeadersReceivedListenerDetails,
   PopupOptions,
+  PowerMonitor,
+  ProgressBarOptions,
   Protocol,
   Session,
   UploadProgress,
@@ -43,6 +48,7 @@ import type {
   WebRequestFilter,
 } from 'electron';
 import type { DemoElectronParts } from '../../demo/app.js';
+import type { ElectronParts } from '../../main/electron/types.js';
 
 /**
  * The members K of Electron's T, as a stand-in must provide them: Pick<T, K>
@@ -77,8 +83,19 @@ export type WebContentsStandIn = StandIn<
 > & { readonly mainFrame: FrameStandIn };
 export type BrowserWindowStandIn = StandIn<
   BrowserWindow,
-  'loadFile' | 'loadURL' | 'show' | 'focus' | 'isDestroyed' | 'close' | 'on' | 'once'
+  | 'loadFile'
+  | 'loadURL'
+  | 'show'
+  | 'focus'
+  | 'isFocused'
+  | 'isDestroyed'
+  | 'close'
+  | 'setProgressBar'
+  | 'on'
+  | 'once'
 > & { readonly webContents: WebContentsStandIn };
+export type NotificationStandIn = StandIn<Notification, 'show' | 'close' | 'on'>;
+export type PowerMonitorStandIn = StandIn<PowerMonitor, 'on' | 'removeListener'>;
 export type SessionProtocolStandIn = StandIn<Protocol, 'handle' | 'unhandle' | 'isProtocolHandled'>;
 export type SessionStandIn = StandIn<
   Session,
@@ -209,11 +226,25 @@ export class FakeBrowserWindow extends EventEmitter implements BrowserWindowStan
   readonly responses: Response[] = [];
   shown = false;
   focused = 0;
+  /** What isFocused() answers; a test sets it to act as the window the user looks at. */
+  hasFocus = false;
+  /** Every setProgressBar call, in order, with the time it was made. */
+  readonly progressBar: Array<{
+    progress: number;
+    mode: ProgressBarOptions['mode'] | undefined;
+    at: number;
+  }> = [];
   private destroyed = false;
 
   constructor(readonly options: BrowserWindowConstructorOptions) {
     super();
     FakeBrowserWindow.created.push(this);
+  }
+
+  /** As Electron's: the window whose webContents this is, or null. */
+  static fromWebContents(contents: WebContents): BrowserWindow | null {
+    const win = FakeBrowserWindow.created.find((w) => w.webContents === (contents as unknown));
+    return win ? asBrowserWindow(win) : null;
   }
 
   async loadFile(file: string): Promise<void> {
@@ -246,13 +277,25 @@ export class FakeBrowserWindow extends EventEmitter implements BrowserWindowStan
     this.focused++;
   }
 
+  isFocused(): boolean {
+    return this.hasFocus;
+  }
+
+  setProgressBar(progress: number, options?: ProgressBarOptions): void {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    this.progressBar.push({ progress, mode: options?.mode, at: Date.now() });
+  }
+
   isDestroyed(): boolean {
     return this.destroyed;
   }
 
+  /** As Electron's: a 'close' listener that calls preventDefault() keeps the window open. */
   close(): void {
     if (this.destroyed) return;
-    this.emit('close', electronEvent());
+    const event = electronEvent();
+    this.emit('close', event);
+    if (event.prevented()) return;
     this.destroyed = true;
     this.webContents.destroy();
     this.emit('closed');
@@ -659,7 +702,15 @@ export const asApp = (app: AppStandIn) => wholeElectron<App>(app);
 export const asSession = (session: SessionStandIn) => wholeElectron<Session>(session);
 export const asBrowserWindow = (win: BrowserWindowStandIn) => wholeElectron<BrowserWindow>(win);
 export const asBrowserWindowClass = (
-  ctor: new (options: BrowserWindowConstructorOptions) => BrowserWindowStandIn,
-) => wholeElectron<new (options: BrowserWindowConstructorOptions) => BrowserWindow>(ctor);
+  ctor: (new (
+    options: BrowserWindowConstructorOptions,
+  ) => BrowserWindowStandIn) &
+    StandIn<typeof BrowserWindow, 'fromWebContents'>,
+) => wholeElectron<ElectronParts['BrowserWindow']>(ctor);
+export const asNotificationClass = (
+  ctor: (new (options?: NotificationConstructorOptions) => NotificationStandIn) & { isSupported(): boolean },
+) => wholeElectron<NonNullable<ElectronParts['Notification']>>(ctor);
+export const asPowerMonitor = (monitor: PowerMonitorStandIn) =>
+  wholeElectron<NonNullable<ElectronParts['powerMonitor']>>(monitor);
 const asInvokeEvent = (event: InvokeEventStandIn) => wholeElectron<IpcMainInvokeEvent>(event);
 const asIpcRenderer = (ipc: IpcRendererStandIn) => wholeElectron<IpcRenderer>(ipc);
