@@ -1,6 +1,6 @@
 // `npm run preview`: the panel in your browser, backed by the real engine.
 //   npm run preview -- [--port N] [--root DIR] [--small] [--fault fail-once|corrupt|stall|delta]
-//                      [--retries N] [--limit-rate RATE] [--no-autostart]
+//                      [--retries N] [--limit-rate RATE] [--locale TAG] [--no-autostart]
 // Library use (the e2e tests): import { startPreview } from './preview/index.js'.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,9 @@ ${FAULT_KINDS.map((k) => `                      ${k.padEnd(10)} ${FAULT_HELP[k]}
   --retries N       the engine's retry budget (default 5, as in the app)
   --limit-rate RATE start with a download speed limit, as curl spells it
                     (24M, 500K; at least 1K); the settings page changes it
+  --locale TAG      the pages' language (a BCP 47 tag: de, de-AT, en-GB):
+                    its words where the panel has them (English, German),
+                    English otherwise; passed to the pages as ?lang=TAG
   --no-autostart    do not start a sync by itself (press Download in the page);
                     by default it starts when the first page opens
   -h, --help        this text
@@ -37,6 +40,14 @@ In the browser, open a page with ?fault=KIND (or ?fault=none) to replay a
 scenario from an empty cache: the sync is cancelled, the cache cleared, the
 fault armed and a new sync started (with delta, the cache is synced to v1
 first, then the sync shown is the update to v2).`;
+
+function canonicalLocale(tag: string): string | undefined {
+  try {
+    return Intl.getCanonicalLocales(tag.trim())[0];
+  } catch {
+    return undefined;
+  }
+}
 
 function fail(message: string): never {
   console.error(`preview: ${message}\n\n${USAGE}`);
@@ -50,6 +61,7 @@ const SPEC = {
   fault: { type: 'string' },
   retries: { type: 'string' },
   'limit-rate': { type: 'string' },
+  locale: { type: 'string' },
   'no-autostart': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -82,6 +94,11 @@ export function parsePreviewArgs(argv: string[]): PreviewOptions | 'help' {
       fail(`--limit-rate must be a rate of at least 1K (24M, 500K), got ${v['limit-rate']}`);
     options.limitRate = rate;
   }
+  if (v.locale !== undefined) {
+    const locale = canonicalLocale(v.locale);
+    if (!locale) fail(`--locale must be a language tag (de, de-AT, en-GB), got ${v.locale}`);
+    options.locale = locale;
+  }
   if (v.fault !== undefined) {
     if (!isFaultKind(v.fault)) fail(`--fault must be one of ${FAULT_KINDS.join(', ')}, got ${v.fault}`);
     options.fault = v.fault;
@@ -109,6 +126,7 @@ async function main(): Promise<void> {
   console.log(`preview: log file ${preview.logPath}`);
   if (options.limitRate !== undefined)
     console.log(`preview: download speed limit ${Math.round(options.limitRate / 1024)} KiB/s`);
+  if (options.locale) console.log(`preview: pages in ${options.locale} (?lang=${options.locale})`);
   if (options.fault) console.log(`preview: fault armed: ${options.fault} (${FAULT_HELP[options.fault]})`);
   console.log(`\n  First run: ${preview.firstRunUrl}\n  Settings:  ${preview.settingsUrl}\n`);
   console.log(

@@ -54,6 +54,12 @@ export interface PreviewOptions {
   retries?: number;
   /** Bandwidth cap at start, in bytes per second (the page's "Download speed limit" changes it). Default none. */
   limitRate?: number;
+  /**
+   * The pages' language (a canonical BCP 47 tag): every page is served with
+   * ?lang=TAG (a page asked for without one is redirected to it), which the
+   * pages read. Default: the browser's language.
+   */
+  locale?: string;
   /** Seconds without a byte before a download counts as stalled and is retried. Default 6. */
   stallTimeoutSeconds?: number;
   /** Host arch as process.arch names it. Default process.arch. */
@@ -228,6 +234,14 @@ async function start(
     return done;
   };
 
+  /** A page's path with ?lang= when the preview has a locale. */
+  const withLocale = (page: string): string => {
+    if (!options.locale) return page;
+    const target = new URL(page, 'http://127.0.0.1');
+    target.searchParams.set('lang', options.locale);
+    return `${target.pathname}${target.search}`;
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // DNS rebinding: only our own host names, never whatever a resolver points here.
     if (!allowedOrigins.has(`http://${req.headers.host ?? ''}`)) return sendText(res, 421, 'wrong host\n');
@@ -253,7 +267,12 @@ async function start(
       return sendText(res, 200, JSON.stringify({ fault: requested }), 'application/json');
     }
     if (url.pathname === '/') {
-      res.writeHead(302, { location: `/first-run.html${url.search}` });
+      res.writeHead(302, { location: withLocale(`/first-run.html${url.search}`) });
+      res.end();
+      return;
+    }
+    if (options.locale && url.pathname.endsWith('.html') && !url.searchParams.has('lang')) {
+      res.writeHead(302, { location: withLocale(`${url.pathname}${url.search}`) });
       res.end();
       return;
     }
@@ -313,8 +332,8 @@ async function start(
 
   return {
     url,
-    firstRunUrl: `${url}/first-run.html`,
-    settingsUrl: `${url}/settings.html`,
+    firstRunUrl: `${url}${withLocale('/first-run.html')}`,
+    settingsUrl: `${url}${withLocale('/settings.html')}`,
     root,
     manifestUrl,
     logPath,

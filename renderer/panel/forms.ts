@@ -2,15 +2,14 @@
 // screen and the settings section show, and which buttons they offer.
 import { html, nothing, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
-import { ERROR_WORDS } from '../../contract/codes.js';
 import type { ErrorInfo } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
 import type { CacheStatus, VerifyReport } from '../../contract/status.js';
-import { formatBytes } from './format.js';
+import type { L10n } from './format.js';
 import { limitRateSetting } from './limit-rate-view.js';
+import { isRunning } from './phrases.js';
 import { cachedRows, progressSection } from './progress-view.js';
 import { statusList, verifyList } from './settings-view.js';
-import { isRunning, PHASE_WORDS } from './words.js';
 
 export type Action = 'sync' | 'cancel' | 'verify' | 'clear' | 'status' | 'limit';
 
@@ -26,6 +25,8 @@ export interface PanelView {
   notice: string;
   /** The download speed limit in bytes per second, null for none; undefined until it is known. */
   limitRate: number | null | undefined;
+  /** The words and number formats in effect. */
+  t: L10n;
 }
 
 export interface PanelActions {
@@ -45,6 +46,7 @@ export interface PanelActions {
  * An action button. Keyed by action, so Retry is a new element, not Cancel
  * relabelled: the panel moves focus to it and a screen reader says its name.
  * While its call is in flight it stays focusable but inert (aria-disabled).
+ * Its parts: `button`, plus its kind (`primary`, `danger`) when it has one.
  */
 function button(label: string, action: string, onClick: () => void, kind = '', busy = false): unknown {
   return keyed(
@@ -52,6 +54,7 @@ function button(label: string, action: string, onClick: () => void, kind = '', b
     html`<button
       type="button"
       class=${kind}
+      part=${kind ? `button ${kind}` : 'button'}
       data-action=${action}
       aria-disabled=${busy ? 'true' : 'false'}
       @click=${(event: MouseEvent) => {
@@ -76,72 +79,82 @@ function errorBox(v: PanelView): TemplateResult | typeof nothing {
   if (!err) return nothing;
   // A cancel is the user's own doing: said plainly, without the engine's detail.
   const cancelled = err.code === 'ERR_ABORTED';
-  return html`<div class="error ${cancelled ? 'note' : ''}" data-code=${err.code}>
-    <p class="words">${ERROR_WORDS[err.code]}</p>
-    ${err.message && !cancelled ? html`<p class="message">${err.message}</p>` : nothing}
+  // The message is the engine's, in English: marked so, for screen readers.
+  return html`<div class="error ${cancelled ? 'note' : ''}" part=${cancelled ? 'error note' : 'error'} data-code=${err.code}>
+    <p class="words" part="error-words">${v.t.words.errors[err.code]}</p>
+    ${err.message && !cancelled ? html`<p class="message" part="error-message" lang="en">${err.message}</p>` : nothing}
   </div>`;
 }
 
+function actionRow(actions: unknown[]): TemplateResult {
+  return html`<div class="actions" part="actions">${actions}</div>`;
+}
+
 export function firstRunForm(v: PanelView, act: PanelActions): TemplateResult {
-  const { progress: p, status: s, busy } = v;
+  const { progress: p, status: s, busy, t } = v;
+  const w = t.words;
   let phase: string;
   let body: TemplateResult | typeof nothing = nothing;
   let actions: unknown[] = [];
   if (p) {
-    phase = PHASE_WORDS[p.phase];
-    body = progressSection(p, false);
-    if (isRunning(p.phase)) actions = [button('Cancel', 'cancel', act.cancel, '', busy.has('cancel'))];
-    else if (p.phase === 'done') actions = [button('Continue', 'continue', act.continue, 'primary')];
-    else actions = [button('Retry', 'retry', act.sync, 'primary', busy.has('sync'))];
+    phase = w.phases[p.phase];
+    body = progressSection(p, false, t);
+    if (isRunning(p.phase))
+      actions = [button(w.buttons.cancel, 'cancel', act.cancel, '', busy.has('cancel'))];
+    else if (p.phase === 'done') actions = [button(w.buttons.continue, 'continue', act.continue, 'primary')];
+    else actions = [button(w.buttons.retry, 'retry', act.sync, 'primary', busy.has('sync'))];
   } else if (s?.cached) {
-    phase = PHASE_WORDS.done;
-    body = cachedRows(s.cached.artifacts);
-    actions = [button('Continue', 'continue', act.continue, 'primary')];
+    phase = w.phases.done;
+    body = cachedRows(s.cached.artifacts, t);
+    actions = [button(w.buttons.continue, 'continue', act.continue, 'primary')];
   } else if (s || v.problem) {
-    phase = v.problem ? PHASE_WORDS.failed : 'The VM images have not been downloaded yet.';
-    const label = v.problem ? 'Retry' : 'Download';
-    actions = [button(label, label.toLowerCase(), act.sync, 'primary', busy.has('sync'))];
+    phase = v.problem ? w.phases.failed : w.notDownloadedYet;
+    const [label, action] = v.problem ? [w.buttons.retry, 'retry'] : [w.buttons.download, 'download'];
+    actions = [button(label, action, act.sync, 'primary', busy.has('sync'))];
   } else {
-    phase = 'Checking the VM image cache…';
+    phase = w.checkingCache;
   }
   return html`
-    <p class="phase" data-role="phase">${phase}</p>
+    <p class="phase" part="phase" data-role="phase">${phase}</p>
     ${body} ${errorBox(v)}
-    ${actions.length > 0 ? html`<div class="actions">${actions}</div>` : nothing}
+    ${actions.length > 0 ? actionRow(actions) : nothing}
   `;
 }
 
 export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
-  const { progress: p, status: s, busy } = v;
+  const { progress: p, status: s, busy, t } = v;
+  const w = t.words;
   const running = p !== null && isRunning(p.phase);
   // A finished sync's result shows in the status list; a failed or cancelled one stays in view.
   const showProgress = p !== null && p.phase !== 'done';
   const actions = running
-    ? [button('Cancel', 'cancel', act.cancel, '', busy.has('cancel'))]
+    ? [button(w.buttons.cancel, 'cancel', act.cancel, '', busy.has('cancel'))]
     : [
         // After a failed or cancelled sync the words say "Retry", so the button does too.
         showProgress
-          ? button('Retry', 'retry', act.sync, 'primary', busy.has('sync'))
-          : button('Check for updates', 'sync', act.sync, 'primary', busy.has('sync')),
-        button('Verify', 'verify', act.verify, '', busy.has('verify')),
-        ...(v.confirmClear ? [] : [button('Clear cache', 'clear', act.askClear, '', busy.has('clear'))]),
+          ? button(w.buttons.retry, 'retry', act.sync, 'primary', busy.has('sync'))
+          : button(w.buttons.checkForUpdates, 'sync', act.sync, 'primary', busy.has('sync')),
+        button(w.buttons.verify, 'verify', act.verify, '', busy.has('verify')),
+        ...(v.confirmClear
+          ? []
+          : [button(w.buttons.clearCache, 'clear', act.askClear, '', busy.has('clear'))]),
       ];
   return html`
-    ${s ? statusList(s) : html`<p class="muted">Reading the cache…</p>`}
-    ${v.limitRate === undefined ? nothing : limitRateSetting(v.limitRate, act.setLimitRate)}
-    ${showProgress ? html`<p class="phase" data-role="phase">${PHASE_WORDS[p.phase]}</p>${progressSection(p, true)}` : nothing}
-    ${v.notice ? html`<p class="phase" data-role="notice">${v.notice}</p>` : nothing}
-    ${busy.has('verify') ? html`<p class="muted">Verifying sha256 of every cached image…</p>` : nothing}
-    ${errorBox(v)} ${v.verify ? verifyList(v.verify, s) : nothing}
+    ${s ? statusList(s, t) : html`<p class="muted">${w.status.reading}</p>`}
+    ${v.limitRate === undefined ? nothing : limitRateSetting(v.limitRate, act.setLimitRate, t)}
+    ${showProgress ? html`<p class="phase" part="phase" data-role="phase">${w.phases[p.phase]}</p>${progressSection(p, true, t)}` : nothing}
+    ${v.notice ? html`<p class="phase" part="notice" data-role="notice">${v.notice}</p>` : nothing}
+    ${busy.has('verify') ? html`<p class="muted">${w.verify.running}</p>` : nothing}
+    ${errorBox(v)} ${v.verify ? verifyList(v.verify, s, t) : nothing}
     ${
       v.confirmClear
-        ? html`<div class="confirm" role="group" aria-label="Confirm clearing the cache">
-            <p>Clear ${formatBytes(s?.sizeOnDiskBytes ?? 0)}?</p>
-            ${button('Clear cache', 'confirm-clear', act.clear, 'danger', busy.has('clear'))}
-            ${button('Keep', 'cancel-clear', act.cancelClear)}
+        ? html`<div class="confirm" part="confirm" role="group" aria-label=${w.confirmClear.group}>
+            <p>${w.confirmClear.question(t.format.bytes(s?.sizeOnDiskBytes ?? 0))}</p>
+            ${button(w.buttons.clearCache, 'confirm-clear', act.clear, 'danger', busy.has('clear'))}
+            ${button(w.buttons.keep, 'cancel-clear', act.cancelClear)}
           </div>`
         : nothing
     }
-    <div class="actions">${actions}</div>
+    ${actionRow(actions)}
   `;
 }

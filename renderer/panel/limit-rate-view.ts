@@ -6,7 +6,7 @@
 // in effect.
 import { html, type TemplateResult } from 'lit';
 import { live } from 'lit/directives/live.js';
-import { formatRate } from './format.js';
+import type { L10n } from './format.js';
 
 const MB = 1_000_000;
 
@@ -16,16 +16,15 @@ export const LIMIT_RATE_PRESETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100].
 const NONE = 'none';
 
 /** "5 MB/s" for a preset, the panel's usual rate for anything else ("3.15 MB/s"); "No limit" for null. */
-export function limitRateWords(bytesPerSecond: number | null): string {
-  if (bytesPerSecond === null) return 'No limit';
-  return bytesPerSecond % MB === 0 ? `${bytesPerSecond / MB} MB/s` : formatRate(bytesPerSecond);
+export function limitRateWords(bytesPerSecond: number | null, t: L10n): string {
+  return bytesPerSecond === null ? t.words.limit.none : t.format.roundRate(bytesPerSecond);
 }
 
 /** What the live region says once a change is in effect. */
-export function limitRateAnnouncement(bytesPerSecond: number | null): string {
+export function limitRateAnnouncement(bytesPerSecond: number | null, t: L10n): string {
   return bytesPerSecond === null
-    ? 'Download speed limit removed.'
-    : `Download speed limit set to ${limitRateWords(bytesPerSecond)}.`;
+    ? t.words.limit.removed
+    : t.words.limit.set(limitRateWords(bytesPerSecond, t));
 }
 
 /**
@@ -37,16 +36,18 @@ export function limitRateAnnouncement(bytesPerSecond: number | null): string {
 export function limitRateSetting(
   current: number | null,
   onChange: (bytesPerSecond: number | null) => void,
+  t: L10n,
 ): TemplateResult {
   const choices: Array<number | null> = [null, ...LIMIT_RATE_PRESETS];
   if (current !== null && !LIMIT_RATE_PRESETS.includes(current)) {
     choices.push(current);
     choices.sort((a, b) => (a ?? 0) - (b ?? 0));
   }
-  return html`<div class="setting">
-    <label for="limit-rate">Download speed limit</label>
+  return html`<div class="setting" part="setting">
+    <label for="limit-rate">${t.words.limit.label}</label>
     <select
       id="limit-rate"
+      part="select"
       data-setting="limit-rate"
       aria-describedby="limit-rate-hint"
       @change=${(event: Event) => {
@@ -56,9 +57,9 @@ export function limitRateSetting(
     >
       ${choices.map(
         (choice) =>
-          html`<option value=${choice === null ? NONE : String(choice)} .selected=${live(choice === current)}>${limitRateWords(choice)}</option>`,
+          html`<option value=${choice === null ? NONE : String(choice)} .selected=${live(choice === current)}>${limitRateWords(choice, t)}</option>`,
       )}
     </select>
-    <p class="muted hint" id="limit-rate-hint">Applies at once, also to a download in progress.</p>
+    <p class="muted hint" id="limit-rate-hint">${t.words.limit.hint}</p>
   </div>`;
 }

@@ -1,32 +1,39 @@
 // Templates for a sync in progress: the overall bar with bytes, speed and time
 // left, and one row per artifact with its own bar and verification step.
+// Names and hashes are isolated (<bdi>, dir="ltr"), so a right-to-left page
+// does not reorder "openclaw 2026.4.12 (x64)".
 import { html, nothing, type TemplateResult } from 'lit';
 import type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/progress.js';
 import type { CachedArtifact } from '../../contract/status.js';
 import { fillWidth } from './fill-width.js';
-import { formatBytes, formatEta, formatRate, shortSha, wholePercent } from './format.js';
-import { artifactName, artifactStateWords, deltaWords, isRunning } from './words.js';
+import { type L10n, shortSha, wholePercent } from './format.js';
+import { artifactName, artifactStateWords, deltaWords, isRunning } from './phrases.js';
 
 type FillKind = 'active' | 'ok' | 'failed' | 'idle';
 
+/** `part`: the bar's own part names besides `progress` ("overall", "artifact-progress"). */
 export function bar(
+  t: L10n,
   label: string,
   done: number,
   total: number,
   kind: FillKind,
+  part: string,
   small = false,
 ): TemplateResult {
   const value = wholePercent(done, total);
+  const f = t.format;
   return html`<div
     class="bar ${small ? 'small' : ''}"
+    part="progress ${part}"
     role="progressbar"
     aria-label=${label}
     aria-valuemin="0"
     aria-valuemax="100"
     aria-valuenow=${value}
-    aria-valuetext=${`${value} %, ${formatBytes(done)} of ${formatBytes(total)}`}
+    aria-valuetext=${t.words.progressValue(f.percent(value), f.bytes(done), f.bytes(total))}
   >
-    <div class="fill ${kind}" ${fillWidth(value)}></div>
+    <div class="fill ${kind}" part="progress-fill ${kind}" ${fillWidth(value)}></div>
   </div>`;
 }
 
@@ -41,13 +48,16 @@ function stateClass(a: Pick<ArtifactProgress, 'state'>): string {
   return a.state === 'failed' ? 'failed' : '';
 }
 
-function stateLine(a: ArtifactProgress, phase: SyncPhase): TemplateResult {
+function stateLine(a: ArtifactProgress, phase: SyncPhase, t: L10n): TemplateResult {
   if (a.state === 'verified' || a.state === 'cached') {
-    return html`<span class="state ok" data-state=${a.state}
-      ><span aria-hidden="true">✓</span> sha256 verified <span class="sha">${shortSha(a.sha256)}</span></span
+    return html`<span class="state ok" part="artifact-state" data-state=${a.state}
+      ><span aria-hidden="true">✓</span> ${t.words.artifact.verified}
+      <span class="sha" dir="ltr">${shortSha(a.sha256)}</span></span
     >`;
   }
-  return html`<span class="state ${stateClass(a)}" data-state=${a.state}>${artifactStateWords(a, phase)}</span>`;
+  return html`<span class="state ${stateClass(a)}" part="artifact-state" data-state=${a.state}
+    >${artifactStateWords(a, phase, t)}</span
+  >`;
 }
 
 /** `shownError`: the sync's own error message, already on screen; a row does not repeat it. */
@@ -55,46 +65,49 @@ export function artifactRow(
   a: ArtifactProgress,
   phase: SyncPhase,
   compact: boolean,
+  t: L10n,
   shownError?: string,
 ): TemplateResult {
   const running = isRunning(phase);
-  const name = artifactName(a);
-  const delta = deltaWords(a);
-  return html`<li class="artifact" data-key=${a.key}>
+  const name = artifactName(a, t);
+  const delta = deltaWords(a, t);
+  const f = t.format;
+  return html`<li class="artifact" part="artifact" data-key=${a.key}>
     <div class="row">
-      <span class="name">${name}</span>
-      <span class="detail">${formatBytes(a.sizeBytes)}</span>
+      <bdi class="name" part="artifact-name">${name}</bdi>
+      <span class="detail">${f.bytes(a.sizeBytes)}</span>
     </div>
-    ${bar(`${name} download`, a.receivedBytes, a.sizeBytes, fillKind(a, running), true)}
+    ${bar(t, t.words.artifactProgress(name), a.receivedBytes, a.sizeBytes, fillKind(a, running), 'artifact-progress', true)}
     <div class="row">
-      ${compact ? nothing : html`<span class="detail">${formatBytes(a.receivedBytes)} of ${formatBytes(a.sizeBytes)}</span>`}
-      ${stateLine(a, phase)}
+      ${compact ? nothing : html`<span class="detail">${t.words.sizeOf(f.bytes(a.receivedBytes), f.bytes(a.sizeBytes))}</span>`}
+      ${stateLine(a, phase, t)}
     </div>
     ${delta ? html`<p class="detail delta">${delta}</p>` : nothing}
-    ${a.error && a.error.message !== shownError ? html`<p class="detail">${a.error.message}</p>` : nothing}
+    ${a.error && a.error.message !== shownError ? html`<p class="detail" lang="en">${a.error.message}</p>` : nothing}
   </li>`;
 }
 
-export function progressSection(p: SyncProgress, compact: boolean): TemplateResult {
+export function progressSection(p: SyncProgress, compact: boolean, t: L10n): TemplateResult {
   const running = isRunning(p.phase);
   const overallKind: FillKind =
     p.phase === 'done' ? 'ok' : p.phase === 'failed' ? 'failed' : running ? 'active' : 'idle';
+  const f = t.format;
   return html`
-    ${bar('Overall download progress', p.receivedBytes, p.totalBytes, overallKind)}
-    <p class="stats">
-      <span>${formatBytes(p.receivedBytes)} of ${formatBytes(p.totalBytes)}</span>
+    ${bar(t, t.words.overallProgress, p.receivedBytes, p.totalBytes, overallKind, 'overall')}
+    <p class="stats" part="stats">
+      <span>${t.words.sizeOf(f.bytes(p.receivedBytes), f.bytes(p.totalBytes))}</span>
       ${
         running
-          ? html`<span>${formatRate(p.bytesPerSecond)}</span><span>${
-              p.artifacts.some((a) => a.state === 'stalled') ? 'stalled, retrying' : formatEta(p.etaSeconds)
+          ? html`<span>${f.rate(p.bytesPerSecond)}</span><span>${
+              p.artifacts.some((a) => a.state === 'stalled') ? t.words.stalledRetrying : f.eta(p.etaSeconds)
             }</span>`
           : nothing
       }
     </p>
     ${
       p.artifacts.length > 0
-        ? html`<ul class="artifacts" aria-label="VM images">
-            ${p.artifacts.map((a) => artifactRow(a, p.phase, compact, p.error?.message))}
+        ? html`<ul class="artifacts" part="artifacts" aria-label=${t.words.imagesList}>
+            ${p.artifacts.map((a) => artifactRow(a, p.phase, compact, t, p.error?.message))}
           </ul>`
         : nothing
     }
@@ -102,8 +115,8 @@ export function progressSection(p: SyncProgress, compact: boolean): TemplateResu
 }
 
 /** Rows for a complete cache seen through getStatus (no sync in flight). */
-export function cachedRows(artifacts: CachedArtifact[]): TemplateResult {
-  return html`<ul class="artifacts" aria-label="VM images">
+export function cachedRows(artifacts: CachedArtifact[], t: L10n): TemplateResult {
+  return html`<ul class="artifacts" part="artifacts" aria-label=${t.words.imagesList}>
     ${artifacts.map((c) =>
       artifactRow(
         {
@@ -114,6 +127,7 @@ export function cachedRows(artifacts: CachedArtifact[]): TemplateResult {
         },
         'done',
         false,
+        t,
       ),
     )}
   </ul>`;

@@ -1,24 +1,32 @@
-// The panel's styles, adopted into its shadow root. Colours are custom
-// properties so a host app can theme the panel from outside (see docs/panel.md);
-// sizes are in rem/em and every row wraps, so 200 % zoom never overflows.
+// The panel's styles, adopted into its shadow root. Colours, radius and fonts
+// are custom properties a host sets from outside, and the main pieces are
+// ::part()s (docs/panel.md lists both). Light and dark come from one set of
+// light-dark() defaults, so the scheme is whatever color-scheme the host has:
+// the system's preference unless the host sets `theme`, `color-scheme` on the
+// element, or --vm-cache-color-scheme. Only logical properties (inline-start,
+// not left), so a right-to-left page mirrors the panel; sizes are in rem/em
+// and every row wraps, so 200 % zoom never overflows. Forced colours (Windows
+// high contrast) get system colours and borders where a colour alone spoke.
 import { css } from 'lit';
 
 export const panelStyles = css`
   :host {
-    --_fg: var(--vm-cache-fg, #1f2328);
-    --_muted: var(--vm-cache-muted, #4f5862);
-    --_bg: var(--vm-cache-bg, #ffffff);
-    --_surface: var(--vm-cache-surface, #f6f8fa);
-    --_border: var(--vm-cache-border, #d0d7de);
-    --_accent: var(--vm-cache-accent, #0a5dc2);
-    --_accent-fg: var(--vm-cache-accent-fg, #ffffff);
-    --_track: var(--vm-cache-track, #dfe3e8);
-    --_ok: var(--vm-cache-ok, #1a7f37);
-    --_danger: var(--vm-cache-danger, #b42318);
-    --_danger-bg: var(--vm-cache-danger-bg, #fff1f0);
-    --_focus: var(--vm-cache-focus, #0a5dc2);
+    --_fg: var(--vm-cache-fg, light-dark(#1f2328, #e6edf3));
+    --_muted: var(--vm-cache-muted, light-dark(#4f5862, #a4adb8));
+    --_bg: var(--vm-cache-bg, light-dark(#ffffff, #0d1117));
+    --_surface: var(--vm-cache-surface, light-dark(#f6f8fa, #161b22));
+    --_border: var(--vm-cache-border, light-dark(#d0d7de, #3d444d));
+    --_accent: var(--vm-cache-accent, light-dark(#0a5dc2, #4493f8));
+    --_accent-fg: var(--vm-cache-accent-fg, light-dark(#ffffff, #0d1117));
+    --_track: var(--vm-cache-track, light-dark(#dfe3e8, #30363d));
+    --_ok: var(--vm-cache-ok, light-dark(#1a7f37, #3fb950));
+    --_danger: var(--vm-cache-danger, light-dark(#b42318, #ff8e87));
+    --_danger-bg: var(--vm-cache-danger-bg, light-dark(#fff1f0, #2d1416));
+    --_focus: var(--vm-cache-focus, light-dark(#0a5dc2, #4493f8));
     --_radius: var(--vm-cache-radius, 0.5rem);
+    --_mono: var(--vm-cache-font-mono, ui-monospace, SFMono-Regular, Menlo, Consolas, monospace);
 
+    color-scheme: var(--vm-cache-color-scheme, light dark);
     display: block;
     color: var(--_fg);
     background: var(--_bg);
@@ -26,24 +34,27 @@ export const panelStyles = css`
     line-height: 1.45;
     container-type: inline-size;
   }
-  @media (prefers-color-scheme: dark) {
-    :host {
-      --_fg: var(--vm-cache-fg, #e6edf3);
-      --_muted: var(--vm-cache-muted, #a4adb8);
-      --_bg: var(--vm-cache-bg, #0d1117);
-      --_surface: var(--vm-cache-surface, #161b22);
-      --_border: var(--vm-cache-border, #3d444d);
-      --_accent: var(--vm-cache-accent, #4493f8);
-      --_accent-fg: var(--vm-cache-accent-fg, #0d1117);
-      --_track: var(--vm-cache-track, #30363d);
-      --_ok: var(--vm-cache-ok, #3fb950);
-      --_danger: var(--vm-cache-danger, #ff8e87);
-      --_danger-bg: var(--vm-cache-danger-bg, #2d1416);
-      --_focus: var(--vm-cache-focus, #4493f8);
-    }
+  :host([theme='light']) {
+    color-scheme: light;
+  }
+  :host([theme='dark']) {
+    color-scheme: dark;
   }
   :host([hidden]) {
     display: none;
+  }
+  /*
+   * Every piece of text takes its direction from its own first letter, so
+   * English words on a right-to-left page (no table for its language) still
+   * read "1.66 MB of 5.13 MB.", and Arabic or Hebrew words from the host read
+   * right to left; the boxes themselves follow the page's dir. Aligned to
+   * the page's start side, whatever the text's own direction.
+   */
+  :is(h2, p, span, bdi, dt, dd, label, button, option) {
+    unicode-bidi: plaintext;
+  }
+  .panel:dir(rtl) {
+    text-align: right;
   }
   * {
     box-sizing: border-box;
@@ -122,7 +133,7 @@ export const panelStyles = css`
     }
     .fill.active {
       background-image: linear-gradient(
-        45deg,
+        var(--_stripes-angle, 45deg),
         rgb(255 255 255 / 0.22) 25%,
         transparent 25%,
         transparent 50%,
@@ -132,6 +143,11 @@ export const panelStyles = css`
       );
       background-size: 1rem 1rem;
       animation: stripes 1s linear infinite;
+    }
+    /* Right to left, the bar fills leftwards: the stripes lean and run the other way. */
+    .fill.active:dir(rtl) {
+      --_stripes-angle: -45deg;
+      animation-direction: reverse;
     }
   }
   @keyframes stripes {
@@ -156,6 +172,8 @@ export const panelStyles = css`
     padding: 0.75rem;
     border-radius: var(--_radius);
     background: var(--_surface);
+    /* Invisible, until forced colours draw it (the surface colour alone marks a row). */
+    border: 1px solid transparent;
   }
   .compact .artifact {
     padding: 0.5rem 0.75rem;
@@ -188,7 +206,7 @@ export const panelStyles = css`
     font-weight: 600;
   }
   .sha {
-    font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+    font-family: var(--_mono);
     font-size: 0.95em;
   }
 
@@ -197,14 +215,14 @@ export const panelStyles = css`
     gap: 0.25rem;
     padding: 0.75rem 1rem;
     border: 1px solid var(--_danger);
-    border-left-width: 0.3rem;
+    border-inline-start-width: 0.3rem;
     border-radius: var(--_radius);
     background: var(--_danger-bg);
   }
   /* A cancel is the user's own doing: said plainly, not in alarm colours. */
   .error.note {
     border-color: var(--_border);
-    border-left-color: var(--_muted);
+    border-inline-start-color: var(--_muted);
     background: var(--_surface);
   }
   .error .words {
@@ -227,7 +245,7 @@ export const panelStyles = css`
       grid-template-columns: minmax(0, 1fr);
     }
     dd {
-      margin-bottom: 0.35rem;
+      margin-block-end: 0.35rem;
     }
   }
   dt {
@@ -238,7 +256,7 @@ export const panelStyles = css`
     overflow-wrap: anywhere;
   }
   .path {
-    font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+    font-family: var(--_mono);
     font-size: 0.9em;
   }
 
@@ -265,8 +283,6 @@ export const panelStyles = css`
     border: 1px solid var(--_border);
     background: var(--_surface);
     color: var(--_fg);
-    /* The drop-down list follows the panel's scheme too. */
-    color-scheme: light dark;
   }
   select:focus-visible {
     outline: 3px solid var(--_focus);
@@ -305,7 +321,7 @@ export const panelStyles = css`
   }
   .confirm p {
     font-weight: 600;
-    margin-right: auto;
+    margin-inline-end: auto;
   }
 
   .actions {
@@ -344,6 +360,42 @@ export const panelStyles = css`
   button:focus-visible {
     outline: 3px solid var(--_focus);
     outline-offset: 2px;
+  }
+
+  /*
+   * Forced colours repaint text, backgrounds and borders in the system's few
+   * colours: a bar's fill would become the Canvas of its track. Bars get a
+   * border and a Highlight fill; boxes told apart by a background get a
+   * border; the primary button a heavier one.
+   */
+  @media (forced-colors: active) {
+    .panel,
+    .artifact,
+    .error,
+    .error.note,
+    .confirm {
+      border-color: CanvasText;
+    }
+    .bar {
+      forced-color-adjust: none;
+      background: Canvas;
+      border: 1px solid CanvasText;
+    }
+    .fill,
+    .fill.ok,
+    .fill.failed {
+      forced-color-adjust: none;
+      background: Highlight;
+      background-image: none;
+    }
+    button.primary {
+      border-width: 2px;
+    }
+    h2:focus-visible,
+    select:focus-visible,
+    button:focus-visible {
+      outline-color: Highlight;
+    }
   }
 
   .sr-only {

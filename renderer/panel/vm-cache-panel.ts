@@ -1,21 +1,29 @@
 // <vm-cache-panel>: the first-run download screen and the settings section,
 // driven only by the VmCacheApi (window.vmCache by default). It keeps no state
 // of its own beyond what it last heard: progress events and getStatus answers.
+// It speaks the page's language (lang, see locale.ts) in the words of
+// words.ts, and follows the page's direction (dir) through logical CSS.
 import { html, LitElement, type PropertyValues, type TemplateResult } from 'lit';
 import type { Result, VmCacheApi } from '../../contract/api.js';
-import { ERROR_WORDS } from '../../contract/codes.js';
 import type { ErrorInfo } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
 import type { CacheStatus, VerifyReport } from '../../contract/status.js';
-import { formatBytes } from './format.js';
+import { localeOf } from './element-locale.js';
+import { type L10n, l10n } from './format.js';
 import { type Action, firstRunForm, type PanelActions, type PanelView, settingsForm } from './forms.js';
 import { limitRateAnnouncement } from './limit-rate-view.js';
+import { mergeWords, type PanelWordsOverride, wordsFor } from './locale.js';
+import { artifactName, isRunning } from './phrases.js';
 import { verifySummary } from './settings-view.js';
 import { panelStyles } from './styles.js';
 import { windowApi } from './window.js';
-import { artifactName, isRunning, PHASE_WORDS } from './words.js';
 
 export type PanelMode = 'first-run' | 'settings';
+/** A colour scheme the host imposes; without one the panel follows prefers-color-scheme. */
+export type PanelTheme = 'light' | 'dark';
+
+/** A line the settings form shows after an action, worded when it is drawn (so a change of language reaches it). */
+type Notice = (t: L10n) => string;
 
 const NO_API: ErrorInfo = {
   code: 'ERR_INTERNAL',
@@ -28,6 +36,8 @@ export class VmCachePanel extends LitElement {
   static override properties = {
     mode: { type: String, reflect: true },
     api: { attribute: false },
+    words: { attribute: false },
+    theme: { type: String, reflect: true },
     _status: { state: true },
     _progress: { state: true },
     _problem: { state: true },
@@ -43,6 +53,10 @@ export class VmCachePanel extends LitElement {
   declare mode: PanelMode;
   /** Defaults to window.vmCache, read when the panel connects. */
   declare api: VmCacheApi | undefined;
+  /** Words laid over the table of the page's language; replace the object to change them. */
+  declare words: PanelWordsOverride | undefined;
+  /** 'light' or 'dark' whatever the system prefers; unset: prefers-color-scheme decides. */
+  declare theme: PanelTheme | undefined;
   declare private _status: CacheStatus | null;
   declare private _progress: SyncProgress | null;
   /** The last failed call; progress errors are read from _progress. */
@@ -50,7 +64,7 @@ export class VmCachePanel extends LitElement {
   declare private _busy: ReadonlySet<Action>;
   declare private _verify: VerifyReport | null;
   declare private _confirmClear: boolean;
-  declare private _notice: string;
+  declare private _notice: Notice | null;
   declare private _announcement: string;
   /** The download speed limit (bytes per second, null: none); undefined until the settings form has read it. */
   declare private _limitRate: number | null | undefined;
@@ -67,31 +81,54 @@ export class VmCachePanel extends LitElement {
   #limitTurn = 0;
   /** The error a refused change left in _problem, which a later change that works takes away. */
   #limitFailure: ErrorInfo | null = null;
+  /** The words and formats last built, and what they were built for. */
+  #l10n: { locale: string; words: PanelWordsOverride | undefined; t: L10n } | undefined;
+  /** A lang set or changed on an ancestor redraws the panel in that language. */
+  #langObserver: MutationObserver | undefined;
 
   constructor() {
     super();
     // Assigned here, not as field initialisers: class fields would shadow Lit's accessors.
     this.mode = 'first-run';
     this.api = undefined;
+    this.words = undefined;
+    this.theme = undefined;
     this._status = null;
     this._progress = null;
     this._problem = null;
     this._busy = new Set();
     this._verify = null;
     this._confirmClear = false;
-    this._notice = '';
+    this._notice = null;
     this._announcement = '';
     this._limitRate = undefined;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // The page's elements, and this one itself (which a document-wide watch misses inside a shadow root).
+    this.#langObserver = new MutationObserver(() => this.requestUpdate());
+    const watch = { attributes: true, attributeFilter: ['lang'] };
+    this.#langObserver.observe(this.ownerDocument.documentElement, { ...watch, subtree: true });
+    this.#langObserver.observe(this, watch);
     this.#attach();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.#langObserver?.disconnect();
+    this.#langObserver = undefined;
     this.#detach();
+  }
+
+  /** The words and number formats for the page's locale now, with the host's words on top. */
+  #speech(): L10n {
+    const locale = localeOf(this);
+    const built = this.#l10n;
+    if (built && built.locale === locale && built.words === this.words) return built.t;
+    const t = l10n(locale, mergeWords(wordsFor(locale), this.words));
+    this.#l10n = { locale, words: this.words, t };
+    return t;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -157,20 +194,21 @@ export class VmCachePanel extends LitElement {
     const started = isRunning(p.phase) && (!prev || !isRunning(prev.phase));
     if (started) {
       this._problem = null;
-      this._notice = '';
+      this._notice = null;
     }
+    const t = this.#speech();
     if (!prev || prev.phase !== p.phase) {
       this.#announce(
         p.phase === 'failed' && p.error
-          ? `${PHASE_WORDS.failed} ${ERROR_WORDS[p.error.code]}`
-          : PHASE_WORDS[p.phase],
+          ? `${t.words.phases.failed} ${t.words.errors[p.error.code]}`
+          : t.words.phases[p.phase],
       );
       if (!isRunning(p.phase)) void this.#refreshStatus();
     } else {
       for (const a of p.artifacts) {
         const before = prev.artifacts.find((b) => b.key === a.key);
         if (a.state === 'verified' && before?.state !== 'verified') {
-          this.#announce(`${artifactName(a)}: sha256 verified.`);
+          this.#announce(t.words.notices.imageVerified(artifactName(a, t)));
         }
       }
     }
@@ -198,7 +236,7 @@ export class VmCachePanel extends LitElement {
     this._busy = busy;
     if (!result.ok) {
       this._problem = { code: result.code, message: result.message };
-      if (action !== 'sync') this.#announce(ERROR_WORDS[result.code]);
+      if (action !== 'sync') this.#announce(this.#speech().words.errors[result.code]);
     }
     return result;
   }
@@ -229,7 +267,7 @@ export class VmCachePanel extends LitElement {
     if (r.ok) {
       if (this._problem !== null && this._problem === this.#limitFailure) this._problem = null;
       this._limitRate = r.value.bytesPerSecond;
-      this.#announce(limitRateAnnouncement(r.value.bytesPerSecond));
+      this.#announce(limitRateAnnouncement(r.value.bytesPerSecond, this.#speech()));
     } else {
       this.#limitFailure = this._problem;
       this._limitRate = before;
@@ -241,7 +279,7 @@ export class VmCachePanel extends LitElement {
   async #sync(): Promise<void> {
     this._problem = null;
     this._verify = null;
-    this._notice = '';
+    this._notice = null;
     this._confirmClear = false;
     const before = this._progress;
     if (before && !isRunning(before.phase)) {
@@ -265,32 +303,33 @@ export class VmCachePanel extends LitElement {
     }
     if (r.ok && this.mode === 'settings') {
       const n = r.value.downloaded.length;
-      this._notice = n === 0 ? 'Up to date.' : `Downloaded ${n} VM image${n === 1 ? '' : 's'}.`;
-      this.#announce(this._notice);
+      this.#notify((t) =>
+        n === 0 ? t.words.notices.upToDate : t.words.notices.downloaded(n, t.format.count(n)),
+      );
     }
     await this.#refreshStatus();
   }
 
   async #cancel(): Promise<void> {
     const r = await this.#call('cancel', (api) => api.cancel());
-    if (r?.ok && !r.value.cancelled) this.#announce('Nothing to cancel.');
+    if (r?.ok && !r.value.cancelled) this.#announce(this.#speech().words.notices.nothingToCancel);
   }
 
   async #verifyNow(): Promise<void> {
     this._verify = null;
-    this._notice = '';
+    this._notice = null;
     this._problem = null;
     this._confirmClear = false;
     const r = await this.#call('verify', (api) => api.verify());
     if (!r?.ok) return;
     this._verify = r.value;
-    this.#announce(verifySummary(r.value));
+    this.#announce(verifySummary(r.value, this.#speech()));
     await this.#refreshStatus();
   }
 
   #askClear(): void {
     this._confirmClear = true;
-    this._notice = '';
+    this._notice = null;
     this.#focusAfterUpdate = 'button[data-action="cancel-clear"]';
   }
 
@@ -307,8 +346,8 @@ export class VmCachePanel extends LitElement {
     if (!r?.ok) return;
     this._verify = null;
     this._progress = null;
-    this._notice = `Cache cleared: ${formatBytes(r.value.removedBytes)} freed.`;
-    this.#announce(this._notice);
+    const freed = r.value.removedBytes;
+    this.#notify((t) => t.words.notices.cleared(t.format.bytes(freed)));
     await this.#refreshStatus();
   }
 
@@ -320,7 +359,13 @@ export class VmCachePanel extends LitElement {
     this._announcement = text;
   }
 
-  #view(): PanelView {
+  /** Shows a notice and announces it. */
+  #notify(notice: Notice): void {
+    this._notice = notice;
+    this.#announce(notice(this.#speech()));
+  }
+
+  #view(t: L10n): PanelView {
     return {
       status: this._status,
       progress: this._progress,
@@ -328,8 +373,9 @@ export class VmCachePanel extends LitElement {
       busy: this._busy,
       verify: this._verify,
       confirmClear: this._confirmClear,
-      notice: this._notice,
+      notice: this._notice ? this._notice(t) : '',
       limitRate: this._limitRate,
+      t,
     };
   }
 
@@ -348,13 +394,19 @@ export class VmCachePanel extends LitElement {
     const settings = this.mode === 'settings';
     const p = this._progress;
     const state = p?.phase ?? (this._status?.cached ? 'ready' : this._status ? 'empty' : 'loading');
+    const t = this.#speech();
+    const view = this.#view(t);
+    // lang: the language of the words shown (English where the page's has no table), for screen readers.
     return html`<section
       class="panel ${settings ? 'compact' : ''}"
+      part="panel"
+      lang=${t.words.lang}
       aria-labelledby="title"
       data-state=${state}
+      data-locale=${t.format.locale}
     >
-      <h2 id="title" tabindex="-1">${settings ? 'VM images' : 'Setting up VM images'}</h2>
-      ${settings ? settingsForm(this.#view(), this.#actions) : firstRunForm(this.#view(), this.#actions)}
+      <h2 id="title" part="title" tabindex="-1">${settings ? t.words.settingsTitle : t.words.firstRunTitle}</h2>
+      ${settings ? settingsForm(view, this.#actions) : firstRunForm(view, this.#actions)}
       <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this._announcement}</div>
     </section>`;
   }

@@ -1,61 +1,269 @@
-// What the panel says for each phase and artifact state. Error words come from
-// the contract (ERROR_WORDS), so the CLI and the panel never disagree.
-import { describeDelta } from '../../contract/format.js';
-import type { ArtifactProgress, SyncPhase } from '../../contract/progress.js';
-import { shortSha } from './format.js';
+// Every word the panel (and the plugin's own two pages) shows, in one table.
+// English is the reference; words-de.ts is German; a host overrides any part
+// with the element's `words` property (docs/panel.md). Numbers reach these
+// entries already formatted for the page's locale (format.ts), so a
+// translation only arranges words around them. Error words in English are the
+// contract's ERROR_WORDS, so the CLI and the panel never disagree.
+import { ERROR_WORDS, type ErrorCode } from '../../contract/codes.js';
+import type { SyncPhase } from '../../contract/progress.js';
 
-export const PHASE_WORDS: Record<SyncPhase, string> = {
-  checking: 'Checking for updates…',
-  'waiting-for-lock': 'Waiting for another app instance to finish…',
-  downloading: 'Downloading VM images…',
-  verifying: 'Verifying downloads…',
-  finalizing: 'Finalizing…',
-  done: 'VM images are ready.',
-  failed: 'Download failed.',
-  cancelled: 'Download cancelled.',
+/** The buttons, by the action they start. */
+export type ButtonName =
+  | 'download'
+  | 'cancel'
+  | 'retry'
+  | 'continue'
+  | 'checkForUpdates'
+  | 'verify'
+  | 'clearCache'
+  | 'keep';
+
+export interface PanelWords {
+  /** The language of these words (BCP 47): the panel's content carries it, so screen readers read them right. */
+  lang: string;
+
+  /** Headings: the first-run screen's and the settings section's. */
+  firstRunTitle: string;
+  settingsTitle: string;
+  /** The line under the heading while a sync runs or after it ended. */
+  phases: Record<SyncPhase, string>;
+  /** The same line before any sync has been seen. */
+  checkingCache: string;
+  notDownloadedYet: string;
+
+  buttons: Record<ButtonName, string>;
+
+  /** Size with its unit: `value` is the number in the page's locale, `unit` one of `units`. */
+  size: (value: string, unit: string) => string;
+  /** SI units, 1 kB = 1000 B (as download sizes are quoted). */
+  units: { B: string; kB: string; MB: string; GB: string; TB: string };
+  /** A transfer rate: "46.9 MB/s". */
+  rate: (size: string) => string;
+  /** "12.3 MB of 29.1 MB": received of total. */
+  sizeOf: (done: string, total: string) => string;
+  /** Time left: `duration` is "3 min 20 sec" in the page's locale. */
+  timeLeft: (duration: string) => string;
+  timeLeftUnknown: string;
+  timeLeftUnderASecond: string;
+  /** Said instead of the time left while a download waits for data. */
+  stalledRetrying: string;
+  /** Shown for a date or a size that is not known. */
+  unknown: string;
+
+  /** Accessible names of the bars and lists. */
+  overallProgress: string;
+  artifactProgress: (name: string) => string;
+  /** A bar's aria-valuetext: "42 %, 12.3 MB of 29.1 MB". */
+  progressValue: (percent: string, done: string, total: string) => string;
+  imagesList: string;
+  /** One image: "openclaw 2026.4.12 (x64)". */
+  artifactName: (agent: string, version: string, arch: string) => string;
+
+  /** One image's step, under its bar. */
+  artifact: {
+    notDownloaded: string;
+    /** Stopped by Cancel with bytes kept: Retry goes on from there. */
+    paused: string;
+    /** Stopped by a failure with bytes kept. */
+    stopped: string;
+    queued: string;
+    downloading: string;
+    /** `attempt` is 2 or more, formatted. */
+    downloadingAttempt: (attempt: string) => string;
+    stalled: string;
+    verifying: string;
+    /** Followed by the first 12 hex digits of the sha256. */
+    verified: string;
+    failed: string;
+  };
+  /** A delta update: "Reused 2.70 GB from the cached version, downloading 310 MB". */
+  deltaReuse: (reused: string, fetched: string, finished: boolean) => string;
+  /** A delta that fell back to a whole download; `reason` is the engine's (English) explanation. */
+  deltaWhole: (reason: string, finished: boolean) => string;
+
+  /** The settings section's list of what is cached. */
+  status: {
+    version: string;
+    published: string;
+    sizeOnDisk: string;
+    lastSync: string;
+    logFile: string;
+    emptyManifest: string;
+    noImages: string;
+    never: string;
+    reading: string;
+  };
+
+  /** Verify: the summary, one line per image, and the list's name. */
+  verify: {
+    running: string;
+    results: string;
+    nothing: string;
+    /** Every image intact; `count` formatted as `n`. */
+    allIntact: (count: number, n: string) => string;
+    someBad: (bad: number, count: number, badN: string, n: string) => string;
+    ok: string;
+    missing: string;
+    corrupt: string;
+    /** A corrupt image whose bad chunks are known: only they are fetched again. */
+    corruptRanges: (badSize: string) => string;
+  };
+
+  /** The download speed limit setting. */
+  limit: {
+    label: string;
+    hint: string;
+    none: string;
+    set: (rate: string) => string;
+    removed: string;
+  };
+
+  /** Clear cache asks first, in the panel. */
+  confirmClear: {
+    group: string;
+    question: (size: string) => string;
+  };
+
+  /** Outcomes, shown and announced. */
+  notices: {
+    upToDate: string;
+    downloaded: (count: number, n: string) => string;
+    cleared: (size: string) => string;
+    nothingToCancel: string;
+    /** Announced when one image passes its sha256 check. */
+    imageVerified: (name: string) => string;
+  };
+
+  /** One sentence a person can act on, per error code. */
+  errors: Record<ErrorCode, string>;
+
+  /** The plugin's own first-run and settings pages, around the panel. */
+  pages: {
+    firstRunTitle: string;
+    firstRunHeading: string;
+    firstRunLead: string;
+    settingsTitle: string;
+    settingsHeading: string;
+    settingsLead: string;
+  };
+}
+
+export const ENGLISH_WORDS: PanelWords = {
+  lang: 'en',
+
+  firstRunTitle: 'Setting up VM images',
+  settingsTitle: 'VM images',
+  phases: {
+    checking: 'Checking for updates…',
+    'waiting-for-lock': 'Waiting for another app instance to finish…',
+    downloading: 'Downloading VM images…',
+    verifying: 'Verifying downloads…',
+    finalizing: 'Finalizing…',
+    done: 'VM images are ready.',
+    failed: 'Download failed.',
+    cancelled: 'Download cancelled.',
+  },
+  checkingCache: 'Checking the VM image cache…',
+  notDownloadedYet: 'The VM images have not been downloaded yet.',
+
+  buttons: {
+    download: 'Download',
+    cancel: 'Cancel',
+    retry: 'Retry',
+    continue: 'Continue',
+    checkForUpdates: 'Check for updates',
+    verify: 'Verify',
+    clearCache: 'Clear cache',
+    keep: 'Keep',
+  },
+
+  size: (value, unit) => `${value} ${unit}`,
+  units: { B: 'B', kB: 'kB', MB: 'MB', GB: 'GB', TB: 'TB' },
+  rate: (size) => `${size}/s`,
+  sizeOf: (done, total) => `${done} of ${total}`,
+  timeLeft: (duration) => `${duration} left`,
+  timeLeftUnknown: 'estimating…',
+  timeLeftUnderASecond: 'less than a second left',
+  stalledRetrying: 'stalled, retrying',
+  unknown: '—',
+
+  overallProgress: 'Overall download progress',
+  artifactProgress: (name) => `${name} download`,
+  progressValue: (percent, done, total) => `${percent}, ${done} of ${total}`,
+  imagesList: 'VM images',
+  artifactName: (agent, version, arch) => `${agent} ${version} (${arch})`,
+
+  artifact: {
+    notDownloaded: 'Not downloaded',
+    paused: 'Paused',
+    stopped: 'Stopped',
+    queued: 'Waiting to download',
+    downloading: 'Downloading',
+    downloadingAttempt: (attempt) => `Downloading (attempt ${attempt})`,
+    stalled: 'Stalled, waiting for data…',
+    verifying: 'Verifying sha256…',
+    verified: 'sha256 verified',
+    failed: 'Failed',
+  },
+  deltaReuse: (reused, fetched, finished) =>
+    `Reused ${reused} from the cached version, ${finished ? 'downloaded' : 'downloading'} ${fetched}`,
+  deltaWhole: (reason, finished) => `${finished ? 'Downloaded' : 'Downloading'} whole: ${reason}`,
+
+  status: {
+    version: 'Version',
+    published: 'Published',
+    sizeOnDisk: 'Size on disk',
+    lastSync: 'Last successful sync',
+    logFile: 'Log file',
+    emptyManifest: 'Empty manifest',
+    noImages: 'No VM images cached',
+    never: 'Never',
+    reading: 'Reading the cache…',
+  },
+
+  verify: {
+    running: 'Verifying sha256 of every cached image…',
+    results: 'Verify results',
+    nothing: 'Nothing to verify: no VM images are cached.',
+    allIntact: (count, n) =>
+      count === 1 ? 'Verified: the VM image is intact.' : `Verified: all ${n} VM images are intact.`,
+    someBad: (_bad, _count, badN, n) => `Verified: ${badN} of ${n} VM images need downloading again.`,
+    ok: 'ok',
+    missing: 'missing: Check for updates downloads it',
+    corrupt: 'corrupt: removed, Check for updates downloads it again',
+    corruptRanges: (badSize) => `corrupt: ${badSize} bad, Check for updates fetches only that`,
+  },
+
+  limit: {
+    label: 'Download speed limit',
+    hint: 'Applies at once, also to a download in progress.',
+    none: 'No limit',
+    set: (rate) => `Download speed limit set to ${rate}.`,
+    removed: 'Download speed limit removed.',
+  },
+
+  confirmClear: {
+    group: 'Confirm clearing the cache',
+    question: (size) => `Clear ${size}?`,
+  },
+
+  notices: {
+    upToDate: 'Up to date.',
+    downloaded: (count, n) => `Downloaded ${n} VM image${count === 1 ? '' : 's'}.`,
+    cleared: (size) => `Cache cleared: ${size} freed.`,
+    nothingToCancel: 'Nothing to cancel.',
+    imageVerified: (name) => `${name}: sha256 verified.`,
+  },
+
+  errors: ERROR_WORDS,
+
+  pages: {
+    firstRunTitle: 'Setting up VM images',
+    firstRunHeading: 'Welcome',
+    firstRunLead:
+      'The app needs its VM images before it can run agents. This happens once; later updates download in the background.',
+    settingsTitle: 'Settings',
+    settingsHeading: 'Settings',
+    settingsLead: 'VM images used to run agents: what is cached, and how to repair it.',
+  },
 };
-
-/** Phases in which a sync is still running (Cancel applies). */
-export function isRunning(phase: SyncPhase): boolean {
-  return phase !== 'done' && phase !== 'failed' && phase !== 'cancelled';
-}
-
-/**
- * The verification step of one artifact, in words; the visible part of the
- * row's status. `phase` matters once the sync has ended: an artifact left
- * queued or half-downloaded by a cancel is paused, not waiting.
- */
-export function artifactStateWords(a: ArtifactProgress, phase: SyncPhase = 'downloading'): string {
-  if (!isRunning(phase) && (a.state === 'queued' || a.state === 'downloading' || a.state === 'stalled')) {
-    if (a.receivedBytes === 0) return 'Not downloaded';
-    return phase === 'cancelled' ? 'Paused' : 'Stopped';
-  }
-  switch (a.state) {
-    case 'queued':
-      return 'Waiting to download';
-    case 'downloading':
-      return a.attempt > 1 ? `Downloading (attempt ${a.attempt})` : 'Downloading';
-    case 'stalled':
-      return 'Stalled, waiting for data…';
-    case 'verifying':
-      return 'Verifying sha256…';
-    case 'verified':
-    case 'cached':
-      return `sha256 verified ${shortSha(a.sha256)}`;
-    case 'failed':
-      return 'Failed';
-  }
-}
-
-export function artifactName(a: { agent: string; version: string; arch: string }): string {
-  return `${a.agent} ${a.version} (${a.arch})`;
-}
-
-/** "Reused 2.70 GB from the cached version, downloading 310 MB" (or why it is downloaded whole). */
-export function deltaWords(a: ArtifactProgress): string | undefined {
-  const words = describeDelta(
-    a.delta,
-    a.state === 'verified' || a.state === 'cached' || a.state === 'failed',
-  );
-  return words && `${words[0]!.toUpperCase()}${words.slice(1)}`;
-}

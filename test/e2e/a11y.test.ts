@@ -194,12 +194,16 @@ browserSuite('accessibility (Chromium)', () => {
     const p = await preview();
     await p.controller.sync();
     // A 1280 px window at 200 % zoom is a 640 CSS px viewport; at 400 %, 320.
+    // German too: its words are longer ("Zuletzt erfolgreich aktualisiert").
+    const settingsDe = `${p.settingsUrl}?lang=de`;
     for (const width of [640, 320]) {
-      for (const url of [p.firstRunUrl, p.settingsUrl]) {
+      for (const url of [p.firstRunUrl, p.settingsUrl, `${p.firstRunUrl}?lang=de`, settingsDe]) {
         const { page } = await openPage(browser, url, { viewport: { width, height: 700 } });
         await waitForState(page, ['ready']);
         if (url === p.settingsUrl)
           await page.locator('vm-cache-panel').getByRole('button', { name: 'Verify' }).click();
+        if (url === settingsDe)
+          await page.locator('vm-cache-panel').getByRole('button', { name: 'Prüfen' }).click();
         expect(await overflow(page), `${url} at ${width}px`).toEqual([]);
       }
     }

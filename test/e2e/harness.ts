@@ -104,7 +104,12 @@ export async function openPage(
   url: string,
   options: BrowserContextOptions = {},
 ): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 760 }, ...options });
+  // en-US unless a test asks for another: the app's pages follow the browser's language.
+  const context = await browser.newContext({
+    viewport: { width: 1000, height: 760 },
+    locale: 'en-US',
+    ...options,
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -340,6 +345,50 @@ export async function axeSerious(page: Page): Promise<AxeViolation[]> {
     return result.violations;
   });
   return (violations as AxeViolation[]).filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/**
+ * Presses Download (whatever its words), waits until the overall bar reaches
+ * `percent`, and presses Cancel: a still scene with partly filled bars, the
+ * rows "Paused" and the cancel note, for measuring and screenshots.
+ */
+export async function cancelPartWay(page: Page, percent = 25): Promise<void> {
+  await page.locator('vm-cache-panel button[data-action="download"]').click();
+  await expect
+    .poll(
+      async () =>
+        Number(await page.locator('vm-cache-panel [role=progressbar]').first().getAttribute('aria-valuenow')),
+      { timeout: 15_000, interval: 25 },
+    )
+    .toBeGreaterThanOrEqual(percent);
+  await page.locator('vm-cache-panel button[data-action="cancel"]').click();
+  await waitForState(page, ['cancelled']);
+}
+
+/**
+ * Adds a stylesheet to the page as a host app's own would be. A constructed
+ * sheet (adoptedStyleSheets): the pages' CSP (style-src 'self') refuses an
+ * inline <style>, and a host ships its CSS as a file anyway.
+ */
+export async function addHostStyles(page: Page, cssText: string): Promise<void> {
+  await page.locator('html').evaluate((html, text) => {
+    // CSSStyleSheet is the page's (defaultView is `any` here: no DOM lib).
+    const win = html.ownerDocument.defaultView;
+    const sheet = new win.CSSStyleSheet();
+    sheet.replaceSync(text);
+    html.ownerDocument.adoptedStyleSheets = [...html.ownerDocument.adoptedStyleSheets, sheet];
+  }, cssText);
+}
+
+/** Computed values of `properties` on the first element `locator` finds (shadow roots are pierced). */
+export function computed<K extends string>(
+  locator: Locator,
+  properties: readonly K[],
+): Promise<Record<K, string>> {
+  return locator.first().evaluate((el, names) => {
+    const style = el.ownerDocument.defaultView!.getComputedStyle(el);
+    return Object.fromEntries(names.map((n) => [n, style.getPropertyValue(n)]));
+  }, properties as K[]) as Promise<Record<K, string>>;
 }
 
 // --- waiting on the page (vitest's expect has no locator matchers) --------

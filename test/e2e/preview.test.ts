@@ -185,6 +185,19 @@ describe('preview bridge and server (no browser needed)', () => {
     await p.controller.sync();
   });
 
+  it('passes --locale to the pages as ?lang=, redirecting a page asked for without it', async () => {
+    const p = await preview({ locale: 'de' });
+    expect(p.firstRunUrl).toBe(`${p.url}/first-run.html?lang=de`);
+    expect(p.settingsUrl).toBe(`${p.url}/settings.html?lang=de`);
+    const location = async (pathAndQuery: string) =>
+      (await fetch(`${p.url}${pathAndQuery}`, { redirect: 'manual' })).headers.get('location');
+    expect(await location('/')).toBe('/first-run.html?lang=de');
+    expect(await location('/settings.html')).toBe('/settings.html?lang=de');
+    expect(await location('/first-run.html?fault=none')).toBe('/first-run.html?fault=none&lang=de');
+    // A page that names its own language is served as asked.
+    expect((await fetch(`${p.url}/settings.html?lang=en`, { redirect: 'manual' })).status).toBe(200);
+  });
+
   it('replays a delta update on ?fault=delta (v1 cached, v2 fetched by ranges), then the plain demo again', async () => {
     const p = await preview({ small: true });
     const server = p.artifactServer!;
@@ -223,6 +236,7 @@ describe('preview bridge and server (no browser needed)', () => {
     });
     expect(parsePreviewArgs(['--fault', 'delta'])).toMatchObject({ fault: 'delta' });
     expect(parsePreviewArgs(['--limit-rate', '500K'])).toMatchObject({ limitRate: 500 * 1024 });
+    expect(parsePreviewArgs(['--locale', 'de-at'])).toMatchObject({ locale: 'de-AT' });
     expect(parsePreviewArgs(['--help'])).toBe('help');
   });
 
