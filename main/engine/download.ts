@@ -87,6 +87,16 @@ async function downloadOnce(
   await mkdirFor(finalPath);
   const resume = await findResumePoint(finalPath, artifact);
   if (!resume) return requestRest(ctx, artifact, finalPath, attempt, undefined, ranges);
+  if (resume.done.length > 0 && (!ranges || ctx.maxConnections < 2 || ctx.importing)) {
+    // Ranges past the prefix need range requests of their own: on one stream only the prefix counts.
+    resume.done = [];
+    resume.meta = { ...resume.meta, ranges: resume.offset > 0 ? [[0, resume.offset]] : [] };
+    try {
+      await writePartialMeta(finalPath, resume.meta);
+    } catch (err) {
+      throw fsError(`cannot write ${partial}`, path.dirname(partial), err);
+    }
+  }
 
   const whole = resume.offset === artifact.sizeBytes;
   const kept = resume.done.reduce((sum, [s, e]) => sum + e - s, resume.offset);
@@ -167,8 +177,15 @@ async function requestRest(
       }
       if (resume && !sameRoot(ctx, resume)) {
         // Going on from another root's bytes: from now on this root's validator guards a resume.
-        const { sha256, sizeBytes } = resume.meta;
-        resume.meta = { sha256, sizeBytes, ...validatorsOf(res), root: ctx.artifactRoot };
+        const { sha256, sizeBytes, ranges } = resume.meta;
+        // The ranges stay: the file still holds them (and its holes).
+        resume.meta = {
+          sha256,
+          sizeBytes,
+          ...validatorsOf(res),
+          root: ctx.artifactRoot,
+          ...(ranges ? { ranges } : {}),
+        };
         try {
           await writePartialMeta(finalPath, resume.meta);
         } catch (err) {

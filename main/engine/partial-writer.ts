@@ -70,7 +70,11 @@ export class PartialWriter implements PartialFile {
   private readonly ring: Uint8Array;
   private readonly ctl: Int32Array;
   private head = 0;
-  /** The file offset after every byte queued or absorbed (the hashed prefix, once the ring drains). */
+  /**
+   * Where the file is whole from the start: the kept bytes, every byte copied
+   * into the ring, and every absorb the thread has finished. Less the ring's
+   * unwritten bytes, it is what a checkpoint may record (writtenTo).
+   */
   private position: number;
   /** A write still copying into a full ring: an absorb waits for it. */
   private copying: Promise<void> | undefined;
@@ -151,7 +155,6 @@ export class PartialWriter implements PartialFile {
    */
   write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> | undefined {
     this.check();
-    this.position += chunk.length;
     this.dirtied(chunk.length);
     const from = this.copyIn(chunk, 0);
     if (from === chunk.length) return undefined;
@@ -205,28 +208,42 @@ export class PartialWriter implements PartialFile {
     for (let left = length; left > 0; ) {
       const n = Math.min(left, ABSORB_MAX_BYTES);
       Atomics.store(this.ctl, SLOT.absorb, n);
-      this.position += n;
       this.wake();
-      while (Atomics.load(this.ctl, SLOT.absorb) !== 0) {
-        await this.waitWhile(SLOT.absorb, n, signal);
-        this.check();
+      try {
+        while (Atomics.load(this.ctl, SLOT.absorb) !== 0) {
+          await this.waitWhile(SLOT.absorb, n, signal);
+          this.check();
+        }
+      } catch (err) {
+        // The thread may still take these bytes: main's count and the thread's offset part here.
+        this.failure ??= new Error('an absorb was cut short: this partial writer can only be abandoned');
+        throw err;
       }
+      // Counted once done: an absorb cut short by an abort says nothing of the file.
+      this.position += n;
       left -= n;
     }
   }
 
   writtenTo(): number {
-    // Once the thread is done (finished or abandoned) the ring is drained, and maybe another writer's.
+    // Once the thread is done (finished or abandoned) what was copied is written, and the ring maybe another writer's.
     if (this.handedBack) return this.position;
     return this.position - Atomics.load(this.ctl, SLOT.filled);
   }
 
   private async writeRest(chunk: Uint8Array, from: number, signal: AbortSignal | undefined): Promise<void> {
     let at = from;
-    while (at < chunk.length) {
-      await this.roomAfter(Atomics.load(this.ctl, SLOT.filled), signal);
-      this.check();
-      at = this.copyIn(chunk, at);
+    try {
+      while (at < chunk.length) {
+        await this.roomAfter(Atomics.load(this.ctl, SLOT.filled), signal);
+        this.check();
+        at = this.copyIn(chunk, at);
+      }
+    } catch (err) {
+      // The rest of the chunk never reached the ring: anything written after it would land at
+      // the wrong offset. What is in the file stays good for a resume; this writer is done.
+      this.failure ??= new Error('a write was cut short: this partial writer can only be abandoned');
+      throw err;
     }
   }
 
@@ -240,6 +257,7 @@ export class PartialWriter implements PartialFile {
       if (n === 0) break;
       this.ring.set(chunk.subarray(at, at + n), this.head);
       this.head = (this.head + n) % size;
+      this.position += n;
       at += n;
       filled = Atomics.add(this.ctl, SLOT.filled, n) + n;
     }

@@ -28,6 +28,8 @@ export class PlainPartialWriter implements PartialFile {
   private result: string | undefined;
   private stopping = false;
   private closed = false;
+  /** Where the file is whole from the start: moved on as each queued write or absorb ends. */
+  private written: number;
   /** Positioned writes (writeAt) in flight: the fd stays open until they end. */
   private readonly placing = new Set<Promise<void>>();
 
@@ -36,6 +38,7 @@ export class PlainPartialWriter implements PartialFile {
     offset: number,
   ) {
     this.position = offset;
+    this.written = offset;
     this.kept = this.hashKept(offset);
     this.queue = this.kept;
     this.queue.catch((err: unknown) => {
@@ -59,6 +62,7 @@ export class PlainPartialWriter implements PartialFile {
       this.hash.update(bytes);
       await writeAllAt(this.fd, bytes, at);
       this.queued -= bytes.length;
+      this.written = at + bytes.length;
     });
     this.queue.catch((err: unknown) => {
       this.failure ??= err;
@@ -68,6 +72,8 @@ export class PlainPartialWriter implements PartialFile {
 
   async writeAt(bytes: Uint8Array, position: number): Promise<void> {
     if (this.failure) throw this.failure;
+    // After close the number may be another file's.
+    if (this.closed) throw new Error('this partial writer is already closed');
     const placed = writeAllAt(this.fd, bytes, position);
     const settled = placed.then(
       () => {},
@@ -85,7 +91,11 @@ export class PlainPartialWriter implements PartialFile {
     if (this.failure) throw this.failure;
     const from = this.position;
     this.position += length;
-    this.queue = this.queue.then(() => this.hashRange(from, from + length));
+    this.queue = this.queue.then(async () => {
+      // Counted once read through (the bytes were in the file before the absorb was asked
+      // for); one skipped by an abandon says nothing.
+      if (await this.hashRange(from, from + length)) this.written = from + length;
+    });
     this.queue.catch((err: unknown) => {
       this.failure ??= err;
     });
@@ -93,7 +103,7 @@ export class PlainPartialWriter implements PartialFile {
   }
 
   writtenTo(): number {
-    return this.position - this.queued;
+    return this.written;
   }
 
   async keptHashed(signal?: AbortSignal): Promise<void> {
@@ -127,18 +137,20 @@ export class PlainPartialWriter implements PartialFile {
   }
 
   /** Hashes the first `offset` bytes already in the file (a resume), before any new byte. */
-  private hashKept(offset: number): Promise<void> {
-    return this.hashRange(0, offset);
+  private async hashKept(offset: number): Promise<void> {
+    await this.hashRange(0, offset);
   }
 
-  /** Hashes bytes [from, to) of the file as they are. */
-  private async hashRange(from: number, to: number): Promise<void> {
+  /** Hashes bytes [from, to) of the file as they are; false when an abandon stopped it first. */
+  private async hashRange(from: number, to: number): Promise<boolean> {
     const buf = Buffer.allocUnsafe(Math.min(READ_BYTES, Math.max(1, to - from)));
-    for (let at = from; at < to && !this.stopping; ) {
+    for (let at = from; at < to; ) {
+      if (this.stopping) return false;
       const { bytesRead } = await read(this.fd, buf, 0, Math.min(buf.length, to - at), at);
       if (bytesRead === 0) throw new Error(`the partial ends at ${at} bytes, before the ${to} to hash`);
       this.hash.update(buf.subarray(0, bytesRead));
       at += bytesRead;
     }
+    return true;
   }
 }

@@ -21,14 +21,15 @@
 
 import path from 'node:path';
 import type { DownloadContext } from './download.js';
-import { CancelError, fsError, NetworkError, type VmCacheError } from './errors.js';
+import { CancelError, fsError, HttpStatusError, NetworkError, type VmCacheError } from './errors.js';
 import type { SelectedArtifact } from './manifest.js';
 import { type PartialMeta, writePartialMeta } from './partial.js';
 import type { PartialFile } from './partial-file.js';
 import { partialPath } from './paths.js';
-import { type ActiveRequest, startRequest, watchStall } from './request.js';
+import { type ActiveRequest, parseRetryAfter, startRequest, watchStall } from './request.js';
 import { type Ranges, type Span, Spans } from './spans.js';
 import type { TransportResponse } from './transport.js';
+import { sleep } from './waits.js';
 
 /** Connections a sync may open at once (all downloads together), unless the host says otherwise. */
 export const DEFAULT_CONNECTIONS = 8;
@@ -45,6 +46,9 @@ const GROWTH = 1.25;
 // prefix: a SIGKILL loses about that much of the ranges, however fast they came.
 const CHECKPOINT_MS = 250;
 const CHECKPOINT_BYTES = 4 << 20;
+
+/** Range requests the last connection may have refused (503, 429) before the attempt fails. */
+const MAX_REFUSALS = 3;
 
 /** Ranges cannot work with this server (or it changed the file): go on with one connection. */
 export class OneStreamInstead extends Error {}
@@ -109,8 +113,9 @@ export class Transfer {
   private readonly url: string;
   private readonly validator: string | undefined;
   private readonly ranged: boolean;
-  private checkpointing: Promise<void> | undefined;
-  private recorded = false;
+  private checkpointing: Promise<boolean> | undefined;
+  /** The sidecar records ranges: from now on it must follow them (a resume's sidecar already does). */
+  private recorded: boolean;
   /** Bytes placed ahead of the prefix since the last checkpoint began. */
   private unrecorded = 0;
   /** The ramp: connections wanted now, and the total rate at the level before. */
@@ -130,6 +135,7 @@ export class Transfer {
     allowRanges: boolean,
   ) {
     this.url = start.request.url;
+    this.recorded = start.meta.ranges !== undefined;
     this.frontier = start.from;
     this.spans = new Spans(start.from, artifact.sizeBytes, start.done);
     this.signal = ctx.signal ? AbortSignal.any([ctx.signal, this.stop.signal]) : this.stop.signal;
@@ -149,15 +155,15 @@ export class Transfer {
 
   /** Resolves once every byte is in the file and handed to the writer in order. */
   async run(): Promise<void> {
+    // Ranges a previous attempt left need requests of their own, whatever the ramp says.
+    const leftOver = this.spans.all().length > 1;
+    // Decided before any connection runs: nothing may write into the partial after this throws.
+    if (leftOver && !this.ranged) throw new OneStreamInstead('the server no longer answers ranges');
     const first = this.spans.all()[0]!;
     first.busy = true;
     this.ctx.connections?.open();
     this.launch(first, this.start);
-    // Ranges a previous attempt left need requests of their own, whatever the ramp says.
-    const leftOver = this.spans.all().length > 1;
-    if (leftOver && !this.ranged) throw new OneStreamInstead('the server no longer answers ranges');
     if (this.ranged) {
-      if (leftOver) await this.recordRanges();
       // Until a byte lands out of order the file is one prefix: its length says it all.
       this.timers.push(setInterval(() => this.recorded && this.checkpoint(), CHECKPOINT_MS));
       if (this.artifact.sizeBytes - this.start.from >= MIN_RANGED_BYTES)
@@ -177,11 +183,24 @@ export class Transfer {
           ),
         );
       }
+      this.stopTimers();
+      await this.checkpointing;
+      // Whole now: a staged partial that waits for the commit is one prefix again.
+      if (this.recorded) {
+        const { ranges: _whole, ...meta } = this.start.meta;
+        await writePartialMeta(this.finalPath, meta).catch(() => {});
+      }
     } finally {
-      for (const t of this.timers) clearInterval(t);
+      this.stopTimers();
       this.stop.abort();
       await this.absorbing?.catch(() => {});
+      await this.checkpointing;
     }
+  }
+
+  private stopTimers(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
   }
 
   /**
@@ -225,14 +244,47 @@ export class Transfer {
       this.connections.delete(conn);
       this.ctx.connections?.close();
       conn.span.busy = false;
+      this.refill();
     });
     this.running.add(tracked);
   }
 
+  /**
+   * Bytes nobody fetches (a connection let go, or refused, while the others
+   * had ended or found nothing to take over) get a connection: the last one
+   * never ends while work is left.
+   */
+  private refill(): void {
+    if (this.signal.aborted || this.failure !== undefined) return;
+    while (this.connections.size < Math.max(1, this.target)) {
+      const idle = this.spans.all().some((s) => !s.busy && s.at + s.inFlight < s.end);
+      if (!idle) return;
+      if (this.connections.size === 0) this.ctx.connections?.open();
+      else if (!this.ctx.connections?.tryOpen()) return;
+      this.launch(this.spans.claim(this.averageRate(), MIN_PIECE_BYTES)!);
+    }
+  }
+
   /** One connection: its first span, then whatever it can claim, until nothing is left worth a request. */
   private async connect(conn: Connection, opened: TransferStart | undefined): Promise<void> {
+    let refused = 0;
     for (let first = opened; ; first = undefined) {
-      await this.fetch(conn, first);
+      try {
+        await this.fetch(conn, first);
+      } catch (err) {
+        if (!(err instanceof HttpStatusError) || first) throw err;
+        if (this.connections.size > 1) {
+          // A server that allows fewer connections (503, 429 to the extra ones): fewer it is.
+          this.settled = true;
+          this.target = Math.max(1, this.connections.size - 1);
+          conn.retired = true;
+          return;
+        }
+        // The last one: the server may not have seen the others close yet. A few short waits, then the attempt fails.
+        if (!err.transient || ++refused > MAX_REFUSALS) throw err;
+        await sleep(Math.min(err.retryAfterMs ?? 500 * refused, 5_000), this.signal);
+        continue;
+      }
       conn.span.busy = false;
       if (conn.retired) return;
       const next = this.spans.claim(conn.span.rate, MIN_PIECE_BYTES);
@@ -272,7 +324,12 @@ export class Transfer {
       });
       request = started.request;
       res = await started.response;
-      this.judgeRange(res, span.at, last);
+      try {
+        this.judgeRange(res, span.at, last);
+      } catch (err) {
+        request.done();
+        throw err;
+      }
     }
     const stall = watchStall(request, this.ctx.stallTimeoutMs, (stalled) => this.stalled(conn, stalled));
     try {
@@ -290,7 +347,7 @@ export class Transfer {
           this.ctx.progress.addBytes(this.artifact.key, bytes.length);
           // Waiting for the cap is not a stall: the watch is told while it waits.
           if (this.ctx.limiter) await this.ctx.limiter.take(bytes.length, signal, () => stall.tick());
-          await this.place(span, bytes, signal);
+          await this.place(span, bytes);
         }
         if (span.at + span.inFlight >= span.end) break;
       }
@@ -343,8 +400,8 @@ export class Transfer {
     if (same) return;
     res.cancel();
     if (res.status !== 200 && res.status !== 206 && res.status !== 416) {
-      // A plain error (a 503) says nothing about ranges: the attempt fails and is retried.
-      throw new NetworkError(this.url, new Error(`a range request was answered ${res.status}`));
+      // A plain error (a 503) says nothing about ranges: one connection fewer, or the attempt's error.
+      throw new HttpStatusError(this.url, res.status, parseRetryAfter(res.header('retry-after')));
     }
     throw new OneStreamInstead(
       res.status === 206
@@ -356,12 +413,14 @@ export class Transfer {
   }
 
   /** Puts bytes into the file: to the writer when they continue the prefix, else at their offset. */
-  private async place(span: Span, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+  private async place(span: Span, bytes: Uint8Array): Promise<void> {
     try {
       if (span.at === this.frontier && span.inFlight === 0 && !this.absorbing) {
         span.at += bytes.length;
         this.frontier += bytes.length;
-        const full = this.writer.write(bytes, signal);
+        // Only the transfer's own end may cut this short, never one connection's (a retire):
+        // the writer's offset must stay where `frontier` says for whoever writes next.
+        const full = this.writer.write(bytes, this.signal);
         if (full) await full;
         // The end of this span: the next may hold bytes that came ahead.
         if (span.at === span.end) this.kick();
@@ -378,7 +437,8 @@ export class Transfer {
       this.unrecorded += bytes.length;
       if (this.unrecorded >= CHECKPOINT_BYTES) void this.checkpoint();
     } catch (err) {
-      if (this.signal.aborted && !(err instanceof Error && 'code' in err)) throw err;
+      // Cut short by the transfer's end (a cancel, a sibling's failure): that end is the story.
+      if (this.signal.aborted) throw err;
       throw new WriteFailed(fsError(`cannot write ${partialPath(this.finalPath)}`, this.dir(), err));
     }
     this.kick();
@@ -386,7 +446,8 @@ export class Transfer {
 
   /** Starts hashing what has arrived ahead, if anything waits at the prefix. */
   private kick(): void {
-    if (this.absorbing) return;
+    // After an abort nothing more is hashed: the partial is about to be kept as it stands.
+    if (this.absorbing || this.signal.aborted || this.failure !== undefined) return;
     this.spans.dropBefore(this.frontier);
     const span = this.spans.at(this.frontier);
     if (!span || span.at <= this.frontier) return;
@@ -405,6 +466,7 @@ export class Transfer {
   private async advance(): Promise<void> {
     await this.absorbing;
     for (;;) {
+      if (this.signal.aborted || this.failure !== undefined) return;
       const span = this.spans.at(this.frontier);
       if (!span || span.at <= this.frontier) break;
       const length = span.at - this.frontier;
@@ -474,17 +536,21 @@ export class Transfer {
    */
   private async recordRanges(): Promise<void> {
     if (this.recorded) return;
-    await this.checkpoint();
+    // Until that write succeeds, no helper starts: nothing lands out of order unrecorded.
+    if (!(await this.checkpoint())) throw new Error('the ranges could not be recorded');
     this.recorded = true;
   }
 
-  /** Records the ranges in the file (one write at a time; failures wait for the next). */
-  private checkpoint(): Promise<void> {
+  /** Records the ranges in the file (one write at a time; a failed one waits for the next). */
+  private checkpoint(): Promise<boolean> {
     if (this.checkpointing) return this.checkpointing;
     this.unrecorded = 0;
     const ranges = this.spans.ranges(this.writer.writtenTo(), this.frontier);
     this.checkpointing = writePartialMeta(this.finalPath, { ...this.start.meta, ranges })
-      .catch(() => {})
+      .then(
+        () => true,
+        () => false,
+      )
       .finally(() => {
         this.checkpointing = undefined;
       });

@@ -110,6 +110,24 @@ describe.each(WRITERS)('%s', (_name, open) => {
     expect(Buffer.compare(await readFile(file), data)).toBe(0);
   });
 
+  it('writtenTo counts only what is in the file: not an absorb cut short, not one still waiting', async () => {
+    const file = path.join(await tempRoot(), 'u.partial');
+    const data = randomBytes(4 * MiB);
+    const writer = await open(file, 0);
+    await feed(writer, data.subarray(0, MiB));
+    await writer.writeAt(data.subarray(MiB, 3 * MiB), MiB);
+    const before = writer.writtenTo();
+    expect(before).toBeLessThanOrEqual(MiB);
+    const cut = new AbortController();
+    cut.abort(new Error('cancelled by the test'));
+    // Asked again and again after a cancel (what a transfer must never do, and what a checkpoint must survive).
+    for (let i = 0; i < 3; i++) await writer.absorb(2 * MiB, cut.signal).catch(() => {});
+    expect(writer.writtenTo()).toBeLessThanOrEqual(3 * MiB);
+    await writer.abandon();
+    expect(writer.writtenTo()).toBeLessThanOrEqual(3 * MiB);
+    expect((await readFile(file)).length).toBeGreaterThanOrEqual(writer.writtenTo());
+  });
+
   it('a whole kept file needs no writes: the digest is of the kept bytes', async () => {
     const file = path.join(await tempRoot(), 'c.partial');
     const data = randomBytes(3 * MiB);
@@ -163,6 +181,22 @@ describe.each(WRITERS)('%s', (_name, open) => {
 });
 
 describe('PartialWriter (the thread only)', () => {
+  it('a write cut short while waiting for room: writtenTo stops at what was copied, and the writer takes no more', async () => {
+    const file = path.join(await tempRoot(), 'v.partial');
+    // A sparse kept prefix the thread hashes first (about a second), so the ring stays full.
+    await writeFile(file, '');
+    await truncate(file, 2048 * MiB);
+    const writer = await PartialWriter.open(file, 2048 * MiB);
+    const cut = new AbortController();
+    setTimeout(() => cut.abort(new Error('cancelled by the test')), 20);
+    await expect(writer.write(randomBytes(3 * MiB), cut.signal)).rejects.toThrow('cancelled by the test');
+    // At most the 1 MiB ring was copied of the 3 MiB chunk.
+    expect(writer.writtenTo()).toBeLessThanOrEqual(2048 * MiB + MiB);
+    expect(() => writer.write(randomBytes(10))).toThrow('cut short');
+    await writer.abandon();
+    expect(writer.writtenTo()).toBeLessThanOrEqual(2048 * MiB + MiB);
+  });
+
   it('a writer used after finish() cannot reach the next partial, which now has its thread and ring', async () => {
     const dir = await tempRoot();
     const done = await PartialWriter.open(path.join(dir, 'h1.partial'), 0);

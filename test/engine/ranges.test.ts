@@ -134,6 +134,58 @@ describe('parallel ranges', () => {
     expect(last.bytesSent).toBe(bytes.length);
   });
 
+  it('a server that refuses extra connections (503): fewer connections, and the download still completes', async () => {
+    const { s, key, root, bytes } = await capped(32 * MiB, 6 * MiB);
+    const running = sync(root, s.manifestUrl);
+    await until(() => tarballRequests(s, key).length >= 1, 'the first request');
+    // The next three requests (the ramp's) are refused, as nginx's limit_conn would.
+    s.setFault(key, { status: 503, times: 3 });
+    await running;
+    expect(sha256(await readFile(path.join(root, 'cache', key)))).toBe(sha256(bytes));
+    expect(tarballRequests(s, key).some((r) => r.status === 503)).toBe(true);
+  });
+
+  it('a partial with recorded ranges: only the gaps are asked for; with connections: 1, one stream from the prefix', async () => {
+    for (const connections of [8, 1]) {
+      const { s, key, root, bytes } = await capped(24 * MiB, 64 * MiB);
+      const file = path.join(root, 'cache', key);
+      const etag = (await fetch(`${s.url}/${key}`, { method: 'HEAD' })).headers.get('etag')!;
+      // What a killed sync left: [0, 4 MiB) and [12 MiB, 16 MiB) whole, a hole between, nothing after.
+      const left = Buffer.alloc(16 * MiB);
+      bytes.copy(left, 0, 0, 4 * MiB);
+      bytes.copy(left, 12 * MiB, 12 * MiB, 16 * MiB);
+      const { mkdir, writeFile } = await import('node:fs/promises');
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(`${file}.partial`, left);
+      await writeFile(
+        `${file}.partial.json`,
+        JSON.stringify({
+          sha256: sha256(bytes),
+          sizeBytes: bytes.length,
+          etag,
+          ranges: [
+            [0, 4 * MiB],
+            [12 * MiB, 16 * MiB],
+          ],
+        }),
+      );
+      await sync(root, s.manifestUrl, { connections });
+      expect(sha256(await readFile(file))).toBe(sha256(bytes));
+      const reqs = tarballRequests(s, key).filter((r) => r.method === 'GET');
+      expect(rangeOf(reqs[0]!)).toEqual({ start: 4 * MiB, end: undefined });
+      if (connections === 1) {
+        // The ranges cannot be used on one connection: one stream from the prefix, nothing else.
+        expect(reqs).toHaveLength(1);
+      } else {
+        // Nothing inside the kept range is asked for, and what was sent is about the two gaps.
+        for (const r of reqs)
+          expect(rangeOf(r)!.start < 12 * MiB || rangeOf(r)!.start >= 16 * MiB).toBe(true);
+        expect(reqs.some((r) => rangeOf(r)!.start === 16 * MiB)).toBe(true);
+        expect(s.bytesServed(key)).toBeLessThan(bytes.length - 8 * MiB + 4 * MiB);
+      }
+    }
+  });
+
   it('killed (SIGKILL) mid-way: the sidecar records the completed ranges, and the next sync fetches none of them again', async () => {
     const { s, key, root, bytes } = await capped(48 * MiB, 4 * MiB);
     const partial = path.join(root, 'cache', `${key}.partial`);
