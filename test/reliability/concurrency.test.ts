@@ -113,7 +113,9 @@ describe.runIf(FULL)('concurrency', () => {
       const v = vs.publish(round);
       const key = v.keys.x64!;
       // Only the first request is slow: the holder is caught mid-download, the taker resumes quickly.
-      vs.s.setFault(key, { dripBytesPerSec: 4 * MiB, times: 1 });
+      // Slow enough (8 s) that the waiter, a new process that compiles on start, is waiting for the
+      // lock before the holder is done, even on a loaded machine (at 4 MiB/s it sometimes was not).
+      vs.s.setFault(key, { dripBytesPerSec: MiB, times: 1 });
       const holder = startSyncProcess(useCli ? 'cli' : 'sync-child', {
         root: box.root,
         manifestUrl: vs.s.manifestUrl,
