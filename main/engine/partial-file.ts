@@ -50,6 +50,30 @@ const ftruncate = promisify(fsCb.ftruncate);
 const closeFd = promisify(fsCb.close);
 const write = promisify(fsCb.write);
 
+/** The positioned writes (writeAt) a writer has in flight: its fd may be closed only once they end. */
+export class PositionedWrites {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  async write(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+    const placed = writeAllAt(fd, bytes, position);
+    const ended = placed.then(
+      () => {},
+      () => {},
+    );
+    this.inFlight.add(ended);
+    try {
+      await placed;
+    } finally {
+      this.inFlight.delete(ended);
+    }
+  }
+
+  /** Resolves once every write started so far has ended, well or not. */
+  async settled(): Promise<void> {
+    await Promise.all(this.inFlight);
+  }
+}
+
 /** Writes all of `bytes` at `position` (a positioned write may take fewer bytes than asked). */
 export async function writeAllAt(fd: number, bytes: Uint8Array, position: number): Promise<void> {
   for (let done = 0; done < bytes.length; ) {

@@ -10,7 +10,7 @@
 import * as fsCb from 'node:fs';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { openPartialFd, type PartialFile, writeAllAt } from './partial-file.js';
+import { openPartialFd, type PartialFile, PositionedWrites } from './partial-file.js';
 import { ThreadLender } from './thread-lender.js';
 import { untilAborted } from './waits.js';
 import {
@@ -79,7 +79,7 @@ export class PartialWriter implements PartialFile {
   /** A write still copying into a full ring: an absorb waits for it. */
   private copying: Promise<void> | undefined;
   /** Positioned writes (writeAt) in flight: the fd stays open until they end. */
-  private readonly placing = new Set<Promise<void>>();
+  private readonly placing = new PositionedWrites();
   private failure: unknown;
   private unsynced = 0;
   private syncing: Promise<void> | undefined;
@@ -186,17 +186,7 @@ export class PartialWriter implements PartialFile {
   async writeAt(bytes: Uint8Array, position: number): Promise<void> {
     this.check();
     this.dirtied(bytes.length);
-    const placed = writeAllAt(this.fd, bytes, position);
-    const settled = placed.then(
-      () => {},
-      () => {},
-    );
-    this.placing.add(settled);
-    try {
-      await placed;
-    } finally {
-      this.placing.delete(settled);
-    }
+    await this.placing.write(this.fd, bytes, position);
   }
 
   async absorb(length: number, signal?: AbortSignal): Promise<void> {
@@ -315,7 +305,7 @@ export class PartialWriter implements PartialFile {
   async finish(): Promise<void> {
     await this.digest();
     await this.released;
-    await Promise.all(this.placing);
+    await this.placing.settled();
     this.handBack();
     await this.syncing;
     if (this.failure) throw this.failure;
@@ -332,7 +322,7 @@ export class PartialWriter implements PartialFile {
       await this.released;
       this.handBack();
     }
-    await Promise.all(this.placing);
+    await this.placing.settled();
     await this.syncing;
     if (this.closed) return;
     this.closed = true;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as fsCb from 'node:fs';
 import { promisify } from 'node:util';
-import { openPartialFd, type PartialFile, writeAllAt } from './partial-file.js';
+import { openPartialFd, type PartialFile, PositionedWrites, writeAllAt } from './partial-file.js';
 import { untilAborted } from './waits.js';
 
 // Past this many queued bytes a write waits: memory stays bounded on a slow disk.
@@ -31,7 +31,7 @@ export class PlainPartialWriter implements PartialFile {
   /** Where the file is whole from the start: moved on as each queued write or absorb ends. */
   private written: number;
   /** Positioned writes (writeAt) in flight: the fd stays open until they end. */
-  private readonly placing = new Set<Promise<void>>();
+  private readonly placing = new PositionedWrites();
 
   private constructor(
     private readonly fd: number,
@@ -74,17 +74,7 @@ export class PlainPartialWriter implements PartialFile {
     if (this.failure) throw this.failure;
     // After close the number may be another file's.
     if (this.closed) throw new Error('this partial writer is already closed');
-    const placed = writeAllAt(this.fd, bytes, position);
-    const settled = placed.then(
-      () => {},
-      () => {},
-    );
-    this.placing.add(settled);
-    try {
-      await placed;
-    } finally {
-      this.placing.delete(settled);
-    }
+    await this.placing.write(this.fd, bytes, position);
   }
 
   async absorb(length: number, signal?: AbortSignal): Promise<void> {
@@ -120,7 +110,7 @@ export class PlainPartialWriter implements PartialFile {
 
   async finish(): Promise<void> {
     await this.digest();
-    await Promise.all(this.placing);
+    await this.placing.settled();
     await fsync(this.fd);
     this.closed = true;
     await closeFd(this.fd);
@@ -130,7 +120,7 @@ export class PlainPartialWriter implements PartialFile {
     // The kept bytes need no hash any more; the queued writes still go to disk.
     this.stopping = true;
     await this.queue.catch(() => {});
-    await Promise.all(this.placing);
+    await this.placing.settled();
     if (this.closed) return;
     this.closed = true;
     await closeFd(this.fd).catch(() => {});
