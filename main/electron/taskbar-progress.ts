@@ -97,8 +97,12 @@ export class TaskbarProgress {
 
 function paint(win: BarWindow, bar: Bar): void {
   if (win.isDestroyed()) return;
-  if (bar.value < 0) win.setProgressBar(-1);
-  else win.setProgressBar(bar.value, { mode: bar.mode });
+  // Cosmetic, and called from a timer: a window that cannot show a bar (a host's stand-in, a
+  // window closing under us) must never take the app down with an uncaught exception.
+  try {
+    if (bar.value < 0) win.setProgressBar(-1);
+    else win.setProgressBar(bar.value, { mode: bar.mode });
+  } catch {}
 }
 
 /** The same to the eye: a thousandth of the way is less than a pixel of any taskbar. */
