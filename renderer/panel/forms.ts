@@ -7,11 +7,12 @@ import type { SyncProgress } from '../../contract/progress.js';
 import type { CacheStatus, VerifyReport } from '../../contract/status.js';
 import type { L10n } from './format.js';
 import { limitRateSetting } from './limit-rate-view.js';
-import { isRunning } from './phrases.js';
+import { isPaused, isRunning, phaseWords } from './phrases.js';
 import { cachedRows, progressSection } from './progress-view.js';
 import { statusList, verifyList } from './settings-view.js';
 
-export type Action = 'sync' | 'cancel' | 'verify' | 'clear' | 'status' | 'limit';
+/** What a busy flag is kept for; Resume is a sync (`sync`). */
+export type Action = 'sync' | 'pause' | 'cancel' | 'verify' | 'clear' | 'status' | 'limit';
 
 /** What the panel last heard, plus what it is doing. */
 export interface PanelView {
@@ -31,6 +32,9 @@ export interface PanelView {
 
 export interface PanelActions {
   sync(): void;
+  /** Stops the download in flight, keeping its bytes; resume() goes on from them. */
+  pause(): void;
+  resume(): void;
   cancel(): void;
   verify(): void;
   askClear(): void;
@@ -77,6 +81,8 @@ function errorBox(v: PanelView): TemplateResult | typeof nothing {
       ? (p.error ?? { code: 'ERR_ABORTED' as const, message: '' })
       : null);
   if (!err) return nothing;
+  // A pause ends the sync as a cancel would: its "cancelled" is not news, the paused line says it all.
+  if (p && isPaused(p) && err.code === 'ERR_ABORTED') return nothing;
   // A cancel is the user's own doing: said plainly, without the engine's detail.
   const cancelled = err.code === 'ERR_ABORTED';
   // The message is the engine's, in English: marked so, for screen readers.
@@ -90,6 +96,25 @@ function actionRow(actions: unknown[]): TemplateResult {
   return html`<div class="actions" part="actions">${actions}</div>`;
 }
 
+/**
+ * While a sync runs: Cancel, and Pause beside it once bytes are coming (a
+ * pause before them would keep nothing). Cancel comes first whatever the
+ * phase, so the focus that falls from Download always lands on the same button.
+ */
+function runningActions(p: SyncProgress, v: PanelView, act: PanelActions): unknown[] {
+  const { busy, t } = v;
+  return [
+    button(t.words.buttons.cancel, 'cancel', act.cancel, '', busy.has('cancel')),
+    ...(p.phase === 'downloading'
+      ? [button(t.words.buttons.pause, 'pause', act.pause, '', busy.has('pause'))]
+      : []),
+  ];
+}
+
+function resumeButton(v: PanelView, act: PanelActions): unknown {
+  return button(v.t.words.buttons.resume, 'resume', act.resume, 'primary', v.busy.has('sync'));
+}
+
 export function firstRunForm(v: PanelView, act: PanelActions): TemplateResult {
   const { progress: p, status: s, busy, t } = v;
   const w = t.words;
@@ -97,10 +122,10 @@ export function firstRunForm(v: PanelView, act: PanelActions): TemplateResult {
   let body: TemplateResult | typeof nothing = nothing;
   let actions: unknown[] = [];
   if (p) {
-    phase = w.phases[p.phase];
+    phase = phaseWords(p, t);
     body = progressSection(p, false, t);
-    if (isRunning(p.phase))
-      actions = [button(w.buttons.cancel, 'cancel', act.cancel, '', busy.has('cancel'))];
+    if (isRunning(p.phase)) actions = runningActions(p, v, act);
+    else if (isPaused(p)) actions = [resumeButton(v, act)];
     else if (p.phase === 'done') actions = [button(w.buttons.continue, 'continue', act.continue, 'primary')];
     else actions = [button(w.buttons.retry, 'retry', act.sync, 'primary', busy.has('sync'))];
   } else if (s?.cached) {
@@ -121,6 +146,15 @@ export function firstRunForm(v: PanelView, act: PanelActions): TemplateResult {
   `;
 }
 
+/** Check for updates; after a failed or cancelled sync the words say "Retry", so the button does too; paused, Resume. */
+function settingsPrimary(v: PanelView, showProgress: boolean, act: PanelActions): unknown {
+  const { progress: p, busy, t } = v;
+  if (p && isPaused(p)) return resumeButton(v, act);
+  return showProgress
+    ? button(t.words.buttons.retry, 'retry', act.sync, 'primary', busy.has('sync'))
+    : button(t.words.buttons.checkForUpdates, 'sync', act.sync, 'primary', busy.has('sync'));
+}
+
 export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
   const { progress: p, status: s, busy, t } = v;
   const w = t.words;
@@ -128,12 +162,9 @@ export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
   // A finished sync's result shows in the status list; a failed or cancelled one stays in view.
   const showProgress = p !== null && p.phase !== 'done';
   const actions = running
-    ? [button(w.buttons.cancel, 'cancel', act.cancel, '', busy.has('cancel'))]
+    ? runningActions(p, v, act)
     : [
-        // After a failed or cancelled sync the words say "Retry", so the button does too.
-        showProgress
-          ? button(w.buttons.retry, 'retry', act.sync, 'primary', busy.has('sync'))
-          : button(w.buttons.checkForUpdates, 'sync', act.sync, 'primary', busy.has('sync')),
+        settingsPrimary(v, showProgress, act),
         button(w.buttons.verify, 'verify', act.verify, '', busy.has('verify')),
         ...(v.confirmClear
           ? []
@@ -142,7 +173,7 @@ export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
   return html`
     ${s ? statusList(s, t) : html`<p class="muted">${w.status.reading}</p>`}
     ${v.limitRate === undefined ? nothing : limitRateSetting(v.limitRate, act.setLimitRate, t)}
-    ${showProgress ? html`<p class="phase" part="phase" data-role="phase">${w.phases[p.phase]}</p>${progressSection(p, true, t)}` : nothing}
+    ${showProgress ? html`<p class="phase" part="phase" data-role="phase">${phaseWords(p, t)}</p>${progressSection(p, true, t)}` : nothing}
     ${v.notice ? html`<p class="phase" part="notice" data-role="notice">${v.notice}</p>` : nothing}
     ${busy.has('verify') ? html`<p class="muted">${w.verify.running}</p>` : nothing}
     ${errorBox(v)} ${v.verify ? verifyList(v.verify, s, t) : nothing}

@@ -1,11 +1,27 @@
 // The phrases that depend on state: which of the table's words an artifact's
 // step, a delta update or a sync's phase calls for.
-import type { ArtifactProgress, SyncPhase } from '../../contract/progress.js';
+import type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/progress.js';
 import { type L10n, shortSha } from './format.js';
 
 /** Phases in which a sync is still running (Cancel applies). */
 export function isRunning(phase: SyncPhase): boolean {
   return phase !== 'done' && phase !== 'failed' && phase !== 'cancelled';
+}
+
+/** A sync that ended because it was paused: its partials are kept and Resume goes on from them. */
+export function isPaused(p: Pick<SyncProgress, 'phase' | 'paused'>): boolean {
+  return p.phase === 'cancelled' && p.paused === true;
+}
+
+/** The panel's state in one word: a sync phase, or `paused` (a cancel that was a pause). */
+export function stateOf(p: Pick<SyncProgress, 'phase' | 'paused'>): SyncPhase | 'paused' {
+  return isPaused(p) ? 'paused' : p.phase;
+}
+
+/** The line under the heading: the phase's words, or "Paused — 1.2 GB of 3.1 GB". */
+export function phaseWords(p: SyncProgress, t: L10n): string {
+  if (isPaused(p)) return t.words.pausedAt(t.format.bytes(p.receivedBytes), t.format.bytes(p.totalBytes));
+  return t.words.phases[p.phase];
 }
 
 export function artifactName(a: { agent: string; version: string; arch: string }, t: L10n): string {

@@ -7,9 +7,10 @@ import type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/p
 import type { CachedArtifact } from '../../contract/status.js';
 import { fillWidth } from './fill-width.js';
 import { type L10n, shortSha, wholePercent } from './format.js';
-import { artifactName, artifactStateWords, deltaWords, isRunning } from './phrases.js';
+import { artifactName, artifactStateWords, deltaWords, isPaused, isRunning } from './phrases.js';
 
-type FillKind = 'active' | 'ok' | 'failed' | 'idle';
+/** `paused`: the bar of a paused sync, kept at its fill in a still, muted look. */
+type FillKind = 'active' | 'ok' | 'failed' | 'idle' | 'paused';
 
 /** `part`: the bar's own part names besides `progress` ("overall", "artifact-progress"). */
 export function bar(
@@ -37,10 +38,18 @@ export function bar(
   </div>`;
 }
 
-function fillKind(a: Pick<ArtifactProgress, 'state'>, running: boolean): FillKind {
+function fillKind(a: Pick<ArtifactProgress, 'state'>, running: boolean, paused: boolean): FillKind {
   if (a.state === 'verified' || a.state === 'cached') return 'ok';
   if (a.state === 'failed') return 'failed';
+  if (paused) return 'paused';
   return running && (a.state === 'downloading' || a.state === 'verifying') ? 'active' : 'idle';
+}
+
+function overallKind(p: SyncProgress): FillKind {
+  if (p.phase === 'done') return 'ok';
+  if (p.phase === 'failed') return 'failed';
+  if (isRunning(p.phase)) return 'active';
+  return isPaused(p) ? 'paused' : 'idle';
 }
 
 function stateClass(a: Pick<ArtifactProgress, 'state'>): string {
@@ -67,6 +76,7 @@ export function artifactRow(
   compact: boolean,
   t: L10n,
   shownError?: string,
+  paused = false,
 ): TemplateResult {
   const running = isRunning(phase);
   const name = artifactName(a, t);
@@ -77,7 +87,7 @@ export function artifactRow(
       <bdi class="name" part="artifact-name">${name}</bdi>
       <span class="detail">${f.bytes(a.sizeBytes)}</span>
     </div>
-    ${bar(t, t.words.artifactProgress(name), a.receivedBytes, a.sizeBytes, fillKind(a, running), 'artifact-progress', true)}
+    ${bar(t, t.words.artifactProgress(name), a.receivedBytes, a.sizeBytes, fillKind(a, running, paused), 'artifact-progress', true)}
     <div class="row">
       ${compact ? nothing : html`<span class="detail">${t.words.sizeOf(f.bytes(a.receivedBytes), f.bytes(a.sizeBytes))}</span>`}
       ${stateLine(a, phase, t)}
@@ -87,27 +97,31 @@ export function artifactRow(
   </li>`;
 }
 
-export function progressSection(p: SyncProgress, compact: boolean, t: L10n): TemplateResult {
-  const running = isRunning(p.phase);
-  const overallKind: FillKind =
-    p.phase === 'done' ? 'ok' : p.phase === 'failed' ? 'failed' : running ? 'active' : 'idle';
+/** Bytes, and while running speed and time left, under the overall bar. */
+function stats(p: SyncProgress, t: L10n): TemplateResult {
   const f = t.format;
+  return html`<p class="stats" part="stats">
+    <span>${t.words.sizeOf(f.bytes(p.receivedBytes), f.bytes(p.totalBytes))}</span>
+    ${
+      isRunning(p.phase)
+        ? html`<span>${f.rate(p.bytesPerSecond)}</span><span>${
+            p.artifacts.some((a) => a.state === 'stalled') ? t.words.stalledRetrying : f.eta(p.etaSeconds)
+          }</span>`
+        : nothing
+    }
+  </p>`;
+}
+
+export function progressSection(p: SyncProgress, compact: boolean, t: L10n): TemplateResult {
+  const paused = isPaused(p);
+  // Paused, the line above the bar already says "Paused — 1.2 GB of 3.1 GB": no second copy of the bytes.
   return html`
-    ${bar(t, t.words.overallProgress, p.receivedBytes, p.totalBytes, overallKind, 'overall')}
-    <p class="stats" part="stats">
-      <span>${t.words.sizeOf(f.bytes(p.receivedBytes), f.bytes(p.totalBytes))}</span>
-      ${
-        running
-          ? html`<span>${f.rate(p.bytesPerSecond)}</span><span>${
-              p.artifacts.some((a) => a.state === 'stalled') ? t.words.stalledRetrying : f.eta(p.etaSeconds)
-            }</span>`
-          : nothing
-      }
-    </p>
+    ${bar(t, t.words.overallProgress, p.receivedBytes, p.totalBytes, overallKind(p), 'overall')}
+    ${paused ? nothing : stats(p, t)}
     ${
       p.artifacts.length > 0
         ? html`<ul class="artifacts" part="artifacts" aria-label=${t.words.imagesList}>
-            ${p.artifacts.map((a) => artifactRow(a, p.phase, compact, t, p.error?.message))}
+            ${p.artifacts.map((a) => artifactRow(a, p.phase, compact, t, p.error?.message, paused))}
           </ul>`
         : nothing
     }

@@ -127,6 +127,18 @@ export const panelStyles = css`
   .fill.failed {
     background: var(--_danger);
   }
+  /* Paused: the fill stays where the download stopped, muted and striped, and the stripes stand still. */
+  .fill.paused {
+    background-color: var(--_muted);
+    background-image: repeating-linear-gradient(
+      var(--_stripes-angle, 45deg),
+      rgb(255 255 255 / 0.3) 0 0.25rem,
+      transparent 0.25rem 0.5rem
+    );
+  }
+  .fill.paused:dir(rtl) {
+    --_stripes-angle: -45deg;
+  }
   @media (prefers-reduced-motion: no-preference) {
     .fill {
       transition: width 0.2s linear;
@@ -383,7 +395,8 @@ export const panelStyles = css`
     }
     .fill,
     .fill.ok,
-    .fill.failed {
+    .fill.failed,
+    .fill.paused {
       forced-color-adjust: none;
       background: Highlight;
       background-image: none;

@@ -7,13 +7,13 @@ import { html, LitElement, type PropertyValues, type TemplateResult } from 'lit'
 import type { Result, VmCacheApi } from '../../contract/api.js';
 import type { ErrorInfo } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
-import type { CacheStatus, VerifyReport } from '../../contract/status.js';
+import type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
 import { localeOf } from './element-locale.js';
 import { type L10n, l10n } from './format.js';
 import { type Action, firstRunForm, type PanelActions, type PanelView, settingsForm } from './forms.js';
 import { limitRateAnnouncement } from './limit-rate-view.js';
 import { mergeWords, type PanelWordsOverride, wordsFor } from './locale.js';
-import { artifactName, isRunning } from './phrases.js';
+import { artifactName, isRunning, phaseWords, stateOf } from './phrases.js';
 import { verifySummary } from './settings-view.js';
 import { panelStyles } from './styles.js';
 import { windowApi } from './window.js';
@@ -79,6 +79,10 @@ export class VmCachePanel extends LitElement {
   #limitReadFor = -1;
   /** Bumped on every read or change of the limit: only the newest answer is shown. */
   #limitTurn = 0;
+  /** The sync (its startedAt) this panel asked to pause: its answer, ERR_ABORTED, is a pause, not a cancel. */
+  #pauseAskedFor: number | undefined;
+  /** After Resume: focus goes to Pause when it shows (Resume -> Cancel -> Pause), so Enter twice never cancels. */
+  #focusPauseWhenShown = false;
   /** The error a refused change left in _problem, which a later change that works takes away. */
   #limitFailure: ErrorInfo | null = null;
   /** The words and formats last built, and what they were built for. */
@@ -147,6 +151,7 @@ export class VmCachePanel extends LitElement {
   protected override updated(): void {
     const root = this.shadowRoot;
     if (!root) return;
+    if (this.#focusPauseWhenShown) this.#followToPause(root);
     if (this.#focusAfterUpdate) {
       root.querySelector<HTMLElement>(this.#focusAfterUpdate)?.focus();
       this.#focusAfterUpdate = null;
@@ -154,6 +159,18 @@ export class VmCachePanel extends LitElement {
       // The focused button was replaced (Cancel -> Retry, Download -> Continue):
       // keep keyboard users in the panel instead of dropping them to <body>.
       (root.querySelector<HTMLElement>('.actions button') ?? root.querySelector<HTMLElement>('h2'))?.focus();
+    }
+  }
+
+  /** Moves focus from Cancel (where it fell when Resume went) to Pause once the download shows it. */
+  #followToPause(root: ShadowRoot): void {
+    const pause = root.querySelector<HTMLElement>('button[data-action="pause"]');
+    const p = this._progress;
+    if (pause) {
+      if (root.activeElement?.matches('button[data-action="cancel"]')) pause.focus();
+      this.#focusPauseWhenShown = false;
+    } else if (!p || !isRunning(p.phase)) {
+      this.#focusPauseWhenShown = false;
     }
   }
 
@@ -197,11 +214,12 @@ export class VmCachePanel extends LitElement {
       this._notice = null;
     }
     const t = this.#speech();
-    if (!prev || prev.phase !== p.phase) {
+    // A pause ends as `cancelled` too; `paused` is a state of its own, with its own words.
+    if (!prev || stateOf(prev) !== stateOf(p)) {
       this.#announce(
         p.phase === 'failed' && p.error
           ? `${t.words.phases.failed} ${t.words.errors[p.error.code]}`
-          : t.words.phases[p.phase],
+          : phaseWords(p, t),
       );
       if (!isRunning(p.phase)) void this.#refreshStatus();
     } else {
@@ -276,8 +294,10 @@ export class VmCachePanel extends LitElement {
     }
   }
 
-  async #sync(): Promise<void> {
+  /** A sync: Download, Retry, Check for updates, or Resume (`resume`: from the bytes a pause kept). */
+  async #sync(resume = false): Promise<void> {
     this._problem = null;
+    this.#pauseAskedFor = undefined;
     this._verify = null;
     this._notice = null;
     this._confirmClear = false;
@@ -288,14 +308,19 @@ export class VmCachePanel extends LitElement {
         ...before,
         phase: 'checking',
         error: undefined,
+        paused: undefined,
         etaSeconds: null,
         bytesPerSecond: 0,
       };
     }
-    const r = await this.#call('sync', (api) => api.sync());
+    const r = await this.#call<SyncResult>('sync', (api) => (resume ? api.resume() : api.sync()));
     if (!r) return;
     const p = this._progress;
-    if (p && isRunning(p.phase)) {
+    // Aborted by this panel's Pause: a pause, not a cancel (no "cancelled" note). Its
+    // paused state, with the bytes the pause kept, comes with the status read below.
+    const paused = !r.ok && r.code === 'ERR_ABORTED' && p !== null && this.#pauseAskedFor === p.startedAt;
+    if (paused) this._problem = null;
+    else if (p && isRunning(p.phase)) {
       // The result can overtake the last (throttled) progress event: settle the phase now.
       const phase = r.ok ? 'done' : r.code === 'ERR_ABORTED' ? 'cancelled' : 'failed';
       const error = r.ok ? undefined : { code: r.code, message: r.message };
@@ -308,6 +333,23 @@ export class VmCachePanel extends LitElement {
       );
     }
     await this.#refreshStatus();
+  }
+
+  /**
+   * Pauses the download: the sync ends as paused (its progress says so, to
+   * every window), and Resume goes on from the bytes it kept.
+   */
+  async #pause(): Promise<void> {
+    this.#pauseAskedFor = this._progress?.startedAt;
+    const r = await this.#call('pause', (api) => api.pause());
+    if (!r?.ok) return;
+    // The paused state (or, when the sync ended first, its real end), also if its last event is still on its way.
+    await this.#refreshStatus();
+  }
+
+  #resume(): void {
+    this.#focusPauseWhenShown = this.shadowRoot?.activeElement != null;
+    void this.#sync(true);
   }
 
   async #cancel(): Promise<void> {
@@ -381,6 +423,8 @@ export class VmCachePanel extends LitElement {
 
   readonly #actions: PanelActions = {
     sync: () => void this.#sync(),
+    pause: () => void this.#pause(),
+    resume: () => this.#resume(),
     cancel: () => void this.#cancel(),
     verify: () => void this.#verifyNow(),
     askClear: () => this.#askClear(),
@@ -393,7 +437,7 @@ export class VmCachePanel extends LitElement {
   protected override render(): TemplateResult {
     const settings = this.mode === 'settings';
     const p = this._progress;
-    const state = p?.phase ?? (this._status?.cached ? 'ready' : this._status ? 'empty' : 'loading');
+    const state = (p && stateOf(p)) ?? (this._status?.cached ? 'ready' : this._status ? 'empty' : 'loading');
     const t = this.#speech();
     const view = this.#view(t);
     // lang: the language of the words shown (English where the page's has no table), for screen readers.

@@ -19,11 +19,14 @@ export const GERMAN_WORDS: PanelWords = {
     failed: 'Download fehlgeschlagen.',
     cancelled: 'Download abgebrochen.',
   },
+  pausedAt: (done, total) => `Angehalten – ${done} von ${total}`,
   checkingCache: 'Der Cache der VM-Images wird geprüft …',
   notDownloadedYet: 'Die VM-Images wurden noch nicht heruntergeladen.',
 
   buttons: {
     download: 'Herunterladen',
+    pause: 'Anhalten',
+    resume: 'Fortsetzen',
     cancel: 'Abbrechen',
     retry: 'Erneut versuchen',
     continue: 'Weiter',

@@ -10,6 +10,8 @@ import type { SyncPhase } from '../../contract/progress.js';
 /** The buttons, by the action they start. */
 export type ButtonName =
   | 'download'
+  | 'pause'
+  | 'resume'
   | 'cancel'
   | 'retry'
   | 'continue'
@@ -27,6 +29,8 @@ export interface PanelWords {
   settingsTitle: string;
   /** The line under the heading while a sync runs or after it ended. */
   phases: Record<SyncPhase, string>;
+  /** That line for a paused sync (phase `cancelled`, `paused`): "Paused — 1.2 GB of 3.1 GB", received of total. */
+  pausedAt: (done: string, total: string) => string;
   /** The same line before any sync has been seen. */
   checkingCache: string;
   notDownloadedYet: string;
@@ -62,7 +66,7 @@ export interface PanelWords {
   /** One image's step, under its bar. */
   artifact: {
     notDownloaded: string;
-    /** Stopped by Cancel with bytes kept: Retry goes on from there. */
+    /** Stopped by Cancel or Pause with bytes kept: Retry or Resume goes on from there. */
     paused: string;
     /** Stopped by a failure with bytes kept. */
     stopped: string;
@@ -163,11 +167,14 @@ export const ENGLISH_WORDS: PanelWords = {
     failed: 'Download failed.',
     cancelled: 'Download cancelled.',
   },
+  pausedAt: (done, total) => `Paused — ${done} of ${total}`,
   checkingCache: 'Checking the VM image cache…',
   notDownloadedYet: 'The VM images have not been downloaded yet.',
 
   buttons: {
     download: 'Download',
+    pause: 'Pause',
+    resume: 'Resume',
     cancel: 'Cancel',
     retry: 'Retry',
     continue: 'Continue',
