@@ -70,6 +70,11 @@ export function getSyncProgress(root: string): SyncProgress | undefined {
   return flights.at(-1)?.tracker.snapshot() ?? pausedByRoot.get(root);
 }
 
+/** A clear removed the partials a pause kept: there is nothing left to resume. */
+export function forgetPaused(root: string): void {
+  pausedByRoot.delete(root);
+}
+
 /**
  * Pauses the syncs of `root` in this process: each is cancelled (connections
  * closed, the lock let go, partials kept) and ends as `paused`, which the

@@ -9,7 +9,7 @@ import { readStoredIndex } from './chunk-store.js';
 import type { ByteRange } from './delta-plan.js';
 import { fsError } from './errors.js';
 import { sha256File } from './hash.js';
-import { getSyncProgress } from './inflight.js';
+import { forgetPaused, getSyncProgress } from './inflight.js';
 import { isOurs, keyIdentity, resolveKeyPath, unsafeKeyReason } from './keys.js';
 import {
   distrustCachedManifest,
@@ -134,6 +134,7 @@ export async function clearVmCache(options: MaintenanceOptions = {}): Promise<{ 
       // server (the newest manifest accepted, trusted-manifests.json) stays, so
       // a clear is no way back to an older manifest.
       await forgetCacheRecords(root);
+      forgetPaused(root);
       // Last: a clear cut short leaves the folder still known as ours.
       await fs.rm(cacheMarkerPath(root), { force: true });
     } catch (err) {

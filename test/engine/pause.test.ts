@@ -6,7 +6,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SyncProgress } from '../../contract/progress.js';
-import { ensureVmCacheSynced, getSyncProgress, pauseVmCacheSync } from '../../main/engine/index.js';
+import {
+  clearVmCache,
+  ensureVmCacheSynced,
+  getSyncProgress,
+  pauseVmCacheSync,
+} from '../../main/engine/index.js';
 import { keyOf, server, tempRoot } from '../helpers.js';
 import { sha256 } from './delta-fixtures.js';
 
@@ -54,6 +59,27 @@ describe('pause and resume', () => {
     expect(Number(/^bytes=(\d+)-/.exec(again[0]!.range ?? '')?.[1])).toBeGreaterThan(MiB);
     // The rest only (and what sat in sockets at the pause).
     expect(s.bytesServed(key)).toBeLessThan(size + 2 * MiB);
+    expect(getSyncProgress(root)).toBeUndefined();
+  });
+
+  it('a clear after a pause forgets it: the partials it kept are gone', async () => {
+    const s = await server({
+      artifacts: [{ agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: 8 * MiB }],
+      throttleBytesPerSec: 2 * MiB,
+    });
+    const root = await tempRoot();
+    const events: SyncProgress[] = [];
+    const running = ensureVmCacheSynced({
+      root,
+      manifestUrl: s.manifestUrl,
+      rawHostArch: 'x64',
+      onProgress: (p) => events.push(p),
+    });
+    running.catch(() => {});
+    while ((events.at(-1)?.receivedBytes ?? 0) < MiB) await new Promise((r) => setTimeout(r, 20));
+    expect(await pauseVmCacheSync(root)).toBe(true);
+    expect(getSyncProgress(root)?.paused).toBe(true);
+    await clearVmCache({ root });
     expect(getSyncProgress(root)).toBeUndefined();
   });
 
