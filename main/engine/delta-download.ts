@@ -19,13 +19,8 @@ import path from 'node:path';
 import type { Chunk } from './chunk-index.js';
 import type { LocalChunk } from './delta-plan.js';
 import type { DeltaSource } from './delta-source.js';
-import {
-  type DownloadContext,
-  type DownloadOutcome,
-  installOrStage,
-  mkdirFor,
-  openWriter,
-} from './download.js';
+import { type DownloadOutcome, installOrStage, mkdirFor, openWriter } from './download.js';
+import type { DownloadContext } from './download-context.js';
 import { CancelError, fsError, HttpStatusError, NetworkError, VmCacheError } from './errors.js';
 import { sha256Hex } from './hash.js';
 import { keyUrl } from './keys.js';

@@ -4,11 +4,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fsyncDir, statOrUndefined } from './atomic.js';
+import type { DownloadContext } from './download-context.js';
 import { CancelError, fsError, HttpStatusError, Sha256MismatchError, VmCacheError } from './errors.js';
 import { keyUrl } from './keys.js';
 import type { SelectedArtifact } from './manifest.js';
 import { openPartialFile } from './open-partial.js';
-import type { ImportMode } from './options.js';
 import {
   discardPartial,
   findResumePoint,
@@ -16,37 +16,11 @@ import {
   type ResumePoint,
   writePartialMeta,
 } from './partial.js';
-import type { PartialFile, WriterKind } from './partial-file.js';
+import type { PartialFile } from './partial-file.js';
 import { partialMetaPath, partialPath } from './paths.js';
-import type { ProgressTracker } from './progress.js';
-import type { RateLimit } from './rate-limit.js';
 import { type ActiveRequest, parseRetryAfter, startRequest } from './request.js';
-import type { ArtifactRoots } from './roots.js';
-import { type ConnectionBudget, OneStreamInstead, TooLong, TooShort, Transfer } from './transfer.js';
-import type { Transport, TransportResponse } from './transport.js';
-
-export interface DownloadContext {
-  transport: Transport;
-  /** Where this attempt fetches from (the manifest's root, or a mirror). */
-  artifactRoot: string;
-  /** Every root the sync may fetch tarballs from, and their credentials. */
-  roots: ArtifactRoots;
-  signal: AbortSignal | undefined;
-  timeoutMs: number;
-  stallTimeoutMs: number;
-  allowInsecureHttp: boolean;
-  progress: ProgressTracker;
-  /** How partials are written and hashed (the engine's `writer` option). */
-  writer: WriterKind;
-  /** An import stages every file (all or nothing) and names its source in a mismatch. */
-  importing: ImportMode | undefined;
-  /** The sync's bandwidth cap, shared by all its connections. */
-  limiter: RateLimit | undefined;
-  /** The connections the whole sync may have open at once (transfer.ts). */
-  connections: ConnectionBudget | undefined;
-  /** The most connections one download may use; 1 fetches every tarball over one. */
-  maxConnections: number;
-}
+import { OneStreamInstead, TooLong, TooShort, Transfer } from './transfer.js';
+import type { TransportResponse } from './transport.js';
 
 /**
  * What became of a verified download: renamed into place, or left whole and

@@ -54,13 +54,17 @@ export {
   type VmManifest,
   VmManifestSchema,
 } from './manifest.js';
-export { resolveManifestUrl, setDefaultManifestUrl, type VmCacheOptions } from './options.js';
+export {
+  DEFAULT_CONNECTIONS,
+  resolveManifestUrl,
+  setDefaultManifestUrl,
+  type VmCacheOptions,
+} from './options.js';
 export { defaultRoot, getCachedManifestPath, MANIFEST_KEY, MAX_MANIFEST_BYTES } from './paths.js';
 export { MIN_LIMIT_RATE, parseRate, RateLimit } from './rate-limit.js';
 export { type RetryPolicy, retryDelay } from './retry.js';
 export { parseRoot } from './roots.js';
 export { TrailingThrottle } from './throttle.js';
-export { DEFAULT_CONNECTIONS } from './transfer.js';
 export type { FetchLike } from './transport.js';
 
 /**

@@ -11,9 +11,11 @@ import { RateLimit } from './rate-limit.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { parseRoot, type Root } from './roots.js';
 import { parsePublicKey } from './signature.js';
-import { DEFAULT_CONNECTIONS } from './transfer.js';
 import { type FetchLike, gotTransport, type Transport } from './transport.js';
 import { assertSecureUrl } from './url-policy.js';
+
+/** Connections a sync may open at once (all downloads together), unless the host says otherwise. */
+export const DEFAULT_CONNECTIONS = 8;
 
 export interface VmCacheOptions {
   /** Cache root; `<root>/cache` mirrors the CDN. Default: VM_CACHE_ROOT, else the platform cache folder. */

@@ -12,7 +12,8 @@ import { isOwnRegularFile, lstatOrUndefined, O_NOFOLLOW, O_NONBLOCK } from './at
 import type { ChunkIndex } from './chunk-index.js';
 import { type DeltaOutcome, fetchRange, PIECE_MAX_BYTES, settle, WholeInstead } from './delta-download.js';
 import type { ByteRange } from './delta-plan.js';
-import { type DownloadContext, installOrStage } from './download.js';
+import { installOrStage } from './download.js';
+import type { DownloadContext } from './download-context.js';
 import { fsError, VmCacheError } from './errors.js';
 import { sha256File } from './hash.js';
 import { keyUrl } from './keys.js';

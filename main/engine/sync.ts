@@ -10,6 +10,7 @@ import type { ByteRange } from './delta-plan.js';
 import { type DeltaSource, keepIndexOf, prepareDelta } from './delta-source.js';
 import { assertDiskSpace, marginFor } from './diskspace.js';
 import { type DownloadOutcome, downloadArtifact } from './download.js';
+import { ConnectionBudget } from './download-context.js';
 import {
   CancelError,
   fsError,
@@ -46,7 +47,6 @@ import { readRepair, repairInPlace } from './repair.js';
 import { withRetries } from './retry.js';
 import { ArtifactRoots, isLocalUrl, parseRoot } from './roots.js';
 import { SIGNATURE_MAX_BYTES, signatureUrlOf, verifyManifestSignature } from './signature.js';
-import { ConnectionBudget } from './transfer.js';
 import {
   assertNotExpired,
   assertNotOlderThanCached,

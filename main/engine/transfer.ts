@@ -20,7 +20,7 @@
 // the caller goes on with one connection from the hashed prefix.
 
 import path from 'node:path';
-import type { DownloadContext } from './download.js';
+import type { DownloadContext } from './download-context.js';
 import { CancelError, fsError, HttpStatusError, NetworkError, type VmCacheError } from './errors.js';
 import type { SelectedArtifact } from './manifest.js';
 import { type PartialMeta, writePartialMeta } from './partial.js';
@@ -31,8 +31,6 @@ import { type Ranges, type Span, Spans } from './spans.js';
 import type { TransportResponse } from './transport.js';
 import { sleep } from './waits.js';
 
-/** Connections a sync may open at once (all downloads together), unless the host says otherwise. */
-export const DEFAULT_CONNECTIONS = 8;
 /** Below this much left to fetch, one connection is all it is worth. */
 const MIN_RANGED_BYTES = 16 << 20;
 /** No connection is started for less than this, nor a tail split smaller. */
@@ -52,29 +50,6 @@ const MAX_REFUSALS = 3;
 
 /** Ranges cannot work with this server (or it changed the file): go on with one connection. */
 export class OneStreamInstead extends Error {}
-
-/** The connections of a whole sync: a download's first always runs, more only while some are free. */
-export class ConnectionBudget {
-  private used = 0;
-
-  constructor(readonly max: number) {}
-
-  /** The first connection of a download: never refused. */
-  open(): void {
-    this.used++;
-  }
-
-  /** Another connection, if the sync has one free. */
-  tryOpen(): boolean {
-    if (this.used >= this.max) return false;
-    this.used++;
-    return true;
-  }
-
-  close(): void {
-    this.used--;
-  }
-}
 
 interface Connection {
   span: Span;
