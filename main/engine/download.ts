@@ -12,6 +12,7 @@ import { openPartialFile } from './open-partial.js';
 import {
   discardPartial,
   findResumePoint,
+  keptBytes,
   type PartialMeta,
   type ResumePoint,
   writePartialMeta,
@@ -73,9 +74,8 @@ async function downloadOnce(
   }
 
   const whole = resume.offset === artifact.sizeBytes;
-  const kept = resume.done.reduce((sum, [s, e]) => sum + e - s, resume.offset);
   ctx.progress.artifact(artifact.key, whole ? 'verifying' : 'downloading', {
-    receivedBytes: kept,
+    receivedBytes: keptBytes(resume),
     attempt,
   });
   // The writer's thread hashes the kept bytes first. The request for the rest
@@ -123,8 +123,10 @@ async function requestRest(
   let resume = kept;
   try {
     const url = keyUrl(ctx.artifactRoot, artifact.key);
-    const keptBytes = resume?.done.reduce((sum, [s, e]) => sum + e - s, resume.offset) ?? 0;
-    ctx.progress.artifact(artifact.key, 'downloading', { receivedBytes: keptBytes, attempt });
+    ctx.progress.artifact(artifact.key, 'downloading', {
+      receivedBytes: resume ? keptBytes(resume) : 0,
+      attempt,
+    });
     let { request, response } = open(ctx, url, resume);
     let res = await response;
     try {
@@ -284,6 +286,11 @@ async function receive(
     try {
       await writer.finish();
       outcome = await installOrStage(ctx, finalPath);
+      // Staged for the commit, the partial is whole: its sidecar says one prefix again. (Installed, it has none.)
+      if (outcome === 'staged' && transfer.recordedRanges) {
+        const { ranges: _whole, ...whole } = meta;
+        await writePartialMeta(finalPath, whole);
+      }
     } catch (err) {
       throw fsError(`cannot finish ${finalPath}`, dir, err);
     }

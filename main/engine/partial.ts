@@ -44,6 +44,11 @@ export interface ResumePoint {
   meta: PartialMeta;
 }
 
+/** The bytes a resume starts with: its prefix and the ranges after it. */
+export function keptBytes(resume: Pick<ResumePoint, 'offset' | 'done'>): number {
+  return resume.done.reduce((sum, [start, end]) => sum + end - start, resume.offset);
+}
+
 /** A sidecar is a few hundred bytes; anything much larger is not ours. */
 const MAX_META_BYTES = 64 << 10;
 

@@ -59,11 +59,6 @@ export class Spans {
     this.list = keep < 0 ? [] : this.list.slice(keep);
   }
 
-  /** True when no byte is left to fetch. */
-  complete(): boolean {
-    return this.list.every((s) => s.at >= s.end);
-  }
-
   /**
    * Work for an idle connection that fetches at about `rate` bytes/s: the
    * first span nobody is fetching, else the tail of the busy span that would

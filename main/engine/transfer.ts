@@ -158,19 +158,17 @@ export class Transfer {
           ),
         );
       }
-      this.stopTimers();
-      await this.checkpointing;
-      // Whole now: a staged partial that waits for the commit is one prefix again.
-      if (this.recorded) {
-        const { ranges: _whole, ...meta } = this.start.meta;
-        await writePartialMeta(this.finalPath, meta).catch(() => {});
-      }
     } finally {
       this.stopTimers();
       this.stop.abort();
       await this.absorbing?.catch(() => {});
       await this.checkpointing;
     }
+  }
+
+  /** The sidecar records ranges (the caller makes it one prefix again once the file is whole). */
+  get recordedRanges(): boolean {
+    return this.recorded;
   }
 
   private stopTimers(): void {

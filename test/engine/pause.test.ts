@@ -17,24 +17,30 @@ import { sha256 } from './delta-fixtures.js';
 
 const MiB = 1 << 20;
 
+/** A sync of one `size`-byte tarball sent at `rate` bytes/s per connection, once `past` bytes have arrived. */
+async function syncUnderWay(size: number, rate: number, past: number) {
+  const s = await server({
+    artifacts: [{ agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: size }],
+    throttleBytesPerSec: rate,
+  });
+  const root = await tempRoot();
+  const events: SyncProgress[] = [];
+  const running = ensureVmCacheSynced({
+    root,
+    manifestUrl: s.manifestUrl,
+    rawHostArch: 'x64',
+    onProgress: (p) => events.push(p),
+  });
+  running.catch(() => {});
+  while ((events.at(-1)?.receivedBytes ?? 0) < past) await new Promise((r) => setTimeout(r, 20));
+  return { s, root, events, running };
+}
+
 describe('pause and resume', () => {
   it('pause closes every connection and the lock, keeps the partial, says paused; resume fetches only the rest', async () => {
     const size = 12 * MiB;
-    const s = await server({
-      artifacts: [{ agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: size }],
-      throttleBytesPerSec: 3 * MiB,
-    });
+    const { s, root, events, running } = await syncUnderWay(size, 3 * MiB, 2 * MiB);
     const key = keyOf(s);
-    const root = await tempRoot();
-    const events: SyncProgress[] = [];
-    const running = ensureVmCacheSynced({
-      root,
-      manifestUrl: s.manifestUrl,
-      rawHostArch: 'x64',
-      onProgress: (p) => events.push(p),
-    });
-    running.catch(() => {});
-    while ((events.at(-1)?.receivedBytes ?? 0) < 2 * MiB) await new Promise((r) => setTimeout(r, 20));
 
     expect(await pauseVmCacheSync(root)).toBe(true);
     await expect(running).rejects.toMatchObject({ code: 'ERR_ABORTED' });
@@ -63,20 +69,7 @@ describe('pause and resume', () => {
   });
 
   it('a clear after a pause forgets it: the partials it kept are gone', async () => {
-    const s = await server({
-      artifacts: [{ agent: 'openclaw', version: '1', arch: 'x64', sizeBytes: 8 * MiB }],
-      throttleBytesPerSec: 2 * MiB,
-    });
-    const root = await tempRoot();
-    const events: SyncProgress[] = [];
-    const running = ensureVmCacheSynced({
-      root,
-      manifestUrl: s.manifestUrl,
-      rawHostArch: 'x64',
-      onProgress: (p) => events.push(p),
-    });
-    running.catch(() => {});
-    while ((events.at(-1)?.receivedBytes ?? 0) < MiB) await new Promise((r) => setTimeout(r, 20));
+    const { root } = await syncUnderWay(8 * MiB, 2 * MiB, MiB);
     expect(await pauseVmCacheSync(root)).toBe(true);
     expect(getSyncProgress(root)?.paused).toBe(true);
     await clearVmCache({ root });
