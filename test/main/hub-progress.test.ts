@@ -15,8 +15,10 @@ interface Received {
 function receiver() {
   const got: Received[] = [];
   const send = (channel: string, payload: unknown) => {
+    // The time first: parsing after it would count its own (GC-prone) cost into the gaps.
+    const at = performance.now();
     expect(channel).toBe(PROGRESS_CHANNEL);
-    got.push({ at: performance.now(), progress: ProgressMessageSchema.parse(payload) });
+    got.push({ at, progress: ProgressMessageSchema.parse(payload) });
   };
   return { got, send, phases: () => got.map((g) => g.progress.phase) };
 }
@@ -46,6 +48,12 @@ function untilDone(...rs: ReturnType<typeof receiver>[]): Promise<void> {
   );
 }
 
+// The throttle stamps its clock just before building the snapshot it sends; a
+// receiver sees each message that much later, so one slow build (a GC pause on
+// a loaded CI machine) shortens the next gap by its cost: CI once saw 96.2 ms.
+// The count per second below stays exact.
+const DELIVERY_JITTER_MS = 5;
+
 /**
  * Gaps between consecutive messages, on the monotonic clock the hub's throttle
  * spaces them by (Date.now() is whole milliseconds and may be slewed against it).
@@ -72,7 +80,7 @@ describe('VmCacheHub: progress', () => {
 
     for (const r of [a, b]) {
       expect(r.got.length).toBeGreaterThan(5);
-      expect(minGap(r.got)).toBeGreaterThanOrEqual(99);
+      expect(minGap(r.got)).toBeGreaterThanOrEqual(100 - DELIVERY_JITTER_MS);
       const span = (r.got.at(-1)!.at - r.got[0]!.at) / 1000;
       expect(r.got.length).toBeLessThanOrEqual(Math.ceil(span * 10) + 1);
       expect(r.phases()[0]).toBe('checking');
@@ -93,7 +101,7 @@ describe('VmCacheHub: progress', () => {
     await controller.sync();
     await untilDone(slow);
     unwatch();
-    expect(minGap(slow.got)).toBeGreaterThanOrEqual(299);
+    expect(minGap(slow.got)).toBeGreaterThanOrEqual(300 - DELIVERY_JITTER_MS);
     expect(slow.got.length).toBeLessThan(engineEvents / 2);
     expect(slow.phases().at(-1)).toBe('done');
     hub.dispose();
@@ -174,7 +182,7 @@ describe('VmCacheHub: progress', () => {
     await untilDone(second);
     // The newer send function replaced the older one.
     expect(first.got).toHaveLength(0);
-    expect(minGap(second.got)).toBeGreaterThanOrEqual(99);
+    expect(minGap(second.got)).toBeGreaterThanOrEqual(100 - DELIVERY_JITTER_MS);
     expect(second.phases().at(-1)).toBe('done');
     hub.dispose();
   });
