@@ -18,7 +18,7 @@ export interface ApiTransport {
 }
 
 /** The page's calls that take no arguments: whatever the page passes, none crosses. */
-type NoArgCall = Exclude<InvokeName, 'subscribe' | 'unsubscribe' | 'setLimitRate'>;
+type NoArgCall = Exclude<InvokeName, 'subscribe' | 'unsubscribe' | 'setLimitRate' | 'setAutoUpdate'>;
 
 export function createApiClient(transport: ApiTransport): VmCacheApi {
   const call =
@@ -42,6 +42,20 @@ export function createApiClient(transport: ApiTransport): VmCacheApi {
     }
     return transport.invoke(CHANNELS.setLimitRate, [bytesPerSecond]) as Promise<
       Result<InvokeValue<'setLimitRate'>>
+    >;
+  };
+
+  /** One argument crosses, and only a boolean: a page's "yes" or 1 is refused here, not turned into true. */
+  const setAutoUpdate = (enabled: boolean): Promise<Result<InvokeValue<'setAutoUpdate'>>> => {
+    if (typeof enabled !== 'boolean') {
+      return Promise.resolve({
+        ok: false,
+        code: 'ERR_INVALID_REQUEST',
+        message: `${CHANNELS.setAutoUpdate}: enabled must be true or false`,
+      });
+    }
+    return transport.invoke(CHANNELS.setAutoUpdate, [enabled]) as Promise<
+      Result<InvokeValue<'setAutoUpdate'>>
     >;
   };
 
@@ -91,6 +105,9 @@ export function createApiClient(transport: ApiTransport): VmCacheApi {
     clear: call('clear'),
     getLimitRate: call('getLimitRate'),
     setLimitRate,
+    getSettings: call('getSettings'),
+    setAutoUpdate,
+    moveCache: call('moveCache'),
     onProgress,
   } satisfies VmCacheApi;
 }

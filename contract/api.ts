@@ -12,6 +12,8 @@ import {
   CacheStatusSchema,
   LimitRateSchema,
   MIN_LIMIT_RATE,
+  MoveCacheResultSchema,
+  SettingsSchema,
   SyncResultSchema,
   VerifyReportSchema,
 } from './status.js';
@@ -34,7 +36,12 @@ const LIMIT_RATE_ARGS = z.tuple(
   { error: 'takes one argument: bytesPerSecond, or null for no limit' },
 );
 
-/** Request/response calls (ipcRenderer.invoke / ipcMain.handle). Only setLimitRate takes an argument. */
+/** setAutoUpdate's one argument: on or off. */
+const AUTO_UPDATE_ARGS = z.tuple([z.boolean({ error: 'enabled must be true or false' })], {
+  error: 'takes one argument: enabled (true or false)',
+});
+
+/** Request/response calls (ipcRenderer.invoke / ipcMain.handle). Only the two setters take an argument. */
 export const INVOKE = {
   getStatus: { channel: CHANNELS.getStatus, args: NO_ARGS, value: CacheStatusSchema },
   sync: { channel: CHANNELS.sync, args: NO_ARGS, value: SyncResultSchema },
@@ -49,6 +56,15 @@ export const INVOKE = {
   getLimitRate: { channel: CHANNELS.getLimitRate, args: NO_ARGS, value: LimitRateSchema },
   /** Sets the cap (null: none); a sync in flight takes it from its next chunk. Answers the cap now in effect. */
   setLimitRate: { channel: CHANNELS.setLimitRate, args: LIMIT_RATE_ARGS, value: LimitRateSchema },
+  /** The launch sync setting, and whether the cache can be moved here. */
+  getSettings: { channel: CHANNELS.getSettings, args: NO_ARGS, value: SettingsSchema },
+  /** Turns the launch sync on or off, kept across launches. Answers the settings now in effect. */
+  setAutoUpdate: { channel: CHANNELS.setAutoUpdate, args: AUTO_UPDATE_ARGS, value: SettingsSchema },
+  /**
+   * Asks the user for a folder (the main side's own picker: a page never names
+   * a path) and moves the cache there: copy, verify, switch, delete.
+   */
+  moveCache: { channel: CHANNELS.moveCache, args: NO_ARGS, value: MoveCacheResultSchema },
   subscribe: { channel: CHANNELS.subscribe, args: NO_ARGS, value: z.object({ subscribed: z.boolean() }) },
   unsubscribe: {
     channel: CHANNELS.unsubscribe,

@@ -15,6 +15,9 @@ export const CHANNELS = {
   clear: 'vm-cache:clear',
   getLimitRate: 'vm-cache:get-limit-rate',
   setLimitRate: 'vm-cache:set-limit-rate',
+  getSettings: 'vm-cache:get-settings',
+  setAutoUpdate: 'vm-cache:set-auto-update',
+  moveCache: 'vm-cache:move-cache',
   subscribe: 'vm-cache:subscribe',
   unsubscribe: 'vm-cache:unsubscribe',
 } as const;

@@ -63,3 +63,23 @@ export const MIN_LIMIT_RATE = 1024;
 /** The bandwidth cap of every sync: bytes per second over all its connections, or null for none. */
 export const LimitRateSchema = z.object({ bytesPerSecond: z.number().min(MIN_LIMIT_RATE).nullable() });
 export type LimitRate = z.infer<typeof LimitRateSchema>;
+
+/** The user's choices the settings page shows beside the cap, kept across launches (see docs/electron.md). */
+export const SettingsSchema = z.object({
+  /** "Download updates automatically": a sync runs at every launch. */
+  autoUpdate: z.boolean(),
+  /** False where the host has no folder picker (no "Move cache to…" then). */
+  canMoveCache: z.boolean(),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/**
+ * What "Move cache to…" did: `moved` false when the user closed the folder
+ * picker; `root` is where the cache lives now, `movedBytes` what was copied.
+ */
+export const MoveCacheResultSchema = z.object({
+  moved: z.boolean(),
+  root: z.string(),
+  movedBytes: z.number().int().nonnegative(),
+});
+export type MoveCacheResult = z.infer<typeof MoveCacheResultSchema>;

@@ -1,5 +1,6 @@
-// What the plugin says outside its pages: the OS notifications and the
-// dialog shown when the first-run window closes during a download. English by
+// What the plugin says outside its pages: the OS notifications, the dialog
+// shown when the first-run window closes during a download and the folder
+// picker of "Move cache to…". English by
 // default; a host passes its own words (setup's `desktopWords`), all or some.
 
 export interface DesktopWords {
@@ -19,6 +20,9 @@ export interface DesktopWords {
   continueButton: string;
   /** Its second button: the download stops (what it holds is kept) and the window closes. */
   stopButton: string;
+  /** The folder picker of "Move cache to…": its title and its confirm button. */
+  moveTitle: string;
+  moveButton: string;
 }
 
 export const DEFAULT_DESKTOP_WORDS: Readonly<DesktopWords> = Object.freeze({
@@ -34,6 +38,8 @@ export const DEFAULT_DESKTOP_WORDS: Readonly<DesktopWords> = Object.freeze({
     'If you stop it, what has arrived is kept and the next download goes on from there.',
   continueButton: 'Continue in Background',
   stopButton: 'Stop Download',
+  moveTitle: 'Move VM images to…',
+  moveButton: 'Move Here',
 });
 
 /** The defaults with the host's words over them; a word that is not a non-empty string is ignored. */

@@ -6,7 +6,10 @@ import type { BrowserWindow, Session, WebContents, WebPreferences } from 'electr
 import { VmCacheController, type VmCacheControllerOptions } from '../service/controller.js';
 import { definedOnly } from '../service/defined-only.js';
 import { defaultSenderPolicy, VmCacheHub } from '../service/hub.js';
+import { SettingsStore } from '../service/settings.js';
 import { BackgroundDownload, type BackgroundOptions, checkFirstRunClose } from './background.js';
+import { desktopWords } from './desktop-words.js';
+import { folderPicker } from './folder-picker.js';
 import { registerIpc } from './ipc.js';
 import { netRequestFetch } from './net-request-fetch.js';
 import { assertPluginFiles, installedPluginFiles, type PluginFiles } from './package-files.js';
@@ -23,12 +26,21 @@ import { createSecureWindow, SECURE_WEB_PREFERENCES } from './windows.js';
  * (Electron's, through net.request) and the arch (the running one).
  */
 export interface SetupVmCacheOptions
-  extends Omit<VmCacheControllerOptions, 'root' | 'fetchImpl' | 'rawHostArch'>,
+  extends Omit<VmCacheControllerOptions, 'root' | 'fetchImpl' | 'rawHostArch' | 'settings' | 'autoUpdate'>,
     BackgroundOptions {
-  /** Cache root. Default `<userData>/vm-cache`. */
+  /** Cache root. Default `<userData>/vm-cache`. Where the user moved the cache ("Move cache to…") wins. */
   root?: string;
-  /** Start a sync when the app is ready (launch does not wait for it). Default true. */
+  /**
+   * Start a sync when the app is ready (launch does not wait for it), until the
+   * user chooses otherwise ("Download updates automatically"). Default true.
+   */
   prefetchOnReady?: boolean;
+  /**
+   * Where the user's choices are kept (the cache's root after a move, the
+   * launch sync, the bandwidth cap): a small JSON file. null keeps them in
+   * memory only. Default `<userData>/vm-cache-settings.json`.
+   */
+  settingsFile?: string | null;
   /** Folder with first-run.html and settings.html. Default: the installed package's `dist/pages`. */
   rendererDir?: string;
   /**
@@ -108,7 +120,8 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
 
   const {
     root,
-    prefetchOnReady: _prefetchOnReady,
+    prefetchOnReady,
+    settingsFile,
     rendererDir: _rendererDir,
     devServerUrl: _devServerUrl,
     preloadPath: _preloadPath,
@@ -121,9 +134,17 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
     desktopWords: _desktopWords,
     ...forController
   } = options;
+  const userData = () => electron.app.getPath('userData');
+  // Read now: the root a move chose is needed before anything touches the cache.
+  const settings = SettingsStore.load(
+    settingsFile === null ? undefined : (settingsFile ?? path.join(userData(), 'vm-cache-settings.json')),
+    options.logger,
+  );
   const controller = new VmCacheController({
     ...definedOnly(forController),
-    root: root ?? path.join(electron.app.getPath('userData'), 'vm-cache'),
+    root: root ?? path.join(userData(), 'vm-cache'),
+    settings,
+    autoUpdate: prefetchOnReady ?? true,
     // Electron's network stack: the system proxy (PAC, auth) and the OS certificate store apply;
     // each redirect hop comes back to the engine to judge.
     fetchImpl: netRequestFetch(electron.net),
@@ -134,6 +155,10 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
   const hub: VmCacheHub = new VmCacheHub({
     controller,
     isAllowedSender: (sender) => senders.has(sender.id) && pagePolicy(sender),
+    // Modal to the plugin's page that is open (the settings page first): the one the user clicked in.
+    pickFolder: folderPicker(electron.dialog, desktopWords(options.desktopWords), () =>
+      [windows.get('settings'), windows.get('first-run')].find((w) => w && !w.isDestroyed()),
+    ),
     ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -153,7 +178,8 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
   );
   const unregisterIpc = registerIpc(electron.ipcMain, hub);
 
-  const prefetch = options.prefetchOnReady ?? true;
+  // The user's "Download updates automatically", else the host's prefetchOnReady.
+  const prefetch = controller.autoUpdate;
   if (prefetch || background.needsReady) {
     // Not awaited by anything: the app's launch never waits for the download.
     electron.app

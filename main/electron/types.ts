@@ -42,6 +42,6 @@ export interface ElectronParts {
     Pick<typeof Notification, 'isSupported'>;
   /** 'suspend' and 'resume': a download running when the machine slept is restarted when it wakes. */
   powerMonitor?: Pick<PowerMonitor, 'on' | 'removeListener'>;
-  /** The question of `firstRunClose: 'ask'`. */
-  dialog?: Pick<Dialog, 'showMessageBox'>;
+  /** The question of `firstRunClose: 'ask'`; showOpenDialog is the folder picker of "Move cache to…". */
+  dialog?: Pick<Dialog, 'showMessageBox'> & Partial<Pick<Dialog, 'showOpenDialog'>>;
 }

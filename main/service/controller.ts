@@ -3,13 +3,14 @@
 // owner (and one AbortController) per app. Plain Node: no electron import, so
 // the hub, the browser preview and the tests drive the very same code.
 import type { ProgressListener, SyncProgress } from '../../contract/progress.js';
-import type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
+import type { CacheStatus, MoveCacheResult, SyncResult, VerifyReport } from '../../contract/status.js';
 import {
   type ChangeListener,
   clearVmCache,
   ensureVmCacheSynced,
   getSyncProgress,
   getVmCacheStatus,
+  LockError,
   manifestArchFor,
   pauseVmCacheSync,
   RateLimit,
@@ -21,6 +22,8 @@ import {
 } from '../engine/index.js';
 import { definedOnly } from './defined-only.js';
 import { MaintenanceQueue } from './maintenance-queue.js';
+import { type MoveOutcome, moveRoot, removeLeftRoot } from './move-root.js';
+import type { SettingsStore } from './settings.js';
 
 export interface VmCacheLogger {
   info(...args: unknown[]): void;
@@ -38,8 +41,15 @@ export type SyncChoices = Pick<
 >;
 
 export interface VmCacheControllerOptions extends SyncChoices {
-  /** Cache root; `<root>/cache` mirrors the CDN. */
+  /** Cache root; `<root>/cache` mirrors the CDN. A root the user moved the cache to (settings) wins. */
   root: string;
+  /**
+   * The user's choices kept across launches: the root after a move, the
+   * launch sync, the cap. Default: kept in memory only.
+   */
+  settings?: SettingsStore;
+  /** Whether a sync runs at launch until the user chooses (setupVmCache's prefetchOnReady). Default true. */
+  autoUpdate?: boolean;
   /** Shown in settings so a user can send it to support. Default null. */
   logPath?: string | null;
   /** One line per state change and per error. Default: silent. */
@@ -51,29 +61,70 @@ export interface VmCacheControllerOptions extends SyncChoices {
 const SILENT: VmCacheLogger = { info() {}, warn() {}, error() {} };
 
 export class VmCacheController {
-  readonly root: string;
+  #root: string;
   readonly logPath: string | null;
   private readonly logger: VmCacheLogger;
   private readonly syncOptions: VmCacheOptions;
   /** The bandwidth cap of every sync, changed by setLimitRate even while one runs. */
   private readonly limit: RateLimit;
   private inFlight: { promise: Promise<SyncResult>; abort: AbortController } | undefined;
-  /** Verify and clear: one at a time, identical requests merged (see maintenance-queue.ts). */
-  private readonly maintenance = new MaintenanceQueue<'verify' | 'clear'>();
+  /** Verify, clear and move: one at a time, identical requests merged (see maintenance-queue.ts). */
+  private readonly maintenance = new MaintenanceQueue<'verify' | 'clear' | 'move'>();
+  /** Set while a move runs: a sync asked for meanwhile starts after it, at the new root. */
+  #moving: Promise<unknown> | undefined;
+  /** Everyone following this controller's syncs, re-pointed when a move changes the root. */
+  readonly #watchers = new Set<{ watch: (root: string) => () => void; unwatch: () => void }>();
 
   constructor(private readonly options: VmCacheControllerOptions) {
-    this.root = options.root;
+    const settings = options.settings;
+    this.#root = settings?.current.root ?? options.root;
     this.logPath = options.logPath ?? null;
     this.logger = options.logger ?? SILENT;
-    const { root, logPath: _logPath, logger: _logger, engine, retries, limitRate, ...choices } = options;
+    const {
+      root: _root,
+      settings: _settings,
+      autoUpdate: _autoUpdate,
+      logPath: _logPath,
+      logger: _logger,
+      engine,
+      retries,
+      limitRate,
+      ...choices
+    } = options;
     this.limit = limitRate instanceof RateLimit ? limitRate : new RateLimit(limitRate);
+    // The user's cap (or their "no limit") over the host's default.
+    const chosen = settings?.current.limitRate;
+    if (chosen !== undefined) this.limit.set(chosen ?? undefined);
     this.syncOptions = {
       ...engine,
       ...definedOnly(choices),
-      root,
+      root: this.#root,
       retries: retries ?? 5,
       limitRate: this.limit,
     };
+    const leaving = settings?.current.leaving;
+    // A move that died between its switch and its delete left the old files: remove them now, in the background.
+    if (settings && leaving !== undefined) {
+      this.maintenance
+        .run('move', () => removeLeftRoot(settings, leaving, this.#root, this.logger))
+        .catch(() => {});
+    }
+  }
+
+  /** The cache root now: the host's, or where the user moved the cache. */
+  get root(): string {
+    return this.#root;
+  }
+
+  /** "Download updates automatically": the user's choice, else the host's default. */
+  get autoUpdate(): boolean {
+    return this.options.settings?.current.autoUpdate ?? this.options.autoUpdate ?? true;
+  }
+
+  /** Kept across launches; the launch sync of the next start follows it (this one's has run). */
+  async setAutoUpdate(enabled: boolean): Promise<void> {
+    await this.options.settings?.update({ autoUpdate: enabled });
+    this.logger.info(`download updates automatically: ${enabled ? 'on' : 'off'}`);
   }
 
   /** The bandwidth cap in bytes per second, or undefined for none. */
@@ -87,6 +138,10 @@ export class VmCacheController {
     this.logger.info(
       `bandwidth cap: ${bytesPerSecond === undefined ? 'none' : `${Math.round(bytesPerSecond / 1024)} KiB/s`}`,
     );
+    // In effect at once; kept for the next launch as soon as the disk allows (a failure is only logged).
+    this.options.settings?.update({ limitRate: bytesPerSecond ?? null }).catch((err: unknown) => {
+      this.logger.warn(`the bandwidth cap could not be saved for the next launch: ${describeError(err)}`);
+    });
   }
 
   /** The URL the status shows: the option, else the environment (the engine's own fallback order). */
@@ -115,6 +170,9 @@ export class VmCacheController {
    * cancel it.
    */
   sync(): Promise<SyncResult> {
+    // Asked for during a move: it runs after, at the root the move ends at.
+    const moving = this.#moving;
+    if (moving) return moving.then(() => this.sync());
     const abort = new AbortController();
     // Only this controller's own sync is logged: a call that joins it adds a listener that stays silent.
     let log: ProgressLog | undefined;
@@ -257,12 +315,71 @@ export class VmCacheController {
 
   /** Follows every sync of this root: the in-flight snapshot first, then its events (throttled by the engine). */
   watch(listener: ProgressListener): () => void {
-    return watchSyncProgress(this.root, listener);
+    return this.#follow((root) => watchSyncProgress(root, listener));
   }
 
   /** Every change of this root's syncs, unthrottled, for a receiver that throttles on its own (the hub). */
   watchChanges(onChange: ChangeListener): () => void {
-    return watchSyncChanges(this.root, onChange);
+    return this.#follow((root) => watchSyncChanges(root, onChange));
+  }
+
+  /** A watch of the root now that moves with the cache. */
+  #follow(watch: (root: string) => () => void): () => void {
+    const watcher = { watch, unwatch: watch(this.#root) };
+    this.#watchers.add(watcher);
+    return () => {
+      if (!this.#watchers.delete(watcher)) return;
+      watcher.unwatch();
+    };
+  }
+
+  /**
+   * "Move cache to…": asks `pickFolder` for a folder and moves the cache
+   * there (copy, verify, switch, delete: move-root.ts), then uses it. The new
+   * root is the folder itself when it is empty, else a `vm-cache` folder in
+   * it. Refused while this controller's sync runs (pause or cancel it first);
+   * a sync asked for during the move waits for it. A second call while one
+   * runs (the picker still open) joins it.
+   */
+  moveCache(pickFolder: () => Promise<string | null>): Promise<MoveCacheResult> {
+    return this.maintenance.run('move', async () => {
+      if (this.inFlight) {
+        throw new LockError(
+          'a download is running: pause or cancel it, then move the cache (its partial download moves too)',
+        );
+      }
+      // From the picker on, a sync waits: one started while the user chooses would hold the old root.
+      let done = () => {};
+      const moving = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      this.#moving = moving;
+      try {
+        const picked = await pickFolder();
+        if (picked === null) return { moved: false, root: this.#root, movedBytes: 0 };
+        const outcome: MoveOutcome = await moveRoot({
+          from: this.#root,
+          picked,
+          settings: this.options.settings,
+          logger: this.logger,
+          switchTo: (to) => this.#switchRoot(to),
+        });
+        return { moved: true, root: outcome.root, movedBytes: outcome.movedBytes };
+      } finally {
+        if (this.#moving === moving) this.#moving = undefined;
+        done();
+      }
+    });
+  }
+
+  /** From here on every call, watch and sync uses `to`. */
+  #switchRoot(to: string): void {
+    this.#root = to;
+    this.syncOptions.root = to;
+    for (const watcher of this.#watchers) {
+      watcher.unwatch();
+      watcher.unwatch = watcher.watch(to);
+    }
   }
 
   private maintenanceOptions() {

@@ -10,9 +10,9 @@ import {
   PROGRESS_CHANNEL,
   type Result,
 } from '../../contract/api.js';
-import { ERROR_CODES, type ErrorCode } from '../../contract/errors.js';
+import { ERROR_CODES, ErrorDetailSchema, type ErrorCode } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
-import { TrailingThrottle } from '../engine/index.js';
+import { TrailingThrottle, VmCacheError } from '../engine/index.js';
 import type { VmCacheController, VmCacheLogger } from './controller.js';
 import { type LogLimitOptions, PerSenderLogLimit } from './log-limit.js';
 import type { SenderInfo } from './sender-policy.js';
@@ -30,6 +30,12 @@ export interface VmCacheHubOptions {
   logger?: Pick<VmCacheLogger, 'warn'>;
   /** How many refusal lines one sender may cause per interval. Default 20 per minute. */
   logLimit?: LogLimitOptions;
+  /**
+   * The folder picker of "Move cache to…" (Electron's dialog, the preview's
+   * stand-in): the path chosen, or null when the user closed it. A page never
+   * names the folder itself. Without one, moveCache is refused.
+   */
+  pickFolder?: () => Promise<string | null>;
 }
 
 interface Subscription {
@@ -50,12 +56,14 @@ export class VmCacheHub {
   private readonly intervalMs: number;
   private readonly refusals: PerSenderLogLimit | undefined;
   private readonly subscriptions = new Map<number, Subscription>();
+  private readonly pickFolder: (() => Promise<string | null>) | undefined;
   private disposed = false;
 
   constructor(options: VmCacheHubOptions) {
     this.controller = options.controller;
     this.isAllowedSender = options.isAllowedSender;
     this.intervalMs = options.progressIntervalMs ?? 100;
+    this.pickFolder = options.pickFolder;
     const logger = options.logger;
     this.refusals = logger ? new PerSenderLogLimit((line) => logger.warn(line), options.logLimit) : undefined;
   }
@@ -90,6 +98,10 @@ export class VmCacheHub {
     } catch (err) {
       return toFailure(err);
     }
+  }
+
+  private settings() {
+    return { autoUpdate: this.controller.autoUpdate, canMoveCache: this.pickFolder !== undefined };
   }
 
   /** Drop the sender's subscription (navigation, close, socket end). */
@@ -131,6 +143,22 @@ export class VmCacheHub {
         const [bytesPerSecond] = args as InvokeArgs<'setLimitRate'>;
         this.controller.setLimitRate(bytesPerSecond ?? undefined);
         return { bytesPerSecond: this.controller.limitRate ?? null };
+      }
+      case 'getSettings':
+        return this.settings();
+      case 'setAutoUpdate': {
+        const [enabled] = args as InvokeArgs<'setAutoUpdate'>;
+        await this.controller.setAutoUpdate(enabled);
+        return this.settings();
+      }
+      case 'moveCache': {
+        const pick = this.pickFolder;
+        if (!pick)
+          throw new VmCacheError(
+            'ERR_INVALID_REQUEST',
+            'this app offers no folder picker: the cache cannot be moved from here',
+          );
+        return this.controller.moveCache(pick);
       }
       case 'subscribe':
         this.subscribe(senderId, send);
@@ -219,14 +247,16 @@ function failure(code: ErrorCode, message: string): Result<never> {
   return { ok: false, code, message };
 }
 
-/** Controller errors keep their code (the panel maps it to words); anything else is internal. */
+/**
+ * Controller errors keep their code (the panel maps it to words) and their
+ * figures, when those have a shape of the contract's; anything else is internal.
+ */
 function toFailure(err: unknown): Result<never> {
-  const code = (err as { code?: unknown } | null | undefined)?.code;
+  const { code, detail } = (err ?? {}) as { code?: unknown; detail?: unknown };
   const message = err instanceof Error ? err.message : String(err);
-  return failure(
-    typeof code === 'string' && KNOWN_CODES.has(code) ? (code as ErrorCode) : 'ERR_INTERNAL',
-    message,
-  );
+  const known = typeof code === 'string' && KNOWN_CODES.has(code) ? (code as ErrorCode) : 'ERR_INTERNAL';
+  const figures = known === 'ERR_INTERNAL' ? undefined : ErrorDetailSchema.safeParse(detail).data;
+  return { ...failure(known, message), ...(figures ? { detail: figures } : {}) };
 }
 
 /** The log budget's key: the sender's id, or one shared key for senders that do not even have one. */

@@ -28,7 +28,7 @@ function memoryTransport() {
 }
 
 describe('createApiClient', () => {
-  it('each call but setLimitRate is one invoke on its channel, with no arguments, whatever the page passes', async () => {
+  it('each call but the two setters is one invoke on its channel, with no arguments, whatever the page passes', async () => {
     const { transport, log } = memoryTransport();
     const api = createApiClient(transport);
     // What a page may do: call it with arguments it does not declare.
@@ -39,8 +39,11 @@ describe('createApiClient', () => {
     await api.verify();
     await api.clear();
     await (api.getLimitRate as (...args: unknown[]) => Promise<unknown>)(5_000_000);
+    await api.getSettings();
+    // A page cannot name the folder a move goes to: the main side's picker asks the user.
+    await (api.moveCache as (...args: unknown[]) => Promise<unknown>)('/etc');
     expect(log).toEqual(
-      ['getStatus', 'sync', 'cancel', 'verify', 'clear', 'getLimitRate'].map(
+      ['getStatus', 'sync', 'cancel', 'verify', 'clear', 'getLimitRate', 'getSettings', 'moveCache'].map(
         (n) => `invoke ${CHANNELS[n as keyof typeof CHANNELS]}`,
       ),
     );
@@ -85,6 +88,25 @@ describe('createApiClient', () => {
     }
     expect(await call()).toMatchObject({ ok: false, code: 'ERR_INVALID_REQUEST' });
     expect(log).toEqual([]);
+  });
+
+  it('setAutoUpdate sends a boolean and nothing else: "yes", 1 or a missing argument never cross', async () => {
+    const { transport, log } = memoryTransport();
+    const api = createApiClient(transport);
+    const call = api.setAutoUpdate as (...args: unknown[]) => Promise<unknown>;
+    await api.setAutoUpdate(false);
+    await call(true, 'smuggled');
+    for (const bad of [undefined, 'yes', 1, 0, null, {}, [true]]) {
+      expect(await call(bad), String(bad)).toEqual({
+        ok: false,
+        code: 'ERR_INVALID_REQUEST',
+        message: `${CHANNELS.setAutoUpdate}: enabled must be true or false`,
+      });
+    }
+    expect(log).toEqual([
+      `invoke ${CHANNELS.setAutoUpdate} [false]`,
+      `invoke ${CHANNELS.setAutoUpdate} [true]`,
+    ]);
   });
 
   it('one listen and one subscription for many listeners (listening first); the last unsubscribe stops both', () => {

@@ -23,6 +23,9 @@ const GOOD_ARGS: { [K in InvokeName]: InvokeArgs<K> } = {
   clear: [],
   getLimitRate: [],
   setLimitRate: [2048],
+  getSettings: [],
+  setAutoUpdate: [false],
+  moveCache: [],
   subscribe: [],
   unsubscribe: [],
 };
@@ -40,6 +43,8 @@ async function setup(options: { synced?: boolean; limitRate?: number; sizeBytes?
     controller,
     isAllowedSender: (x) => KNOWN_IDS.has(x.id) && policy(x),
     logger,
+    // The user closes the picker: nothing moves.
+    pickFolder: async () => null,
   });
   const snapshot = async () => ({
     requests: s.requests.length,
@@ -67,6 +72,9 @@ describe('VmCacheHub: requests', () => {
       'unsubscribe',
       'getLimitRate',
       'setLimitRate',
+      'getSettings',
+      'setAutoUpdate',
+      'moveCache',
       'clear',
     ] as const) {
       const spec = INVOKE[name];
@@ -172,6 +180,9 @@ describe('VmCacheHub: requests', () => {
       'subscribe',
       'getStatus',
       'getLimitRate',
+      'getSettings',
+      'setAutoUpdate',
+      'moveCache',
     ] as const) {
       for (const args of badArgs) {
         const answer = await hub.invoke(INVOKE[name].channel, args, sender(1), noSend);

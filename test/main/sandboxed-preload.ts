@@ -6,15 +6,18 @@ import vm from 'node:vm';
 import { expect } from 'vitest';
 import { INVOKE } from '../../contract/api.js';
 
-/** window.vmCache's ten calls, sorted. */
+/** window.vmCache's calls, sorted. */
 export const VM_CACHE_CALLS = [
   'cancel',
   'clear',
   'getLimitRate',
+  'getSettings',
   'getStatus',
+  'moveCache',
   'onProgress',
   'pause',
   'resume',
+  'setAutoUpdate',
   'setLimitRate',
   'sync',
   'verify',

@@ -1,0 +1,86 @@
+// "Move cache to…" for an app: the engine moves the files (copy, verify,
+// then delete: moveVmCache), and this records the switch in the settings file
+// at the one moment both places hold a complete cache. The record names the
+// new root and the old one still to be removed, so a crash after the switch
+// still gets the old files removed at the next start (removeLeftRoot).
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+// WIRING: the engine's move lands with main/engine/move.ts.
+type EngineMove = (o: {
+  from: string;
+  to: string;
+  switchRoot: (to: string) => Promise<void>;
+}) => Promise<{ root: string; movedBytes: number }>;
+const moveVmCache: EngineMove = () => Promise.reject(new Error('not wired yet'));
+const removeMovedCache = (_root: string): Promise<void> => Promise.reject(new Error('not wired yet'));
+
+import type { VmCacheLogger } from './controller.js';
+import type { SettingsStore } from './settings.js';
+
+/** The folder a picked folder's cache goes to: the folder itself when empty, else `vm-cache` inside it. */
+export async function targetRootFor(picked: string): Promise<string> {
+  const folder = path.resolve(picked);
+  try {
+    const entries = await fs.readdir(folder);
+    if (entries.length === 0) return folder;
+  } catch (err) {
+    // A folder that does not exist yet is made by the move; anything else (a file) is the engine's to refuse.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return folder;
+  }
+  return path.join(folder, 'vm-cache');
+}
+
+export interface MoveOutcome {
+  root: string;
+  movedBytes: number;
+}
+
+export async function moveRoot(o: {
+  from: string;
+  picked: string;
+  settings: SettingsStore | undefined;
+  logger: VmCacheLogger;
+  /** Points the app at `to`; called once the copy there is complete and verified. */
+  switchTo: (to: string) => void;
+}): Promise<MoveOutcome> {
+  const to = await targetRootFor(o.picked);
+  o.logger.info(`moving the cache: ${o.from} -> ${to}`);
+  const result = await moveVmCache({
+    from: o.from,
+    to,
+    switchRoot: async (newRoot) => {
+      // Durable before a byte of the old cache goes: from here the next start uses the new root.
+      await o.settings?.update({ root: newRoot, leaving: o.from });
+      o.switchTo(newRoot);
+    },
+  });
+  // The old files are gone: nothing is left to remove at the next start.
+  await o.settings?.update({ leaving: undefined }).catch((err: unknown) => {
+    o.logger.warn(`the settings file could not be updated after the move: ${String(err)}`);
+  });
+  o.logger.info(`cache moved to ${result.root}: ${result.movedBytes} bytes`);
+  return { root: result.root, movedBytes: result.movedBytes };
+}
+
+/** Removes the files a move left at `leaving` (its process died between switch and delete), then forgets it. */
+export async function removeLeftRoot(
+  settings: SettingsStore,
+  leaving: string,
+  inUse: string,
+  logger: VmCacheLogger,
+): Promise<void> {
+  // Never the cache in use: a settings file edited by hand could name it.
+  if (path.resolve(leaving) === path.resolve(inUse)) {
+    await settings.update({ leaving: undefined });
+    return;
+  }
+  try {
+    await removeMovedCache(leaving);
+    logger.info(`removed what a move left at ${leaving}`);
+    await settings.update({ leaving: undefined });
+  } catch (err) {
+    // Kept in the file: the next start tries again.
+    logger.warn(`could not remove what a move left at ${leaving}: ${String(err)}`);
+  }
+}
