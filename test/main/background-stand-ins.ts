@@ -8,6 +8,8 @@ import type {
   MessageBoxOptions,
   MessageBoxReturnValue,
   NotificationConstructorOptions,
+  OpenDialogOptions,
+  OpenDialogReturnValue,
 } from 'electron';
 import {
   asNotificationClass,
@@ -73,9 +75,32 @@ interface Question {
   answer(response: number): void;
 }
 
-/** dialog.showMessageBox: each question waits until the test answers it. */
-export class FakeDialog implements StandIn<Dialog, 'showMessageBox'> {
+interface Picker {
+  window: BaseWindow | undefined;
+  options: OpenDialogOptions;
+  /** The user picks this folder, or (null) closes the picker. */
+  choose(folder: string | null): void;
+}
+
+/** dialog.showMessageBox and showOpenDialog: each waits until the test answers it. */
+export class FakeDialog implements StandIn<Dialog, 'showMessageBox' | 'showOpenDialog'> {
   readonly asked: Question[] = [];
+  readonly pickers: Picker[] = [];
+
+  showOpenDialog(windowOrOptions: BaseWindow | OpenDialogOptions, maybeOptions?: OpenDialogOptions) {
+    const window = maybeOptions ? (windowOrOptions as BaseWindow) : undefined;
+    const options = maybeOptions ?? (windowOrOptions as OpenDialogOptions);
+    return new Promise<OpenDialogReturnValue>((resolve) => {
+      this.pickers.push({
+        window,
+        options,
+        choose: (folder) =>
+          resolve(
+            folder === null ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [folder] },
+          ),
+      });
+    });
+  }
 
   showMessageBox(windowOrOptions: BaseWindow | MessageBoxOptions, maybeOptions?: MessageBoxOptions) {
     const window = maybeOptions ? (windowOrOptions as BaseWindow) : undefined;

@@ -1,0 +1,142 @@
+// The settings of issue 17 point 5 through setupVmCache, with stand-ins for
+// Electron's own objects only (app, ipcMain, windows, dialog): the settings
+// file on disk, the controller, the engine and the artifact server are real.
+import { promises as fs, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { INVOKE } from '../../contract/api.js';
+import { PAGE_FILES } from '../../main/electron/package-files.js';
+import { type SetupVmCacheOptions, setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';
+import type { ArtifactServer } from '../../server/index.js';
+import { oneArtifactServer, tempRoot } from '../helpers.js';
+import { type BackgroundStandIns, backgroundStandIns } from './background-stand-ins.js';
+import { fakeWindow } from './electron-stand-ins.js';
+import { waitFor } from './support.js';
+
+const HOST_OUT = mkdtempSync(path.join(os.tmpdir(), 'vm-cache-settings-'));
+const RENDERER_DIR = path.join(HOST_OUT, 'renderer');
+const PRELOAD = path.join(HOST_OUT, 'preload', 'index.cjs');
+for (const file of [PRELOAD, ...PAGE_FILES.map((name) => path.join(RENDERER_DIR, name))]) {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, '');
+}
+afterAll(() => rmSync(HOST_OUT, { recursive: true, force: true }));
+
+const setups: VmCacheSetup[] = [];
+afterEach(() => {
+  while (setups.length > 0) setups.pop()!.dispose();
+});
+
+function start(s: ArtifactServer, userData: string, options: SetupVmCacheOptions = {}) {
+  const e = backgroundStandIns(userData);
+  const vm = setupVmCacheWith(e.parts, {
+    manifestUrl: s.manifestUrl,
+    rendererDir: RENDERER_DIR,
+    preloadPath: PRELOAD,
+    ...options,
+  });
+  setups.push(vm);
+  return { e, vm };
+}
+
+/** A few turns of the event loop after 'ready': long enough for a launch sync to have asked for the manifest. */
+async function afterReady(e: BackgroundStandIns): Promise<void> {
+  e.app.becomeReady();
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+async function settingsPage(e: BackgroundStandIns, vm: VmCacheSetup) {
+  const win = fakeWindow(vm.openSettingsWindow());
+  const call = (name: keyof typeof INVOKE, ...args: unknown[]) =>
+    e.ipcMain.invoke(win.webContents, INVOKE[name].channel, args);
+  return { win, call };
+}
+
+describe('"Download updates automatically"', () => {
+  it('turned off in the settings page: the next launch runs no sync; turned on again: it does', async () => {
+    const s = await oneArtifactServer();
+    const userData = await tempRoot();
+    const first = start(s, userData);
+    await afterReady(first.e);
+    await waitFor(() => first.e.fetchCalls.length > 0, 5_000, 'the launch sync');
+    await first.vm.controller.sync();
+    const page = await settingsPage(first.e, first.vm);
+    expect(await page.call('getSettings')).toEqual({
+      ok: true,
+      value: { autoUpdate: true, canMoveCache: true },
+    });
+    expect(await page.call('setAutoUpdate', false)).toEqual({
+      ok: true,
+      value: { autoUpdate: false, canMoveCache: true },
+    });
+    expect(JSON.parse(await fs.readFile(path.join(userData, 'vm-cache-settings.json'), 'utf8'))).toEqual({
+      autoUpdate: false,
+    });
+    first.vm.dispose();
+
+    const second = start(s, userData);
+    await afterReady(second.e);
+    expect(second.e.fetchCalls).toEqual([]);
+    expect(second.vm.controller.syncing).toBe(false);
+    const again = await settingsPage(second.e, second.vm);
+    expect(await again.call('getSettings')).toMatchObject({ ok: true, value: { autoUpdate: false } });
+    await again.call('setAutoUpdate', true);
+    second.vm.dispose();
+
+    const third = start(s, userData);
+    await afterReady(third.e);
+    await waitFor(
+      () => third.vm.controller.syncing || third.e.fetchCalls.length > 0,
+      5_000,
+      'the launch sync',
+    );
+    expect(third.e.fetchCalls[0]).toBe(s.manifestUrl);
+  });
+
+  it('the host’s prefetchOnReady: false is the default until the user chooses; settingsFile: null keeps no file', async () => {
+    const s = await oneArtifactServer();
+    const userData = await tempRoot();
+    const { e, vm } = start(s, userData, { prefetchOnReady: false, settingsFile: null });
+    await afterReady(e);
+    expect(e.fetchCalls).toEqual([]);
+    const page = await settingsPage(e, vm);
+    expect(await page.call('getSettings')).toMatchObject({ ok: true, value: { autoUpdate: false } });
+    await page.call('setAutoUpdate', true);
+    expect(await fs.readdir(userData)).not.toContain('vm-cache-settings.json');
+  });
+});
+
+describe('"Move cache to…": the folder comes from Electron’s picker', () => {
+  it('opens the picker modal to the settings window; closing it moves nothing', async () => {
+    const s = await oneArtifactServer();
+    const { e, vm } = start(s, await tempRoot(), { prefetchOnReady: false });
+    await afterReady(e);
+    await vm.controller.sync();
+    const before = vm.controller.root;
+    const page = await settingsPage(e, vm);
+    const moving = page.call('moveCache');
+    await waitFor(() => e.dialog.pickers.length === 1, 5_000, 'the folder picker');
+    const picker = e.dialog.pickers[0]!;
+    expect(picker.window).toBe(page.win);
+    expect(picker.options.properties).toContain('openDirectory');
+    expect(picker.options.title).toBe('Move VM images to…');
+    picker.choose(null);
+    expect(await moving).toEqual({ ok: true, value: { moved: false, root: before, movedBytes: 0 } });
+    expect(vm.controller.root).toBe(before);
+    expect(await vm.controller.hasCompleteCache()).toBe(true);
+  });
+
+  it('a host dialog without showOpenDialog: moving is not offered, and a page that asks anyway is told why', async () => {
+    const s = await oneArtifactServer();
+    const e = backgroundStandIns(await tempRoot());
+    const vm = setupVmCacheWith(
+      { ...e.parts, dialog: { showMessageBox: e.dialog.showMessageBox.bind(e.dialog) } },
+      { manifestUrl: s.manifestUrl, rendererDir: RENDERER_DIR, preloadPath: PRELOAD, prefetchOnReady: false },
+    );
+    setups.push(vm);
+    const page = await settingsPage(e, vm);
+    expect(await page.call('getSettings')).toMatchObject({ ok: true, value: { canMoveCache: false } });
+    expect(await page.call('moveCache')).toMatchObject({ ok: false, code: 'ERR_INVALID_REQUEST' });
+  });
+});
