@@ -6,7 +6,7 @@ export { CHANNEL_PREFIX, CHANNELS, PROGRESS_CHANNEL } from './channels.js';
 
 import { z } from 'zod';
 import { CHANNELS } from './channels.js';
-import { ErrorCodeSchema } from './errors.js';
+import { ErrorInfoSchema } from './errors.js';
 import { SyncProgressSchema } from './progress.js';
 import {
   CacheStatusSchema,
@@ -78,7 +78,8 @@ export type InvokeName = keyof typeof INVOKE;
 /** main -> renderer: one SyncProgress per message. */
 export const ProgressMessageSchema = SyncProgressSchema;
 
-export const FailureSchema = z.object({ ok: z.literal(false), code: ErrorCodeSchema, message: z.string() });
+/** A failed call: the error shape of errors.ts (code, message, and the figures when there are any). */
+export const FailureSchema = z.object({ ok: z.literal(false), ...ErrorInfoSchema.shape });
 export type Failure = z.infer<typeof FailureSchema>;
 
 /** Handlers never throw across IPC: they answer one of these. */

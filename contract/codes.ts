@@ -44,7 +44,8 @@ export const ERROR_WORDS: Record<ErrorCode, string> = {
   ERR_STALLED: 'The download stalled. Retry to resume where it stopped.',
   ERR_SHA256_MISMATCH:
     'A downloaded image did not match its checksum and was discarded. Retry to download it again.',
-  ERR_SIGNATURE: 'The manifest’s signature did not verify. Nothing was changed; contact the app’s publisher.',
+  ERR_SIGNATURE:
+    'The manifest’s signature does not match the publisher’s key, so it was refused. Nothing was changed; tell the app’s publisher.',
   ERR_ROLLBACK:
     'The image server offered an older manifest than the one this cache already trusts. It was refused; your images are untouched.',
   ERR_MANIFEST_EXPIRED:

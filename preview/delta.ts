@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildChunkIndex, CHUNK_INDEX_SUFFIX, serializeChunkIndex } from '../main/engine/index.js';
-import { type ArtifactServer, contentSlice, GENERATED_UPDATED_AT } from '../server/index.js';
+import { type ArtifactServer, contentSlice } from '../server/index.js';
 import { manifestArchOf } from './faults.js';
+import { ManifestClock } from './manifest-clock.js';
 
 const MB = 1000 * 1000;
 const AGENT = 'openclaw';
@@ -77,6 +78,8 @@ export interface DeltaScenarioOptions {
   rawHostArch: string;
   /** v1's size. */
   sizeBytes: number;
+  /** Dates every manifest the preview publishes; default one of its own. */
+  clock?: ManifestClock;
 }
 
 /**
@@ -88,13 +91,14 @@ export interface DeltaScenarioOptions {
 export class DeltaScenario {
   private readonly demo: Record<string, unknown>;
   private releases: Promise<[TarballEntry, TarballEntry]> | undefined;
-  private lastPublished = Date.parse(GENERATED_UPDATED_AT);
+  private readonly clock: ManifestClock;
   /** Set from the first manifest published until disarm(), even when arm() failed half-way. */
   private armed = false;
   private dripping: string | undefined;
 
   constructor(private readonly options: DeltaScenarioOptions) {
     this.demo = options.server.manifest;
+    this.clock = options.clock ?? new ManifestClock();
   }
 
   /**
@@ -118,22 +122,16 @@ export class DeltaScenario {
     if (this.dripping !== undefined) this.options.server.setFault(this.dripping, undefined);
     this.armed = false;
     this.dripping = undefined;
-    this.options.server.setManifest({ ...this.demo, updatedAt: this.nextDate() });
+    this.options.server.setManifest({ ...this.demo, updatedAt: this.clock.next() });
   }
 
   private publish(version: string, tarball: TarballEntry): void {
     const arch = manifestArchOf(this.options.rawHostArch);
     this.options.server.setManifest({
       schemaVersion: 2,
-      updatedAt: this.nextDate(),
+      updatedAt: this.clock.next(),
       agents: { [AGENT]: { image: `ghcr.io/example/${AGENT}`, version, tarballs: { [arch]: tarball } } },
     });
-  }
-
-  /** Now, or a second after the last manifest published here, whichever is later. */
-  private nextDate(): string {
-    this.lastPublished = Math.max(Date.now(), this.lastPublished + 1000);
-    return new Date(this.lastPublished).toISOString();
   }
 
   /** Generated and written once per preview (a couple of seconds at the full size). */

@@ -7,8 +7,18 @@ import type { ArtifactServer } from '../server/index.js';
 export const SERVER_FAULT_KINDS = ['fail-once', 'corrupt', 'stall'] as const;
 export type ServerFaultKind = (typeof SERVER_FAULT_KINDS)[number];
 
-/** Every scenario: the server faults, and `delta`, which needs the engine too (delta.ts). */
-export const FAULT_KINDS = [...SERVER_FAULT_KINDS, 'delta'] as const;
+/** The panel's error states (error-faults.ts); a `-cached` kind syncs the demo first. */
+export const ERROR_FAULT_KINDS = [
+  'disk-full',
+  'wrong-key',
+  'wrong-key-cached',
+  'offline',
+  'offline-cached',
+] as const;
+export type ErrorFaultKind = (typeof ERROR_FAULT_KINDS)[number];
+
+/** Every scenario: the server faults, `delta`, which needs the engine too (delta.ts), and the error states. */
+export const FAULT_KINDS = [...SERVER_FAULT_KINDS, 'delta', ...ERROR_FAULT_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export function isFaultKind(value: unknown): value is FaultKind {
@@ -20,7 +30,17 @@ export const FAULT_HELP: Record<FaultKind, string> = {
   corrupt: 'one byte of a tarball is flipped once: sha256 mismatch; Retry downloads it again',
   stall: 'a tarball stops sending at 40 % once: "stalled", then the engine resumes it',
   delta: "v1 cached, v2 offered with a chunk index: v1's chunks reused, the changed ranges sent slowly",
+  'disk-full':
+    'a new release bigger than the free space of the cache disk: ERR_DISK_FULL before any byte, with the figures',
+  'wrong-key': 'the manifest is signed with a key the engine does not trust: ERR_SIGNATURE, nothing changed',
+  'wrong-key-cached': 'the demo is synced first, then wrong-key: the panel keeps the cached images in use',
+  offline: 'the server drops every connection: could not reach it (ERR_MANIFEST_FETCH), nothing cached',
+  'offline-cached': 'the demo is synced first, then offline: the app keeps working with the cached images',
 };
+
+export function isErrorFaultKind(value: unknown): value is ErrorFaultKind {
+  return typeof value === 'string' && (ERROR_FAULT_KINDS as readonly string[]).includes(value);
+}
 
 /** The manifest arch this host downloads (the engine's rule: ia32 uses x64). */
 export function manifestArchOf(rawArch: string): string {

@@ -1,5 +1,6 @@
 // `npm run preview`: the panel in your browser, backed by the real engine.
-//   npm run preview -- [--port N] [--root DIR] [--small] [--fault fail-once|corrupt|stall|delta]
+//   npm run preview -- [--port N] [--root DIR] [--small] [--fault KIND] (fail-once, corrupt, stall, delta,
+//                      disk-full, wrong-key[-cached], offline[-cached])
 //                      [--retries N] [--limit-rate RATE] [--locale TAG] [--no-autostart]
 // Library use (the e2e tests): import { startPreview } from './preview/index.js'.
 import { realpathSync } from 'node:fs';
@@ -22,7 +23,7 @@ Options:
   --small           a tiny, fast demo (a few MB instead of a few hundred)
   --fault KIND      make the demo server misbehave for the first sync, or
                     show a delta update:
-${FAULT_KINDS.map((k) => `                      ${k.padEnd(10)} ${FAULT_HELP[k]}`).join('\n')}
+${FAULT_KINDS.map((k) => `                      ${k.padEnd(16)} ${FAULT_HELP[k]}`).join('\n')}
   --retries N       the engine's retry budget (default 5, as in the app)
   --limit-rate RATE start with a download speed limit, as curl spells it
                     (24M, 500K; at least 1K); the settings page changes it
@@ -39,7 +40,8 @@ Environment:
 In the browser, open a page with ?fault=KIND (or ?fault=none) to replay a
 scenario from an empty cache: the sync is cancelled, the cache cleared, the
 fault armed and a new sync started (with delta, the cache is synced to v1
-first, then the sync shown is the update to v2).`;
+first, then the sync shown is the update to v2; with a -cached kind, the demo
+is synced first, then the sync shown is the one that fails).`;
 
 function canonicalLocale(tag: string): string | undefined {
   try {

@@ -3,6 +3,7 @@
 // the Node side runs the app's own VmCacheController and VmCacheHub; the
 // bytes come from the project's artifact server with the demo manifest (or
 // from VM_CACHE_MANIFEST_URL). Only the IPC transport differs from Electron.
+import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -26,7 +27,9 @@ import {
 import { attachBridge } from './bridge.js';
 import { buildRenderer } from './build.js';
 import { DeltaScenario, deltaSizeBytes } from './delta.js';
-import { armFault, type FaultKind, isFaultKind, type ServerFaultKind } from './faults.js';
+import { ErrorFaults } from './error-faults.js';
+import { armFault, type FaultKind, isErrorFaultKind, isFaultKind, type ServerFaultKind } from './faults.js';
+import { ManifestClock } from './manifest-clock.js';
 import { sendFile, sendText } from './static.js';
 
 export interface PreviewOptions {
@@ -86,6 +89,12 @@ export interface Preview {
   readonly artifactServer: ArtifactServer | undefined;
   /** Arms a fault on the demo server for the next download; returns the key it applies to. */
   armFault(kind: ServerFaultKind): string;
+  /**
+   * Arms `kind` where the cache is, without clearing it or starting a sync
+   * (undefined: back to the plain demo, the last scenario undone): e.g. go
+   * offline after a sync, then press Check for updates.
+   */
+  setFault(kind: FaultKind | undefined): Promise<void>;
   /**
    * Starts over: cancels the sync, clears the cache, arms `fault`, and syncs
    * again (when autoStart). With `delta`, a whole sync of v1 runs first (its
@@ -154,9 +163,13 @@ async function start(
   let artifactServer: ArtifactServer | undefined;
   // The delta scenario's releases, served beside the generated artifacts (empty until it runs).
   const releasesDir = path.join(work, 'releases');
+  // The demo is a signed one, as a real publisher's should be: the server signs every manifest
+  // it publishes with this key, and the engine trusts only it (the wrong-key fault signs with another).
+  const publisher = externalUrl ? undefined : generateKeyPairSync('ed25519');
   if (!externalUrl) {
     await mkdir(releasesDir);
     artifactServer = await startArtifactServer({
+      signingKey: publisher!.privateKey,
       dir: releasesDir,
       artifacts: options.artifacts ?? demoArtifacts({ small: options.small === true }),
       throttleBytesPerSec:
@@ -177,6 +190,7 @@ async function start(
     rawHostArch,
     logPath,
     logger,
+    ...(publisher ? { publicKey: publisher.publicKey } : {}),
     ...(options.limitRate === undefined ? {} : { limitRate: options.limitRate }),
     engine: { stallTimeoutMs: (options.stallTimeoutSeconds ?? 6) * 1000 },
   });
@@ -199,16 +213,31 @@ async function start(
     return artifactServer;
   };
   const fault = (kind: ServerFaultKind): string => armFault(demoServer(), kind, rawHostArch, retries);
+  const clock = new ManifestClock();
   let delta: DeltaScenario | undefined;
+  let errors: ErrorFaults | undefined;
   /** Arms `kind` (undefined: the plain demo), after whatever the last scenario armed is undone. */
   const arm = async (kind: FaultKind | undefined): Promise<void> => {
     delta?.disarm();
-    if (kind === 'delta') {
+    errors?.disarm();
+    if (isErrorFaultKind(kind)) {
+      errors ??= new ErrorFaults({
+        server: demoServer(),
+        clock,
+        rawHostArch,
+        root,
+        trustedKey: publisher!.privateKey,
+      });
+      // The controller's own sync for the `-cached` kinds, so a clear or Cancel stops it like any other.
+      await errors.arm(kind, () => controller.sync());
+      logger.info(`fault armed: ${kind}`);
+    } else if (kind === 'delta') {
       delta ??= new DeltaScenario({
         server: demoServer(),
         dir: releasesDir,
         rawHostArch,
         sizeBytes: deltaSizeBytes(options.small === true),
+        clock,
       });
       logger.info('delta scenario: syncing v1 first');
       // The controller's own sync, so a clear or Cancel stops it like any other.
@@ -341,6 +370,12 @@ async function start(
     hub,
     artifactServer,
     armFault: fault,
+    setFault: (kind) => {
+      // In turn with resets, as they arm too.
+      const done = resetting.then(() => arm(kind));
+      resetting = done.catch(() => {});
+      return done;
+    },
     reset,
     close: runCleanups,
   };

@@ -2,6 +2,7 @@
 // node:http server on 127.0.0.1, and makes close() prompt even with stalled or
 // keep-alive connections (a test suite must never hang on its fixture server).
 
+import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
@@ -21,6 +22,9 @@ import {
 import { bufferResource, fileResource, generatedResource, type Resource } from './resources.js';
 import { Traffic } from './traffic.js';
 import type { ArtifactServer, ArtifactServerOptions } from './types.js';
+
+/** Where the signature of the published manifest is served, beside it (the engine asks `<manifest URL>.sig`). */
+const SIGNATURE_KEY = `${MANIFEST_KEY}.sig`;
 
 interface GeneratedEntry {
   seed: string;
@@ -56,7 +60,21 @@ export async function startArtifactServer(options: ArtifactServerOptions = {}): 
   // What /vm/manifest.json serves when it does not come from the folder as is.
   let manifestDoc: Record<string, unknown> = {};
   let manifestResource: Resource | undefined;
+  let manifestBody: Buffer | undefined;
   let manifestGeneration = 0;
+  // The signature of what the server publishes, when it signs (options.signingKey, setSigningKey).
+  let signingKey: KeyObject | undefined;
+  let signatureResource: Resource | undefined;
+  const signManifest = (): void => {
+    signatureResource =
+      signingKey && manifestBody && manifestResource
+        ? bufferResource(
+            Buffer.from(`${sign(null, manifestBody, signingKey).toString('base64')}\n`),
+            SIGNATURE_KEY,
+            new Date(manifestResource.lastModified),
+          )
+        : undefined;
+  };
   const serveManifest = (body: Buffer): void => {
     // A replaced manifest is a new upload: move Last-Modified along with the ETag.
     manifestResource = bufferResource(
@@ -64,8 +82,15 @@ export async function startArtifactServer(options: ArtifactServerOptions = {}): 
       MANIFEST_KEY,
       new Date(modified.getTime() + manifestGeneration * 1000),
     );
+    manifestBody = body;
     manifestGeneration += 1;
+    signManifest();
   };
+  const setSigningKey = (key: KeyObject | string | undefined): void => {
+    signingKey = typeof key === 'string' ? createPrivateKey(key) : key;
+    signManifest();
+  };
+  if (options.signingKey !== undefined) setSigningKey(options.signingKey);
   if (options.artifacts !== undefined) {
     manifestDoc = buildManifest(hashed, options.manifestExtra);
     serveManifest(serializeManifest(manifestDoc));
@@ -75,6 +100,7 @@ export async function startArtifactServer(options: ArtifactServerOptions = {}): 
 
   const lookup = async (key: string): Promise<Resource | undefined> => {
     if (key === MANIFEST_KEY && manifestResource) return manifestResource;
+    if (key === SIGNATURE_KEY && signatureResource) return signatureResource;
     const entry = generated.get(key);
     if (entry) return entry.resource;
     if (dir !== undefined) {
@@ -93,7 +119,13 @@ export async function startArtifactServer(options: ArtifactServerOptions = {}): 
   // http's closeAllConnections() covers HTTP connections; tracking sockets as well
   // covers anything it does not (e.g. a connection still mid-handshake).
   const sockets = new Set<Socket>();
+  let offline = false;
   server.on('connection', (socket) => {
+    // Offline (setOffline): the connection is dropped before a byte is read.
+    if (offline) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -124,6 +156,11 @@ export async function startArtifactServer(options: ArtifactServerOptions = {}): 
       serveManifest(serializeManifest(doc));
       const parsed = typeof doc === 'string' ? tryParse(doc) : doc;
       if (isObject(parsed)) manifestDoc = parsed;
+    },
+    setSigningKey,
+    setOffline(value) {
+      offline = value;
+      if (offline) for (const socket of sockets) socket.destroy();
     },
     contentOf(key) {
       const k = normalizeKey(key);

@@ -1,6 +1,8 @@
 // Public types of the artifact server. Kept apart from the implementation so
 // tests, the demo app and the CLI can import them without pulling in node:http.
 
+import type { KeyObject } from 'node:crypto';
+
 export type Arch = 'arm64' | 'x64' | 'ia32';
 
 /** An artifact whose bytes are generated from a seed, so no file exists on disk. */
@@ -69,6 +71,13 @@ export interface ArtifactServerOptions {
   throttleBytesPerSec?: number;
   /** Extra top-level fields merged into the generated manifest. */
   manifestExtra?: Record<string, unknown>;
+  /**
+   * Sign the manifest the server publishes (generated, or set with
+   * setManifest) with this Ed25519 private key (a KeyObject or PEM), and
+   * serve the signature at `vm/manifest.json.sig` in base64, as
+   * `vm-cache manifest sign` writes it. Default: not signed.
+   */
+  signingKey?: KeyObject | string;
 }
 
 export interface RequestRecord {
@@ -106,6 +115,17 @@ export interface ArtifactServer {
   setFault(path: string, fault: Fault | undefined): void;
   /** Replace what /vm/manifest.json serves (object -> pretty JSON + "\n"; string as-is). */
   setManifest(doc: unknown): void;
+  /**
+   * Sign the published manifest with this key from now on (its .sig follows
+   * every setManifest), or stop serving a signature (undefined).
+   */
+  setSigningKey(key: KeyObject | string | undefined): void;
+  /**
+   * Offline: every connection is dropped as it opens, and the open ones at
+   * once, as a network that is down would; clients see a reset, never an
+   * HTTP answer. false serves again.
+   */
+  setOffline(offline: boolean): void;
   /** The full expected bytes of a generated artifact (small sizes only). */
   contentOf(key: string): Buffer;
   /** Close the server and destroy open sockets, stalled ones included. */

@@ -1,7 +1,7 @@
 // Every failure the engine reports is one of these: a stable `code` for
 // programs (UI words, CLI exit codes), a message a person can act on, and the
 // underlying `cause` for logs.
-import type { ErrorCode } from '../../contract/errors.js';
+import type { ErrorCode, ErrorDetail, ErrorInfo } from '../../contract/errors.js';
 import { formatBytes } from '../../contract/format.js';
 
 export { formatBytes };
@@ -12,18 +12,26 @@ export class VmCacheError extends Error {
   readonly transient: boolean;
   /** Seconds the server asked us to wait (Retry-After), when it said. */
   readonly retryAfterMs: number | undefined;
+  /** The figures behind the message, for a page to word in its language (contract/errors.ts). */
+  readonly detail: ErrorDetail | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { cause?: unknown; transient?: boolean; retryAfterMs?: number } = {},
+    options: { cause?: unknown; transient?: boolean; retryAfterMs?: number; detail?: ErrorDetail } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.transient = options.transient ?? false;
     this.retryAfterMs = options.retryAfterMs;
+    this.detail = options.detail;
   }
+}
+
+/** What a progress event (and so a page) carries of an error: its code, message and figures. */
+export function errorInfoOf(err: VmCacheError): ErrorInfo {
+  return { code: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) };
 }
 
 export class ManifestFetchError extends VmCacheError {
@@ -172,14 +180,20 @@ export class ManifestExpiredError extends VmCacheError {
 }
 
 export class DiskFullError extends VmCacheError {
+  readonly dir: string;
   readonly neededBytes: number | undefined;
   readonly freeBytes: number | undefined;
   constructor(dir: string, neededBytes?: number, freeBytes?: number, cause?: unknown) {
-    const figures =
-      neededBytes !== undefined && freeBytes !== undefined
-        ? `: ${formatBytes(neededBytes)} needed, ${formatBytes(freeBytes)} free`
-        : ' while writing';
-    super('ERR_DISK_FULL', `disk full at ${dir}${figures}; free some space and retry`, { cause });
+    const known = neededBytes !== undefined && freeBytes !== undefined;
+    const figures = known
+      ? `: ${formatBytes(neededBytes)} needed, ${formatBytes(freeBytes)} free`
+      : ' while writing';
+    super('ERR_DISK_FULL', `disk full at ${dir}${figures}; free some space and retry`, {
+      cause,
+      // Only the up-front check knows the figures; an ENOSPC mid-write has none to give.
+      ...(known ? { detail: { kind: 'disk-space' as const, path: dir, neededBytes, freeBytes } } : {}),
+    });
+    this.dir = dir;
     this.neededBytes = neededBytes;
     this.freeBytes = freeBytes;
   }

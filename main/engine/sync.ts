@@ -13,6 +13,7 @@ import { type DownloadOutcome, downloadArtifact } from './download.js';
 import { ConnectionBudget } from './download-context.js';
 import {
   CancelError,
+  errorInfoOf,
   fsError,
   IoError,
   ManifestInvalidError,
@@ -149,10 +150,7 @@ async function runSync(
     // it never reached stay as they were: one may hold a network sync's bytes to resume.
     if (opts.importing) for (const file of started) await discardPartial(file).catch(() => {});
     const coded = err instanceof VmCacheError ? err : fsError('sync failed', opts.root, err);
-    progress.finish(coded instanceof CancelError ? 'cancelled' : 'failed', {
-      code: coded.code,
-      message: coded.message,
-    });
+    progress.finish(coded instanceof CancelError ? 'cancelled' : 'failed', errorInfoOf(coded));
     throw coded;
   } finally {
     await release?.();
@@ -333,9 +331,7 @@ async function downloadWithRetries(
   const { rangesAtOnce } = from;
   let delta = from.source;
   let repair = from.repair;
-  const errorInfo = (err: unknown) => ({
-    error: { code: (err as VmCacheError).code, message: (err as VmCacheError).message },
-  });
+  const errorInfo = (err: unknown) => ({ error: errorInfoOf(err as VmCacheError) });
   try {
     return await withRetries(
       async (attempt) => {

@@ -24,6 +24,8 @@ export interface PanelFormat {
   eta(seconds: number | null): string;
   /** A date (ISO string or epoch ms), with the time by default; the words' `unknown` when absent or invalid. */
   date(value: string | number | null | undefined, withTime?: boolean): string;
+  /** Names joined as the locale lists them: "a, b and c" ("a, b und c"). */
+  list(items: readonly string[]): string;
 }
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'] as const;
@@ -121,6 +123,10 @@ export function panelFormat(locale: string, words: PanelWords): PanelFormat {
         : { dateStyle: 'medium' };
       return cached(`d|${locale}|${withTime}`, () => new Intl.DateTimeFormat(locale, options)).format(date);
     },
+    list: (items) =>
+      cached(`c|${locale}`, () => new Intl.ListFormat(locale, { type: 'conjunction', style: 'long' })).format(
+        items,
+      ),
   };
 }
 

@@ -5,6 +5,14 @@ import { keyed } from 'lit/directives/keyed.js';
 import type { ErrorInfo } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
 import type { CacheStatus, VerifyReport } from '../../contract/status.js';
+import {
+  type ErrorWords,
+  errorStateOf,
+  errorWords,
+  type RecoveryAction,
+  recoveryActions,
+  shownError,
+} from './error-states.js';
 import type { L10n } from './format.js';
 import { limitRateSetting } from './limit-rate-view.js';
 import { isPaused, isRunning, phaseWords } from './phrases.js';
@@ -73,23 +81,52 @@ function button(label: string, action: string, onClick: () => void, kind = '', b
   );
 }
 
-function errorBox(v: PanelView): TemplateResult | typeof nothing {
-  const p = v.progress;
-  const err =
-    v.problem ??
-    (p && (p.phase === 'failed' || p.phase === 'cancelled')
-      ? (p.error ?? { code: 'ERR_ABORTED' as const, message: '' })
-      : null);
+/** The sentence, its folder isolated left to right (a path reads the same on any page). */
+function sentence(said: ErrorWords): unknown {
+  const at = said.path ? said.text.indexOf(said.path) : -1;
+  if (!said.path || at < 0) return said.text;
+  const end = at + said.path.length;
+  return html`${said.text.slice(0, at)}<bdi class="path" dir="ltr">${said.path}</bdi>${said.text.slice(end)}`;
+}
+
+function errorBox(
+  err: ErrorInfo | null,
+  status: CacheStatus | null,
+  t: L10n,
+): TemplateResult | typeof nothing {
   if (!err) return nothing;
-  // A pause ends the sync as a cancel would: its "cancelled" is not news, the paused line says it all.
-  if (p && isPaused(p) && err.code === 'ERR_ABORTED') return nothing;
+  const state = errorStateOf(err.code);
   // A cancel is the user's own doing: said plainly, without the engine's detail.
-  const cancelled = err.code === 'ERR_ABORTED';
+  const cancelled = state === 'cancelled';
   // The message is the engine's, in English: marked so, for screen readers.
-  return html`<div class="error ${cancelled ? 'note' : ''}" part=${cancelled ? 'error note' : 'error'} data-code=${err.code}>
-    <p class="words" part="error-words">${v.t.words.errors[err.code]}</p>
+  return html`<div
+    class="error ${cancelled ? 'note' : ''}"
+    part=${cancelled ? 'error note' : 'error'}
+    data-code=${err.code}
+    data-error-state=${state}
+  >
+    <p class="words" part="error-words">${sentence(errorWords(err, status, t))}</p>
     ${err.message && !cancelled ? html`<p class="message" part="error-message" lang="en">${err.message}</p>` : nothing}
   </div>`;
+}
+
+function shownErrorBox(v: PanelView): TemplateResult | typeof nothing {
+  return errorBox(shownError(v.problem, v.progress), v.status, v.t);
+}
+
+/**
+ * After a failed or cancelled sync (or a failed call): the error state's
+ * actions, its one primary first (error-states.ts, recoveryActions).
+ */
+function recoveryButtons(v: PanelView, act: PanelActions, mode: 'first-run' | 'settings'): unknown[] {
+  const { busy, t } = v;
+  const err = shownError(v.problem, v.progress) ?? { code: 'ERR_ABORTED' as const, message: '' };
+  return recoveryActions(err, v.status, mode).map((action: RecoveryAction, i) => {
+    const kind = i === 0 ? 'primary' : '';
+    if (action === 'continue') return button(t.words.buttons.continue, 'continue', act.continue, kind);
+    const label = action === 'check-again' ? t.words.buttons.checkAgain : t.words.buttons.retry;
+    return button(label, action, act.sync, kind, busy.has('sync'));
+  });
 }
 
 function actionRow(actions: unknown[]): TemplateResult {
@@ -127,32 +164,36 @@ export function firstRunForm(v: PanelView, act: PanelActions): TemplateResult {
     if (isRunning(p.phase)) actions = runningActions(p, v, act);
     else if (isPaused(p)) actions = [resumeButton(v, act)];
     else if (p.phase === 'done') actions = [button(w.buttons.continue, 'continue', act.continue, 'primary')];
-    else actions = [button(w.buttons.retry, 'retry', act.sync, 'primary', busy.has('sync'))];
+    else actions = recoveryButtons(v, act, 'first-run');
   } else if (s?.cached) {
     phase = w.phases.done;
     body = cachedRows(s.cached.artifacts, t);
     actions = [button(w.buttons.continue, 'continue', act.continue, 'primary')];
   } else if (s || v.problem) {
     phase = v.problem ? w.phases.failed : w.notDownloadedYet;
-    const [label, action] = v.problem ? [w.buttons.retry, 'retry'] : [w.buttons.download, 'download'];
-    actions = [button(label, action, act.sync, 'primary', busy.has('sync'))];
+    actions = v.problem
+      ? recoveryButtons(v, act, 'first-run')
+      : [button(w.buttons.download, 'download', act.sync, 'primary', busy.has('sync'))];
   } else {
     phase = w.checkingCache;
   }
   return html`
     <p class="phase" part="phase" data-role="phase">${phase}</p>
-    ${body} ${errorBox(v)}
+    ${body} ${shownErrorBox(v)}
     ${actions.length > 0 ? actionRow(actions) : nothing}
   `;
 }
 
-/** Check for updates; after a failed or cancelled sync the words say "Retry", so the button does too; paused, Resume. */
-function settingsPrimary(v: PanelView, showProgress: boolean, act: PanelActions): unknown {
+/**
+ * Check for updates; after a failed or cancelled sync the error state's
+ * action (Retry, or Check again for a refused signature); paused, Resume.
+ */
+function settingsPrimary(v: PanelView, showProgress: boolean, act: PanelActions): unknown[] {
   const { progress: p, busy, t } = v;
-  if (p && isPaused(p)) return resumeButton(v, act);
+  if (p && isPaused(p)) return [resumeButton(v, act)];
   return showProgress
-    ? button(t.words.buttons.retry, 'retry', act.sync, 'primary', busy.has('sync'))
-    : button(t.words.buttons.checkForUpdates, 'sync', act.sync, 'primary', busy.has('sync'));
+    ? recoveryButtons(v, act, 'settings')
+    : [button(t.words.buttons.checkForUpdates, 'sync', act.sync, 'primary', busy.has('sync'))];
 }
 
 export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
@@ -164,7 +205,7 @@ export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
   const actions = running
     ? runningActions(p, v, act)
     : [
-        settingsPrimary(v, showProgress, act),
+        ...settingsPrimary(v, showProgress, act),
         button(w.buttons.verify, 'verify', act.verify, '', busy.has('verify')),
         ...(v.confirmClear
           ? []
@@ -176,7 +217,7 @@ export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
     ${showProgress ? html`<p class="phase" part="phase" data-role="phase">${phaseWords(p, t)}</p>${progressSection(p, true, t)}` : nothing}
     ${v.notice ? html`<p class="phase" part="notice" data-role="notice">${v.notice}</p>` : nothing}
     ${busy.has('verify') ? html`<p class="muted">${w.verify.running}</p>` : nothing}
-    ${errorBox(v)} ${v.verify ? verifyList(v.verify, s, t) : nothing}
+    ${shownErrorBox(v)} ${v.verify ? verifyList(v.verify, s, t) : nothing}
     ${
       v.confirmClear
         ? html`<div class="confirm" part="confirm" role="group" aria-label=${w.confirmClear.group}>

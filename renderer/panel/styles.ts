@@ -245,6 +245,10 @@ export const panelStyles = css`
     color: var(--_muted);
     overflow-wrap: anywhere;
   }
+  /* A folder named in the words (disk full): a long path wraps rather than widening the box. */
+  .error .words .path {
+    overflow-wrap: anywhere;
+  }
 
   dl {
     display: grid;

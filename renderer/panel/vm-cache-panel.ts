@@ -4,11 +4,12 @@
 // It speaks the page's language (lang, see locale.ts) in the words of
 // words.ts, and follows the page's direction (dir) through logical CSS.
 import { html, LitElement, type PropertyValues, type TemplateResult } from 'lit';
-import type { Result, VmCacheApi } from '../../contract/api.js';
+import type { Failure, Result, VmCacheApi } from '../../contract/api.js';
 import type { ErrorInfo } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
 import type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
 import { localeOf } from './element-locale.js';
+import { errorWords } from './error-states.js';
 import { type L10n, l10n } from './format.js';
 import { type Action, firstRunForm, type PanelActions, type PanelView, settingsForm } from './forms.js';
 import { limitRateAnnouncement } from './limit-rate-view.js';
@@ -218,7 +219,7 @@ export class VmCachePanel extends LitElement {
     if (!prev || stateOf(prev) !== stateOf(p)) {
       this.#announce(
         p.phase === 'failed' && p.error
-          ? `${t.words.phases.failed} ${t.words.errors[p.error.code]}`
+          ? `${t.words.phases.failed} ${errorWords(p.error, this._status, t).text}`
           : phaseWords(p, t),
       );
       if (!isRunning(p.phase)) void this.#refreshStatus();
@@ -253,8 +254,8 @@ export class VmCachePanel extends LitElement {
     busy.delete(action);
     this._busy = busy;
     if (!result.ok) {
-      this._problem = { code: result.code, message: result.message };
-      if (action !== 'sync') this.#announce(this.#speech().words.errors[result.code]);
+      this._problem = errorInfo(result);
+      if (action !== 'sync') this.#announce(errorWords(this._problem, this._status, this.#speech()).text);
     }
     return result;
   }
@@ -323,7 +324,7 @@ export class VmCachePanel extends LitElement {
     else if (p && isRunning(p.phase)) {
       // The result can overtake the last (throttled) progress event: settle the phase now.
       const phase = r.ok ? 'done' : r.code === 'ERR_ABORTED' ? 'cancelled' : 'failed';
-      const error = r.ok ? undefined : { code: r.code, message: r.message };
+      const error = r.ok ? undefined : errorInfo(r);
       this.#onProgress({ ...p, phase, error, at: p.at });
     }
     if (r.ok && this.mode === 'settings') {
@@ -454,6 +455,12 @@ export class VmCachePanel extends LitElement {
       <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this._announcement}</div>
     </section>`;
   }
+}
+
+/** A failed call's error, its figures kept (the panel words them: error-states.ts). */
+function errorInfo(failure: Failure): ErrorInfo {
+  const { code, message, detail } = failure;
+  return detail ? { code, message, detail } : { code, message };
 }
 
 /** Defines <vm-cache-panel> once; safe to call from several bundles. */

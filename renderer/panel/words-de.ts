@@ -29,6 +29,7 @@ export const GERMAN_WORDS: PanelWords = {
     resume: 'Fortsetzen',
     cancel: 'Abbrechen',
     retry: 'Erneut versuchen',
+    checkAgain: 'Erneut prüfen',
     continue: 'Weiter',
     checkForUpdates: 'Nach Updates suchen',
     verify: 'Prüfen',
@@ -136,7 +137,7 @@ export const GERMAN_WORDS: PanelWords = {
     ERR_SHA256_MISMATCH:
       'Ein heruntergeladenes Image passte nicht zu seiner Prüfsumme und wurde verworfen. „Erneut versuchen“ lädt es noch einmal herunter.',
     ERR_SIGNATURE:
-      'Die Signatur des Manifests ist ungültig. Es wurde nichts geändert; wenden Sie sich an den Herausgeber der App.',
+      'Die Signatur des Manifests passt nicht zum Schlüssel des Herausgebers; es wurde abgelehnt. Es wurde nichts geändert; wenden Sie sich an den Herausgeber der App.',
     ERR_ROLLBACK:
       'Der Image-Server hat ein älteres Manifest angeboten als das, dem dieser Cache bereits vertraut. Es wurde abgelehnt; Ihre Images bleiben unverändert.',
     ERR_MANIFEST_EXPIRED:
@@ -158,6 +159,23 @@ export const GERMAN_WORDS: PanelWords = {
     ERR_FORBIDDEN_SENDER: 'Die Anfrage kam von einer Seite, die den Cache nicht verwalten darf.',
     ERR_INTERNAL:
       'Etwas ist schiefgelaufen. Versuchen Sie es erneut; falls der Fehler bleibt, senden Sie die Protokolldatei an den Support.',
+  },
+
+  errorStates: {
+    diskFull: (needed, free, missing, path) =>
+      `Nicht genug Speicherplatz: Die VM-Images brauchen ${needed} freien Speicher auf ${path}, dort sind ${free} frei. Geben Sie dort mindestens ${missing} frei und wählen Sie dann „Erneut versuchen“.`,
+    signatureCached: (images) =>
+      `Die Signatur des Manifests passt nicht zum Schlüssel des Herausgebers; es wurde abgelehnt und nichts geändert. Die App verwendet weiter die VM-Images, die sie hat: ${images}.`,
+    offlineCached: (images) =>
+      `Der Image-Server ist nicht erreichbar. Die App arbeitet mit den VM-Images weiter, die sie hat: ${images}. „Erneut versuchen“ sucht nach Updates, sobald Sie online sind.`,
+    offlineEmpty:
+      'Der Image-Server ist nicht erreichbar. Der Download braucht eine Internetverbindung; sobald Sie online sind, setzt „Erneut versuchen“ ihn dort fort, wo er stehen geblieben ist.',
+    cachedImages: (count, n, names, size) =>
+      count > 3
+        ? `${n} Images, insgesamt ${size}`
+        : count === 1
+          ? `${names}, ${size}`
+          : `${names}, insgesamt ${size}`,
   },
 
   pages: {

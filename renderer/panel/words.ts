@@ -14,6 +14,7 @@ export type ButtonName =
   | 'resume'
   | 'cancel'
   | 'retry'
+  | 'checkAgain'
   | 'continue'
   | 'checkForUpdates'
   | 'verify'
@@ -141,6 +142,29 @@ export interface PanelWords {
   /** One sentence a person can act on, per error code. */
   errors: Record<ErrorCode, string>;
 
+  /**
+   * Error states that say more than their code's sentence, and are said
+   * instead of it (docs/panel.md, "Error states"). Sizes come formatted.
+   */
+  errorStates: {
+    /**
+     * ERR_DISK_FULL with the engine's figures: the download needs `needed`
+     * free on `path`, which has `free`; `missing` is the difference.
+     */
+    diskFull: (needed: string, free: string, missing: string, path: string) => string;
+    /** ERR_SIGNATURE while VM images are cached: nothing changed, they stay in use. `images` is `cachedImages`. */
+    signatureCached: (images: string) => string;
+    /** The image server could not be reached (ERR_MANIFEST_FETCH, ERR_NETWORK, ERR_TIMEOUT), images cached. */
+    offlineCached: (images: string) => string;
+    /** The same with nothing cached yet: the download needs a connection. */
+    offlineEmpty: string;
+    /**
+     * The cached images, briefly: `names` lists them (in the locale's list
+     * form) when `count` is 3 or fewer; `n` is `count` formatted; `size` their total.
+     */
+    cachedImages: (count: number, n: string, names: string, size: string) => string;
+  };
+
   /** The plugin's own first-run and settings pages, around the panel. */
   pages: {
     firstRunTitle: string;
@@ -177,6 +201,7 @@ export const ENGLISH_WORDS: PanelWords = {
     resume: 'Resume',
     cancel: 'Cancel',
     retry: 'Retry',
+    checkAgain: 'Check again',
     continue: 'Continue',
     checkForUpdates: 'Check for updates',
     verify: 'Verify',
@@ -263,6 +288,23 @@ export const ENGLISH_WORDS: PanelWords = {
   },
 
   errors: ERROR_WORDS,
+
+  errorStates: {
+    diskFull: (needed, free, missing, path) =>
+      `Not enough disk space: the VM images need ${needed} free on ${path}, which has ${free}. Free at least ${missing} there, then press Retry.`,
+    signatureCached: (images) =>
+      `The manifest’s signature does not match the publisher’s key, so it was refused and nothing was changed. The app keeps using the VM images it has: ${images}.`,
+    offlineCached: (images) =>
+      `Could not reach the image server. The app keeps working with the VM images it has: ${images}. Retry looks for updates once you are online.`,
+    offlineEmpty:
+      'Could not reach the image server. The download needs an internet connection; once you are online, Retry resumes it where it stopped.',
+    cachedImages: (count, n, names, size) =>
+      count > 3
+        ? `${n} images, ${size} in all`
+        : count === 1
+          ? `${names}, ${size}`
+          : `${names}, ${size} in all`,
+  },
 
   pages: {
     firstRunTitle: 'Setting up VM images',

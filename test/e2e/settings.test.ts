@@ -57,11 +57,14 @@ browserSuite('settings form (Chromium)', () => {
     expect(await field(page, 'last-sync').textContent()).not.toBe('Never');
     await expectText(field(page, 'log'), p.logPath);
 
-    // Check for updates on a current cache: the manifest is fetched, nothing else.
+    // Check for updates on a current cache: the manifest (and its signature: the preview's demo is signed) is fetched, nothing else.
     const before = p.artifactServer!.requests.length;
     await button(page, 'Check for updates').click();
     await expectText(page.locator('vm-cache-panel [data-role=notice]'), 'Up to date.');
-    expect(p.artifactServer!.requests.slice(before).map((r) => r.path)).toEqual(['vm/manifest.json']);
+    expect(p.artifactServer!.requests.slice(before).map((r) => r.path)).toEqual([
+      'vm/manifest.json',
+      'vm/manifest.json.sig',
+    ]);
 
     await button(page, 'Verify').click();
     await expectText(
