@@ -80,7 +80,15 @@ describe('progress', () => {
       }
     };
     const stalledAt = await lastByteAt();
-    await new Promise((r) => setTimeout(r, 7_000));
+    // Until an event arrives more than 6 s into the stall (the heartbeat sends one a
+    // second), rather than a fixed 7 s sleep: the heartbeat's interval drifts by every
+    // event-loop delay, so on a loaded machine the tick due just before 7 s could come
+    // after a fixed sleep and leave no event to check. The attempt's own stall abort
+    // comes at 9 s: waiting stops well before it.
+    const deadline = stalledAt + 8_500;
+    while (!events.some((e) => e.t - stalledAt > 6_000) && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     controller.abort();
     await running.catch(() => {});
     const during = events.filter((e) => e.t > stalledAt && e.phase === 'downloading');
@@ -100,9 +108,11 @@ describe('progress', () => {
     const s = await server({ artifacts: [{ agent: 'a', version: '1', arch: 'x64', sizeBytes: 1000 }] });
     s.setFault('vm/manifest.json', { delayMs: 400 });
     const events: SyncProgress[] = [];
+    const root = await tempRoot();
+    // Taken after the temp folder is made: its disk work is no part of what is timed.
     const started = Date.now();
     const sync = ensureVmCacheSynced({
-      root: await tempRoot(),
+      root,
       manifestUrl: s.manifestUrl,
       rawHostArch: 'x64',
       onProgress: (p) => events.push(p),
