@@ -1,7 +1,7 @@
 // `npm run preview`: the panel in your browser, backed by the real engine.
 //   npm run preview -- [--port N] [--root DIR] [--small] [--fault KIND] (fail-once, corrupt, stall, delta,
 //                      disk-full, wrong-key[-cached], offline[-cached])
-//                      [--retries N] [--limit-rate RATE] [--locale TAG] [--no-autostart]
+//                      [--retries N] [--limit-rate RATE] [--locale TAG] [--move-to DIR] [--no-autostart]
 // Library use (the e2e tests): import { startPreview } from './preview/index.js'.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,10 @@ ${FAULT_KINDS.map((k) => `                      ${k.padEnd(16)} ${FAULT_HELP[k]}
   --locale TAG      the pages' language (a BCP 47 tag: de, de-AT, en-GB):
                     its words where the panel has them (English, German),
                     English otherwise; passed to the pages as ?lang=TAG
+  --move-to DIR     where the settings page's "Move cache to…" moves the cache
+                    (the app asks with the OS folder picker; a browser page
+                    cannot, so this stands in for it). Default: a new empty
+                    folder in the preview's temporary folder each time
   --no-autostart    do not start a sync by itself (press Download in the page);
                     by default it starts when the first page opens
   -h, --help        this text
@@ -64,6 +68,7 @@ const SPEC = {
   retries: { type: 'string' },
   'limit-rate': { type: 'string' },
   locale: { type: 'string' },
+  'move-to': { type: 'string' },
   'no-autostart': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -106,6 +111,7 @@ export function parsePreviewArgs(argv: string[]): PreviewOptions | 'help' {
     options.fault = v.fault;
   }
   if (v.root !== undefined) options.root = v.root;
+  if (v['move-to'] !== undefined) options.moveTo = v['move-to'];
   return options;
 }
 

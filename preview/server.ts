@@ -73,6 +73,13 @@ export interface PreviewOptions {
   progressIntervalMs?: number;
   /** Engine log lines (state changes, errors) also go here. Default: only the log file. */
   logger?: VmCacheLogger;
+  /**
+   * What the preview's stand-in for the OS folder picker answers when the
+   * settings page's "Move cache to…" asks (a browser page cannot show the
+   * app's picker): this folder, or null as if the user closed the picker.
+   * Default: a new empty folder in the preview's temp folder each time.
+   */
+  moveTo?: string | null;
 }
 
 export interface Preview {
@@ -200,9 +207,15 @@ async function start(
   const allowedOrigins = new Set<string>();
   let origin = '';
   const senderPolicy = { check: defaultSenderPolicy([]) };
+  let moves = 0;
   const hub = new VmCacheHub({
     controller,
     isAllowedSender: (sender) => senderPolicy.check(sender),
+    pickFolder: async () => {
+      if (options.moveTo !== undefined) return options.moveTo === null ? null : path.resolve(options.moveTo);
+      moves++;
+      return path.join(work, `moved-${moves}`);
+    },
     ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
     logger: { warn: (...args: unknown[]) => options.logger?.warn(...args) },
   });

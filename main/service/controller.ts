@@ -23,7 +23,7 @@ import {
 import { definedOnly } from './defined-only.js';
 import { MaintenanceQueue } from './maintenance-queue.js';
 import { type MoveOutcome, moveRoot, removeLeftRoot } from './move-root.js';
-import type { SettingsStore } from './settings.js';
+import { SettingsStore } from './settings.js';
 
 export interface VmCacheLogger {
   info(...args: unknown[]): void;
@@ -62,6 +62,8 @@ const SILENT: VmCacheLogger = { info() {}, warn() {}, error() {} };
 
 export class VmCacheController {
   #root: string;
+  /** The user's lasting choices (the options' store, or one in memory). */
+  readonly #settings: SettingsStore;
   readonly logPath: string | null;
   private readonly logger: VmCacheLogger;
   private readonly syncOptions: VmCacheOptions;
@@ -76,8 +78,10 @@ export class VmCacheController {
   readonly #watchers = new Set<{ watch: (root: string) => () => void; unwatch: () => void }>();
 
   constructor(private readonly options: VmCacheControllerOptions) {
-    const settings = options.settings;
-    this.#root = settings?.current.root ?? options.root;
+    // Without a file the choices still hold for this run.
+    const settings = options.settings ?? SettingsStore.load(undefined);
+    this.#settings = settings;
+    this.#root = settings.current.root ?? options.root;
     this.logPath = options.logPath ?? null;
     this.logger = options.logger ?? SILENT;
     const {
@@ -93,7 +97,7 @@ export class VmCacheController {
     } = options;
     this.limit = limitRate instanceof RateLimit ? limitRate : new RateLimit(limitRate);
     // The user's cap (or their "no limit") over the host's default.
-    const chosen = settings?.current.limitRate;
+    const chosen = settings.current.limitRate;
     if (chosen !== undefined) this.limit.set(chosen ?? undefined);
     this.syncOptions = {
       ...engine,
@@ -102,9 +106,9 @@ export class VmCacheController {
       retries: retries ?? 5,
       limitRate: this.limit,
     };
-    const leaving = settings?.current.leaving;
+    const leaving = settings.current.leaving;
     // A move that died between its switch and its delete left the old files: remove them now, in the background.
-    if (settings && leaving !== undefined) {
+    if (leaving !== undefined) {
       this.maintenance
         .run('move', () => removeLeftRoot(settings, leaving, this.#root, this.logger))
         .catch(() => {});
@@ -118,12 +122,12 @@ export class VmCacheController {
 
   /** "Download updates automatically": the user's choice, else the host's default. */
   get autoUpdate(): boolean {
-    return this.options.settings?.current.autoUpdate ?? this.options.autoUpdate ?? true;
+    return this.#settings.current.autoUpdate ?? this.options.autoUpdate ?? true;
   }
 
   /** Kept across launches; the launch sync of the next start follows it (this one's has run). */
   async setAutoUpdate(enabled: boolean): Promise<void> {
-    await this.options.settings?.update({ autoUpdate: enabled });
+    await this.#settings.update({ autoUpdate: enabled });
     this.logger.info(`download updates automatically: ${enabled ? 'on' : 'off'}`);
   }
 
@@ -139,7 +143,7 @@ export class VmCacheController {
       `bandwidth cap: ${bytesPerSecond === undefined ? 'none' : `${Math.round(bytesPerSecond / 1024)} KiB/s`}`,
     );
     // In effect at once; kept for the next launch as soon as the disk allows (a failure is only logged).
-    this.options.settings?.update({ limitRate: bytesPerSecond ?? null }).catch((err: unknown) => {
+    this.#settings.update({ limitRate: bytesPerSecond ?? null }).catch((err: unknown) => {
       this.logger.warn(`the bandwidth cap could not be saved for the next launch: ${describeError(err)}`);
     });
   }
@@ -360,7 +364,7 @@ export class VmCacheController {
         const outcome: MoveOutcome = await moveRoot({
           from: this.#root,
           picked,
-          settings: this.options.settings,
+          settings: this.#settings,
           logger: this.logger,
           switchTo: (to) => this.#switchRoot(to),
         });

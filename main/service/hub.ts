@@ -10,7 +10,7 @@ import {
   PROGRESS_CHANNEL,
   type Result,
 } from '../../contract/api.js';
-import { ERROR_CODES, ErrorDetailSchema, type ErrorCode } from '../../contract/errors.js';
+import { ERROR_CODES, type ErrorCode, ErrorDetailSchema } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
 import { TrailingThrottle, VmCacheError } from '../engine/index.js';
 import type { VmCacheController, VmCacheLogger } from './controller.js';

@@ -6,16 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-// WIRING: the engine's move lands with main/engine/move.ts.
-type EngineMove = (o: {
-  from: string;
-  to: string;
-  switchRoot: (to: string) => Promise<void>;
-}) => Promise<{ root: string; movedBytes: number }>;
-const moveVmCache: EngineMove = () => Promise.reject(new Error('not wired yet'));
-const removeMovedCache = (_root: string): Promise<void> => Promise.reject(new Error('not wired yet'));
-
-import type { VmCacheLogger } from './controller.js';
+import { moveVmCache, removeMovedVmCache } from '../engine/index.js';
 import type { SettingsStore } from './settings.js';
 
 /** The folder a picked folder's cache goes to: the folder itself when empty, else `vm-cache` inside it. */
@@ -31,6 +22,12 @@ export async function targetRootFor(picked: string): Promise<string> {
   return path.join(folder, 'vm-cache');
 }
 
+/** The controller's logger, as much of it as a move uses. */
+interface MoveLogger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+}
+
 export interface MoveOutcome {
   root: string;
   movedBytes: number;
@@ -39,8 +36,8 @@ export interface MoveOutcome {
 export async function moveRoot(o: {
   from: string;
   picked: string;
-  settings: SettingsStore | undefined;
-  logger: VmCacheLogger;
+  settings: SettingsStore;
+  logger: MoveLogger;
   /** Points the app at `to`; called once the copy there is complete and verified. */
   switchTo: (to: string) => void;
 }): Promise<MoveOutcome> {
@@ -51,14 +48,19 @@ export async function moveRoot(o: {
     to,
     switchRoot: async (newRoot) => {
       // Durable before a byte of the old cache goes: from here the next start uses the new root.
-      await o.settings?.update({ root: newRoot, leaving: o.from });
+      await o.settings.update({ root: newRoot, leaving: o.from });
       o.switchTo(newRoot);
     },
   });
-  // The old files are gone: nothing is left to remove at the next start.
-  await o.settings?.update({ leaving: undefined }).catch((err: unknown) => {
-    o.logger.warn(`the settings file could not be updated after the move: ${String(err)}`);
-  });
+  if (result.leftover) {
+    // Still named in the settings file: the next start removes them (removeLeftRoot).
+    o.logger.warn(`the cache moved, but some of its old files stay at ${o.from}: ${result.leftover.message}`);
+  } else {
+    // The old files are gone: nothing is left to remove at the next start.
+    await o.settings.update({ leaving: undefined }).catch((err: unknown) => {
+      o.logger.warn(`the settings file could not be updated after the move: ${String(err)}`);
+    });
+  }
   o.logger.info(`cache moved to ${result.root}: ${result.movedBytes} bytes`);
   return { root: result.root, movedBytes: result.movedBytes };
 }
@@ -68,7 +70,7 @@ export async function removeLeftRoot(
   settings: SettingsStore,
   leaving: string,
   inUse: string,
-  logger: VmCacheLogger,
+  logger: MoveLogger,
 ): Promise<void> {
   // Never the cache in use: a settings file edited by hand could name it.
   if (path.resolve(leaving) === path.resolve(inUse)) {
@@ -76,7 +78,7 @@ export async function removeLeftRoot(
     return;
   }
   try {
-    await removeMovedCache(leaving);
+    await removeMovedVmCache({ from: leaving });
     logger.info(`removed what a move left at ${leaving}`);
     await settings.update({ leaving: undefined });
   } catch (err) {

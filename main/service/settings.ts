@@ -9,7 +9,6 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MIN_LIMIT_RATE } from '../../contract/status.js';
 import { writeFileAtomic } from '../engine/index.js';
-import type { VmCacheLogger } from './controller.js';
 
 const StoredSettingsSchema = z.object({
   /** The cache root a move switched to (absolute). */
@@ -45,7 +44,7 @@ export class SettingsStore {
   }
 
   /** Reads the file now (setup runs before the app is ready and needs the root at once). */
-  static load(file: string | undefined, logger?: Pick<VmCacheLogger, 'warn'>): SettingsStore {
+  static load(file: string | undefined, logger?: { warn(...args: unknown[]): void }): SettingsStore {
     if (file === undefined) return new SettingsStore(undefined, {});
     let text: string;
     try {

@@ -4,7 +4,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
 import type { ErrorInfo } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
-import type { CacheStatus, VerifyReport } from '../../contract/status.js';
+import type { CacheStatus, Settings, VerifyReport } from '../../contract/status.js';
 import {
   type ErrorWords,
   errorStateOf,
@@ -18,9 +18,19 @@ import { limitRateSetting } from './limit-rate-view.js';
 import { isPaused, isRunning, phaseWords } from './phrases.js';
 import { cachedRows, progressSection } from './progress-view.js';
 import { statusList, verifyList } from './settings-view.js';
+import { autoUpdateSetting, locationSetting } from './user-settings-view.js';
 
 /** What a busy flag is kept for; Resume is a sync (`sync`). */
-export type Action = 'sync' | 'pause' | 'cancel' | 'verify' | 'clear' | 'status' | 'limit';
+export type Action =
+  | 'sync'
+  | 'pause'
+  | 'cancel'
+  | 'verify'
+  | 'clear'
+  | 'status'
+  | 'limit'
+  | 'settings'
+  | 'move';
 
 /** What the panel last heard, plus what it is doing. */
 export interface PanelView {
@@ -34,6 +44,8 @@ export interface PanelView {
   notice: string;
   /** The download speed limit in bytes per second, null for none; undefined until it is known. */
   limitRate: number | null | undefined;
+  /** "Download updates automatically" and whether the cache can be moved; undefined until known. */
+  settings: Settings | undefined;
   /** The words and number formats in effect. */
   t: L10n;
 }
@@ -52,6 +64,10 @@ export interface PanelActions {
   continue(): void;
   /** Bytes per second, or null for no limit; applies to a sync in flight too. */
   setLimitRate(bytesPerSecond: number | null): void;
+  /** The launch sync on or off, kept across launches. */
+  setAutoUpdate(enabled: boolean): void;
+  /** The main side asks for a folder and moves the cache there. */
+  moveCache(): void;
 }
 
 /**
@@ -214,6 +230,25 @@ export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
   return html`
     ${s ? statusList(s, t) : html`<p class="muted">${w.status.reading}</p>`}
     ${v.limitRate === undefined ? nothing : limitRateSetting(v.limitRate, act.setLimitRate, t)}
+    ${v.settings === undefined ? nothing : autoUpdateSetting(v.settings, act.setAutoUpdate, t)}
+    ${
+      v.settings === undefined || !s
+        ? nothing
+        : locationSetting(
+            s.root,
+            v.settings,
+            // Not during a download (the move would have to stop it) nor another maintenance action.
+            button(
+              w.buttons.moveCache,
+              'move',
+              act.moveCache,
+              '',
+              busy.has('move') || running || busy.has('clear') || busy.has('verify'),
+            ),
+            busy.has('move'),
+            t,
+          )
+    }
     ${showProgress ? html`<p class="phase" part="phase" data-role="phase">${phaseWords(p, t)}</p>${progressSection(p, true, t)}` : nothing}
     ${v.notice ? html`<p class="phase" part="notice" data-role="notice">${v.notice}</p>` : nothing}
     ${busy.has('verify') ? html`<p class="muted">${w.verify.running}</p>` : nothing}

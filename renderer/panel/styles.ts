@@ -283,8 +283,20 @@ export const panelStyles = css`
     align-items: center;
     gap: 0.35rem 0.75rem;
   }
-  .setting label {
+  .setting label,
+  .setting .label {
     font-weight: 600;
+  }
+  /* The checkbox comes before its label, as platform settings pages put it. */
+  .setting input[type='checkbox'] {
+    inline-size: 1.15em;
+    block-size: 1.15em;
+    margin: 0;
+    accent-color: var(--_accent);
+  }
+  .setting input[type='checkbox']:focus-visible {
+    outline: 3px solid var(--_focus);
+    outline-offset: 2px;
   }
   .setting .hint {
     flex-basis: 100%;
@@ -410,6 +422,7 @@ export const panelStyles = css`
     }
     h2:focus-visible,
     select:focus-visible,
+    input:focus-visible,
     button:focus-visible {
       outline-color: Highlight;
     }

@@ -7,7 +7,7 @@ import { html, LitElement, type PropertyValues, type TemplateResult } from 'lit'
 import type { Failure, Result, VmCacheApi } from '../../contract/api.js';
 import type { ErrorInfo } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
-import type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
+import type { CacheStatus, Settings, SyncResult, VerifyReport } from '../../contract/status.js';
 import { localeOf } from './element-locale.js';
 import { errorWords } from './error-states.js';
 import { type L10n, l10n } from './format.js';
@@ -48,6 +48,7 @@ export class VmCachePanel extends LitElement {
     _notice: { state: true },
     _announcement: { state: true },
     _limitRate: { state: true },
+    _settings: { state: true },
   };
 
   /** 'first-run' (full size, Continue when done) or 'settings' (compact, maintenance actions). */
@@ -69,6 +70,8 @@ export class VmCachePanel extends LitElement {
   declare private _announcement: string;
   /** The download speed limit (bytes per second, null: none); undefined until the settings form has read it. */
   declare private _limitRate: number | null | undefined;
+  /** "Download updates automatically" and whether the cache can move; undefined until the settings form has read them. */
+  declare private _settings: Settings | undefined;
 
   #attachedTo: VmCacheApi | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -107,6 +110,7 @@ export class VmCachePanel extends LitElement {
     this._notice = null;
     this._announcement = '';
     this._limitRate = undefined;
+    this._settings = undefined;
   }
 
   override connectedCallback(): void {
@@ -145,6 +149,7 @@ export class VmCachePanel extends LitElement {
     if (this.mode === 'settings' && this.#attachedTo && this.#limitReadFor !== this.#generation) {
       this.#limitReadFor = this.#generation;
       void this.#refreshLimit();
+      void this.#refreshSettings();
     }
     this.#focusWasInside = this.shadowRoot?.activeElement != null;
   }
@@ -186,6 +191,7 @@ export class VmCachePanel extends LitElement {
     // Calls of a previous attachment will never report back: forget them.
     this._busy = new Set();
     this._limitRate = undefined;
+    this._settings = undefined;
     if (!api) {
       this._problem = NO_API;
       return;
@@ -293,6 +299,45 @@ export class VmCachePanel extends LitElement {
       // And ask: the cap may have changed meanwhile (another window, the host).
       await this.#refreshLimit();
     }
+  }
+
+  async #refreshSettings(): Promise<void> {
+    const r = await this.#call('settings', (api) => api.getSettings());
+    if (r?.ok) this._settings = r.value;
+  }
+
+  /** Shown at once; the answer settles it, and a refusal puts the one before back. */
+  async #setAutoUpdate(enabled: boolean): Promise<void> {
+    const before = this._settings;
+    if (before) this._settings = { ...before, autoUpdate: enabled };
+    const r = await this.#call('settings', (api) => api.setAutoUpdate(enabled));
+    if (!r) return;
+    if (r.ok) {
+      this._settings = r.value;
+      const w = this.#speech().words.autoUpdate;
+      this.#announce(r.value.autoUpdate ? w.on : w.off);
+    } else {
+      this._settings = before;
+    }
+  }
+
+  /** The main side shows its folder picker and moves the cache; the status then reads the new place. */
+  async #moveCache(): Promise<void> {
+    this._problem = null;
+    this._notice = null;
+    this._verify = null;
+    this._confirmClear = false;
+    this.#announce(this.#speech().words.location.moving);
+    const r = await this.#call('move', (api) => api.moveCache());
+    this.#focusAfterUpdate = 'button[data-action="move"]';
+    if (!r?.ok) return;
+    if (r.value.moved) {
+      const { root, movedBytes } = r.value;
+      this.#notify((t) => t.words.location.moved(root, t.format.bytes(movedBytes)));
+    } else {
+      this.#announce('');
+    }
+    await this.#refreshStatus();
   }
 
   /** A sync: Download, Retry, Check for updates, or Resume (`resume`: from the bytes a pause kept). */
@@ -418,6 +463,7 @@ export class VmCachePanel extends LitElement {
       confirmClear: this._confirmClear,
       notice: this._notice ? this._notice(t) : '',
       limitRate: this._limitRate,
+      settings: this._settings,
       t,
     };
   }
@@ -433,6 +479,8 @@ export class VmCachePanel extends LitElement {
     clear: () => void this.#clearNow(),
     continue: () => this.#continue(),
     setLimitRate: (bytesPerSecond) => void this.#setLimit(bytesPerSecond),
+    setAutoUpdate: (enabled) => void this.#setAutoUpdate(enabled),
+    moveCache: () => void this.#moveCache(),
   };
 
   protected override render(): TemplateResult {

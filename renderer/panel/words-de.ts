@@ -35,6 +35,7 @@ export const GERMAN_WORDS: PanelWords = {
     verify: 'Prüfen',
     clearCache: 'Cache leeren',
     keep: 'Behalten',
+    moveCache: 'Cache verschieben …',
   },
 
   size: (value, unit) => `${value}\u00a0${unit}`,
@@ -102,6 +103,20 @@ export const GERMAN_WORDS: PanelWords = {
     none: 'Unbegrenzt',
     set: (rate) => `Download-Geschwindigkeit auf ${rate} begrenzt.`,
     removed: 'Download-Geschwindigkeit nicht mehr begrenzt.',
+  },
+
+  autoUpdate: {
+    label: 'Updates automatisch herunterladen',
+    hint: 'Beim Start sucht die App nach neuen VM-Images und lädt sie im Hintergrund herunter.',
+    on: 'Updates werden automatisch heruntergeladen.',
+    off: 'Updates werden nur heruntergeladen, wenn Sie danach suchen.',
+  },
+
+  location: {
+    label: 'Speicherort',
+    hint: 'Die VM-Images belegen mehrere GB. Sie können sie in einen anderen Ordner oder auf ein anderes Laufwerk verschieben.',
+    moving: 'Die VM-Images werden verschoben und jede Datei geprüft … Das kann einige Minuten dauern.',
+    moved: (path, size) => `${size} nach ${path} verschoben.`,
   },
 
   confirmClear: {

@@ -19,7 +19,8 @@ export type ButtonName =
   | 'checkForUpdates'
   | 'verify'
   | 'clearCache'
-  | 'keep';
+  | 'keep'
+  | 'moveCache';
 
 export interface PanelWords {
   /** The language of these words (BCP 47): the panel's content carries it, so screen readers read them right. */
@@ -123,6 +124,25 @@ export interface PanelWords {
     removed: string;
   };
 
+  /** "Download updates automatically": the launch sync, kept across launches. */
+  autoUpdate: {
+    label: string;
+    hint: string;
+    /** Announced when a change is in effect. */
+    on: string;
+    off: string;
+  };
+
+  /** Where the cache lives, and "Move cache to…". */
+  location: {
+    label: string;
+    hint: string;
+    /** Shown while the files are copied and checked. */
+    moving: string;
+    /** After a move: where to, and how much was moved. */
+    moved: (path: string, size: string) => string;
+  };
+
   /** Clear cache asks first, in the panel. */
   confirmClear: {
     group: string;
@@ -207,6 +227,7 @@ export const ENGLISH_WORDS: PanelWords = {
     verify: 'Verify',
     clearCache: 'Clear cache',
     keep: 'Keep',
+    moveCache: 'Move cache to…',
   },
 
   size: (value, unit) => `${value} ${unit}`,
@@ -272,6 +293,20 @@ export const ENGLISH_WORDS: PanelWords = {
     none: 'No limit',
     set: (rate) => `Download speed limit set to ${rate}.`,
     removed: 'Download speed limit removed.',
+  },
+
+  autoUpdate: {
+    label: 'Download updates automatically',
+    hint: 'When the app starts, it looks for new VM images and downloads them in the background.',
+    on: 'Updates download automatically.',
+    off: 'Updates download only when you check for them.',
+  },
+
+  location: {
+    label: 'Location',
+    hint: 'The VM images need several GB. You can move them to another folder or disk.',
+    moving: 'Moving the VM images and checking every file… This can take a few minutes.',
+    moved: (path, size) => `Moved ${size} to ${path}.`,
   },
 
   confirmClear: {
