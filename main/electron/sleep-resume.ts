@@ -1,12 +1,14 @@
 // A download the machine slept through wakes up on connections that are gone:
 // without help it would sit until the stall timeout (30 s by default), then
-// retry. On 'resume', a sync that was running at 'suspend' and still runs is
-// cancelled and started again; the engine goes on from the bytes its partial
-// file holds, so nothing is fetched twice.
+// retry. So a sync running at 'suspend' is paused (its connections closed,
+// its lock let go, its partial kept; the panel and the taskbar say "paused"
+// while the machine sleeps), and resumed at 'resume' from the bytes its
+// partial holds. Where 'suspend' comes too late for the pause to land (the
+// sync still hangs on dead connections at 'resume'), it is cancelled first.
 import type { VmCacheController, VmCacheLogger } from '../service/controller.js';
 import type { ElectronParts } from './types.js';
 
-type Restartable = Pick<VmCacheController, 'syncing' | 'cancel' | 'prefetch'>;
+type Restartable = Pick<VmCacheController, 'syncing' | 'cancel' | 'pause' | 'resume'>;
 
 /** Follows the machine's sleep; returns the undo. */
 export function restartAfterSleep(
@@ -14,24 +16,32 @@ export function restartAfterSleep(
   controller: Restartable,
   logger?: VmCacheLogger,
 ): () => void {
-  let runningAtSuspend = false;
+  /** The pause this follower made at 'suspend' (true when a sync was paused), until 'resume' answers it. */
+  let pausedAtSuspend: Promise<boolean> | undefined;
   let restarting = false;
   let stopped = false;
   const onSuspend = () => {
-    // A second 'suspend' before a 'resume' must not forget the first's answer.
-    runningAtSuspend ||= controller.syncing;
+    // A second 'suspend' before a 'resume' keeps the first's pause; a sync that is not running is left alone.
+    if (pausedAtSuspend || !controller.syncing) return;
+    logger?.info('the machine is going to sleep: pausing the download');
+    pausedAtSuspend = controller.pause().then(
+      (r) => r.paused,
+      () => false,
+    );
   };
   const onResume = () => {
-    const wasRunning = runningAtSuspend;
-    runningAtSuspend = false;
-    // Only a sync that was running, and is still running: one that ended (or was paused) stays so.
-    if (!wasRunning || !controller.syncing || restarting || stopped) return;
+    const pausing = pausedAtSuspend;
+    pausedAtSuspend = undefined;
+    if (!pausing || restarting || stopped) return;
     restarting = true;
-    logger?.info('the machine woke up during a sync: restarting it from the bytes it holds');
-    controller
-      .cancel()
-      .then(() => {
-        if (!stopped) controller.prefetch();
+    pausing
+      .then(async (paused) => {
+        // Nothing was running by the time the pause came: nothing to go on with.
+        if (!paused || stopped) return;
+        if (controller.syncing) await controller.cancel();
+        if (stopped) return;
+        logger?.info('the machine woke up during a sync: resuming it from the bytes it holds');
+        controller.resume().catch(() => {});
       })
       .catch(() => {})
       .finally(() => {

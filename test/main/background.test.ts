@@ -257,7 +257,7 @@ describe('notifications', () => {
 });
 
 describe('after the machine sleeps', () => {
-  it('a download running at suspend restarts on resume from the byte it reached, without waiting for the stall timeout', async () => {
+  it('a download running at suspend is paused while asleep and resumes on waking from the byte it reached, without waiting for the stall timeout', async () => {
     const size = 1_000_000;
     const s = await server({
       artifacts: [{ agent: 'openclaw', version: '2026.4.12', arch: 'x64', sizeBytes: size }],
@@ -277,6 +277,13 @@ describe('after the machine sleeps', () => {
     await sleep(100);
 
     e.powerMonitor.emit('suspend');
+    // Asleep, the download reads as paused (not cancelled, not failed), its connection closed.
+    await waitFor(
+      () => vm.controller.currentProgress()?.paused === true && !vm.controller.syncing,
+      5_000,
+      'the pause at suspend',
+    );
+    expect(vm.controller.currentProgress()?.phase).toBe('cancelled');
     e.powerMonitor.emit('resume');
     const woke = Date.now();
     await waitFor(() => !vm.controller.syncing && tarball().length === 2, 10_000, 'the restarted sync');
