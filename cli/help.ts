@@ -14,6 +14,7 @@ Cache:
   verify            re-hash the cached tarballs
   clear             remove the cache
   import PATH       fill the cache from a folder or .tar (no network)
+  move --to DIR     move the cache to another folder or disk (copy, verify, then delete)
 
 Publishing:
   manifest build DIR --out FILE   build a manifest from vm/images/<agent>-<version>-<arch>.tar.gz
@@ -106,6 +107,39 @@ complete). The next sync downloads everything again.
 Options:
   --root DIR   cache root (default: $VM_CACHE_ROOT, else the platform cache folder)
   --json       print {"root","removedBytes"} as one JSON object
+  -h, --help   this help`;
+
+export const MOVE_HELP = `Usage: vm-cache move --to DIR [--root DIR] [--json]
+
+Moves the cache from --root to DIR, on another disk as a rule: copies it into a
+staging folder inside DIR, reads every file back and checks each tarball's
+sha256 against the manifest read back from DIR, moves the copy into place, and
+only then deletes the cache at --root (the old root folder goes too when
+nothing else is in it). The old cache stays locked throughout, so no sync
+writes to it meanwhile.
+
+DIR becomes the new root: it must not exist yet or be an empty folder, must not
+be the old root nor lie inside it (or hold it), and its disk must have room for
+the whole cache (checked first). Partial downloads move too, and the next sync
+resumes them. With nothing cached yet, the move only makes DIR the root.
+
+Until the old cache is deleted, a failure, a damaged tarball or Ctrl-C removes
+the copy and leaves the cache where it was. A move that was killed is finished
+or undone by running the same command again.
+
+The CLI keeps no record of where the cache is: after the move, pass --root DIR
+to the next commands (or set VM_CACHE_ROOT=DIR).
+
+Exit code 0 when moved; 1 when DIR is refused (not empty, the same folder, a
+file), 4 when a tarball does not verify (repair the cache first with
+\`vm-cache verify --repair\`), 5 when DIR's disk lacks the space, 130 when cancelled.
+
+Options:
+  --to DIR     the new root (required)
+  --root DIR   the cache root to move (default: $VM_CACHE_ROOT, else the platform cache folder)
+  --json       one JSON object per line: {"type":"progress","step","doneBytes","totalBytes"}
+               (step: copying, verifying, switching, removing), then
+               {"type":"result","from","root","movedBytes","files"} or {"type":"error",...}
   -h, --help   this help`;
 
 export const SERVE_HELP = `Usage: vm-cache serve --dir DIR [--port N] [--json]

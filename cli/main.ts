@@ -12,6 +12,7 @@ import {
   IMPORT_HELP,
   KEYGEN_HELP,
   MANIFEST_HELP,
+  MOVE_HELP,
   SERVE_HELP,
   SIGN_HELP,
   STATUS_HELP,
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
   verify: { help: VERIFY_HELP, load: async () => (await import('./commands/maintenance.js')).verifyCommand },
   clear: { help: CLEAR_HELP, load: async () => (await import('./commands/maintenance.js')).clearCommand },
   import: { help: IMPORT_HELP, load: async () => (await import('./commands/import.js')).importCommand },
+  move: { help: MOVE_HELP, load: async () => (await import('./commands/move.js')).moveCommand },
   keygen: { help: KEYGEN_HELP, load: async () => (await import('./commands/keygen.js')).keygenCommand },
   serve: { help: SERVE_HELP, load: async () => (await import('./commands/serve.js')).serveCommand },
   manifest: {

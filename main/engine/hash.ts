@@ -9,9 +9,16 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
+/** `onBytes` hears of each chunk hashed (a move's verify reports progress through it). */
+export async function sha256File(
+  file: string,
+  signal?: AbortSignal,
+  onBytes?: (bytes: number) => void,
+): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, signal }))
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, signal })) {
     hash.update(chunk as Buffer);
+    onBytes?.((chunk as Buffer).length);
+  }
   return hash.digest('hex');
 }

@@ -55,6 +55,15 @@ export {
   VmManifestSchema,
 } from './manifest.js';
 export {
+  type MoveProgress,
+  type MoveResult,
+  type MoveStep,
+  type MoveVmCacheOptions,
+  moveVmCache,
+  type RemoveMovedVmCacheOptions,
+  removeMovedVmCache,
+} from './move.js';
+export {
   DEFAULT_CONNECTIONS,
   resolveManifestUrl,
   setDefaultManifestUrl,

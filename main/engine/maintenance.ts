@@ -114,34 +114,37 @@ export async function verifyVmCache(options: MaintenanceOptions = {}): Promise<V
  */
 export async function clearVmCache(options: MaintenanceOptions = {}): Promise<{ removedBytes: number }> {
   const root = options.root ?? defaultRoot();
-  return withLock(root, options, async () => {
-    const dir = cacheDir(root);
-    let removedBytes = 0;
-    try {
-      if (await assertCacheOwned(root, 'clear')) {
-        const counted = new Set<string>();
-        // Behind a folder link only the cache's own keys (and their partials) are removed.
-        const ours = await ourKeyIds(root, await readCachedManifest(root));
-        const manifest = await lstatOrUndefined(getCachedManifestPath(root));
-        await distrustCachedManifest(root);
-        if (manifest?.isFile()) {
-          counted.add(`${manifest.dev}:${manifest.ino}`);
-          removedBytes += manifest.size;
-        }
-        removedBytes += await removeFilesUnder(dir, counted, ours);
+  return withLock(root, options, async () => ({ removedBytes: await clearLocked(root) }));
+}
+
+/** Clear's work for a caller that holds the root's lock already (a move removing its old root); the bytes freed. */
+export async function clearLocked(root: string): Promise<number> {
+  const dir = cacheDir(root);
+  let removedBytes = 0;
+  try {
+    if (await assertCacheOwned(root, 'clear')) {
+      const counted = new Set<string>();
+      // Behind a folder link only the cache's own keys (and their partials) are removed.
+      const ours = await ourKeyIds(root, await readCachedManifest(root));
+      const manifest = await lstatOrUndefined(getCachedManifestPath(root));
+      await distrustCachedManifest(root);
+      if (manifest?.isFile()) {
+        counted.add(`${manifest.dev}:${manifest.ino}`);
+        removedBytes += manifest.size;
       }
-      // What described the cache goes with it; what the cache learnt about the
-      // server (the newest manifest accepted, trusted-manifests.json) stays, so
-      // a clear is no way back to an older manifest.
-      await forgetCacheRecords(root);
-      forgetPaused(root);
-      // Last: a clear cut short leaves the folder still known as ours.
-      await fs.rm(cacheMarkerPath(root), { force: true });
-    } catch (err) {
-      throw fsError(`cannot clear ${dir}`, dir, err);
+      removedBytes += await removeFilesUnder(dir, counted, ours);
     }
-    return { removedBytes };
-  });
+    // What described the cache goes with it; what the cache learnt about the
+    // server (the newest manifest accepted, trusted-manifests.json) stays, so
+    // a clear is no way back to an older manifest.
+    await forgetCacheRecords(root);
+    forgetPaused(root);
+    // Last: a clear cut short leaves the folder still known as ours.
+    await fs.rm(cacheMarkerPath(root), { force: true });
+  } catch (err) {
+    throw fsError(`cannot clear ${dir}`, dir, err);
+  }
+  return removedBytes;
 }
 
 /** Removes every file under `dir` and the folders left empty, keeping links to folders; returns the bytes freed. */

@@ -163,34 +163,39 @@ export async function claimCacheDir(root: string): Promise<void> {
   }
   try {
     if (verdict.state === 'absent') await fs.mkdir(dir, { recursive: true });
-    await writeFileAtomic(
-      cacheMarkerPath(root),
-      `${JSON.stringify(
-        {
-          managedBy: MANAGED_BY,
-          cacheDir: dir,
-          folder: await folderIdentity(dir),
-          claimedAt: new Date().toISOString(),
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    await writeCacheMarker(root, dir, await folderIdentity(dir));
   } catch (err) {
     throw fsError(`cannot set up ${dir}`, dir, err);
   }
 }
 
 /**
- * For Prune and Clear: true when `<root>/cache` is ours to delete from
+ * Writes the marker into `<root>/state`, saying the cache folder `dir` (as
+ * `folder`: 'folder', or where its link points) is the engine's. A move
+ * writes it into its staging folder for the cache's new place.
+ */
+export async function writeCacheMarker(root: string, dir: string, folder: string): Promise<void> {
+  await writeFileAtomic(
+    cacheMarkerPath(root),
+    `${JSON.stringify({ managedBy: MANAGED_BY, cacheDir: dir, folder, claimedAt: new Date().toISOString() }, null, 2)}\n`,
+  );
+}
+
+/**
+ * For Prune, Clear and Move: true when `<root>/cache` is ours to delete from
  * (marked, empty, or an earlier version's), false when there is none.
  * Throws CacheLayoutError naming the folder otherwise. Writes nothing.
  */
-export async function assertCacheOwned(root: string, action: 'prune' | 'clear'): Promise<boolean> {
+export async function assertCacheOwned(root: string, action: 'prune' | 'clear' | 'move'): Promise<boolean> {
   const verdict = await inspectCacheOwnership(root);
   if (verdict.state === 'absent') return false;
   if (verdict.state === 'not-a-folder' || verdict.state === 'foreign') {
-    throw refusal(cacheDir(root), verdict, action, 'nothing was deleted');
+    throw refusal(
+      cacheDir(root),
+      verdict,
+      action,
+      action === 'move' ? 'nothing was moved' : 'nothing was deleted',
+    );
   }
   return true;
 }

@@ -13,6 +13,8 @@ export interface CrashPoint {
   dir: (key: string) => string;
   /** The file (name within dir) whose appearance is the moment to kill. */
   matches: (name: string, key: string) => boolean;
+  /** The moment is the file's removal instead (a move deleting the old root). */
+  gone?: boolean;
 }
 
 const base = (key: string) => path.posix.basename(key);
@@ -38,29 +40,33 @@ export const CRASH_POINTS: CrashPoint[] = [
 ];
 
 /**
- * Watches for `point` while `start()` runs a sync, and SIGKILLs it at once.
- * Resolves true when the kill was sent at the point.
+ * Watches for `point` while `start()` runs a sync (or any child process of
+ * the engine's, such as a move), and SIGKILLs it at once. Resolves true when
+ * the kill was sent at the point.
  */
-export async function killAt(
+export async function killAt<Run extends Pick<SyncRun, 'kill'> & { done: Promise<unknown> } = SyncRun>(
   root: string,
   key: string,
   point: CrashPoint,
-  start: () => SyncRun,
-): Promise<{ run: SyncRun; hit: boolean }> {
+  start: () => Run,
+): Promise<{ run: Run; hit: boolean }> {
   const dir = path.join(root, point.dir(key));
   // inotify needs the folder to exist before the sync creates anything in it.
   await mkdir(dir, { recursive: true });
   let hit = false;
-  let run: SyncRun | undefined;
+  let run: Run | undefined;
   const watcher: FSWatcher = watch(dir, (_event, name) => {
     if (hit || !run || !name || !point.matches(name, key)) return;
     // 'rename' is also what a deletion reports: only an appearance counts. A
     // temp file's name is unique, so its first event is its creation, however
-    // short-lived it is.
-    if (!name.endsWith('.tmp') && !existsSync(path.join(dir, name))) return;
+    // short-lived it is. For a removal it is the other way round.
+    const there = existsSync(path.join(dir, name));
+    if (point.gone ? there : !name.endsWith('.tmp') && !there) return;
     hit = true;
     run.kill('SIGKILL');
   });
+  // The folder watched may itself be removed (a move deleting the old root).
+  watcher.on('error', () => {});
   run = start();
   await run.done.finally(() => watcher.close());
   return { run, hit };
