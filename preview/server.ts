@@ -357,7 +357,10 @@ async function start(
   const launch = () => {
     if (launched || !autoStart) return;
     launched = true;
-    void controller.prefetch();
+    // As the app's launch: a download paused in an earlier run (a --root kept) stays paused.
+    void controller.isPaused().then((paused) => {
+      if (!paused) void controller.prefetch();
+    });
   };
   const bridge = attachBridge(server, { hub, allowedOrigins, onConnection: launch });
   cleanups.push(

@@ -184,9 +184,15 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
     // Not awaited by anything: the app's launch never waits for the download.
     electron.app
       .whenReady()
-      .then(() => {
+      .then(async () => {
         background.ready();
-        if (prefetch) return controller.prefetch();
+        if (!prefetch) return;
+        // A download the user paused stays paused across restarts, until they resume it.
+        if (await controller.isPaused()) {
+          options.logger?.info('the download is paused: the launch sync leaves it until Resume');
+          return;
+        }
+        return controller.prefetch();
       })
       .catch(() => {});
   }

@@ -70,6 +70,7 @@ export {
   type VmCacheOptions,
 } from './options.js';
 export { defaultRoot, getCachedManifestPath, MANIFEST_KEY, MAX_MANIFEST_BYTES } from './paths.js';
+export { readPausedMarker as getPausedVmCacheSync } from './paused-marker.js';
 export { MIN_LIMIT_RATE, parseRate, RateLimit } from './rate-limit.js';
 export { type RetryPolicy, retryDelay } from './retry.js';
 export { parseRoot } from './roots.js';

@@ -4,6 +4,7 @@
 import type { ProgressListener, SyncProgress } from '../../contract/progress.js';
 import type { SyncResult } from '../../contract/status.js';
 import type { ResolvedOptions } from './options.js';
+import { removePausedMarker, writePausedMarker } from './paused-marker.js';
 import { ProgressTracker } from './progress.js';
 import { startSync } from './sync.js';
 
@@ -36,7 +37,9 @@ export function flightsForRoot(root: string): InFlight[] {
 
 export function registerFlight(key: string, flight: InFlight): void {
   byKey.set(key, flight);
+  // A sync of the root goes on from what a pause kept: it is paused no longer, here or anywhere.
   pausedByRoot.delete(flight.tracker.root);
+  void removePausedMarker(flight.tracker.root);
   // Root watchers see every sync of their root, including ones started after they subscribed.
   flight.tracker.subscribe((p) => {
     for (const w of watchers.get(flight.tracker.root) ?? []) {
@@ -70,9 +73,10 @@ export function getSyncProgress(root: string): SyncProgress | undefined {
   return flights.at(-1)?.tracker.snapshot() ?? pausedByRoot.get(root);
 }
 
-/** A clear removed the partials a pause kept: there is nothing left to resume. */
-export function forgetPaused(root: string): void {
+/** A clear (or a move) removed the partials a pause kept: there is nothing left to resume. */
+export function forgetPaused(root: string): Promise<void> {
   pausedByRoot.delete(root);
+  return removePausedMarker(root);
 }
 
 /**
@@ -92,7 +96,11 @@ export async function pauseSync(root: string): Promise<boolean> {
   await Promise.allSettled(flights.map((f) => f.promise));
   const last = flights.at(-1)!.tracker.snapshot();
   // A sync that ended otherwise meanwhile (done, failed) was not paused.
-  if (last.paused && flightsForRoot(root).length === 0) pausedByRoot.set(root, last);
+  if (last.paused && flightsForRoot(root).length === 0) {
+    pausedByRoot.set(root, last);
+    // Other processes, and this app's next launch, see it paused too.
+    await writePausedMarker(root, last);
+  }
   return flights.some((f) => f.tracker.snapshot().paused === true);
 }
 

@@ -23,6 +23,7 @@ import type { LockOptions } from './lock.js';
 import { selectArtifacts, type VmManifest } from './manifest.js';
 import { assertCacheOwned } from './ownership.js';
 import { cacheDir, cacheMarkerPath, defaultRoot, getCachedManifestPath } from './paths.js';
+import { readPausedMarker } from './paused-marker.js';
 import { referencedKeys } from './prune.js';
 import { hashByChunks, keepForRepair } from './repair.js';
 import { type CacheEntry, walkCache } from './walk.js';
@@ -138,7 +139,7 @@ export async function clearLocked(root: string): Promise<number> {
     // server (the newest manifest accepted, trusted-manifests.json) stays, so
     // a clear is no way back to an older manifest.
     await forgetCacheRecords(root);
-    forgetPaused(root);
+    await forgetPaused(root);
     // Last: a clear cut short leaves the folder still known as ours.
     await fs.rm(cacheMarkerPath(root), { force: true });
   } catch (err) {
@@ -230,7 +231,8 @@ export async function getVmCacheStatus(
     cached,
     sizeOnDiskBytes: await sizeOnDisk(dir, await ourKeyIds(root, manifest)),
     lastSync: last ? { at: last.at, downloaded: last.downloaded } : null,
-    progress: getSyncProgress(root) ?? null,
+    // A pause in another process (or an earlier run of this app) shows too, from its marker.
+    progress: getSyncProgress(root) ?? (await readPausedMarker(root)) ?? null,
     logPath: options.logPath ?? null,
   };
 }

@@ -8,6 +8,7 @@ import {
   type ChangeListener,
   clearVmCache,
   ensureVmCacheSynced,
+  getPausedVmCacheSync,
   getSyncProgress,
   getVmCacheStatus,
   LockError,
@@ -216,6 +217,16 @@ export class VmCacheController {
     const promise = this.sync();
     promise.catch(() => {});
     return promise;
+  }
+
+  /**
+   * True while the user's pause holds: a sync of this root was paused, here,
+   * in another process or before the app last quit, and none has started
+   * since. The launch sync leaves such a download alone until Resume.
+   */
+  async isPaused(): Promise<boolean> {
+    if (this.inFlight) return false;
+    return this.currentProgress()?.paused === true || (await getPausedVmCacheSync(this.#root)) !== undefined;
   }
 
   /** Aborts this controller's sync and waits until it has let go (lock released, partial kept). */

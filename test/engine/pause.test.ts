@@ -2,20 +2,23 @@
 // closes its connections (the server sends nothing more), lets go of the lock,
 // keeps its partial and says `paused`; resuming asks only for the rest.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SyncProgress } from '../../contract/progress.js';
 import {
   clearVmCache,
   ensureVmCacheSynced,
+  getPausedVmCacheSync,
   getSyncProgress,
   pauseVmCacheSync,
 } from '../../main/engine/index.js';
-import { keyOf, server, tempRoot } from '../helpers.js';
+import { pausedMarkerPath } from '../../main/engine/paused-marker.js';
+import { keyOf, runTsChild, server, tempRoot } from '../helpers.js';
 import { sha256 } from './delta-fixtures.js';
 
 const MiB = 1 << 20;
+const STATUS_CHILD = new URL('./fixtures/status-child.ts', import.meta.url).pathname;
 
 /** A sync of one `size`-byte tarball sent at `rate` bytes/s per connection, once `past` bytes have arrived. */
 async function syncUnderWay(size: number, rate: number, past: number) {
@@ -74,6 +77,59 @@ describe('pause and resume', () => {
     expect(getSyncProgress(root)?.paused).toBe(true);
     await clearVmCache({ root });
     expect(getSyncProgress(root)).toBeUndefined();
+  });
+
+  it('another process sees the pause (and no lock), until a sync of the root starts again', async () => {
+    const { s, root } = await syncUnderWay(4 * MiB, 2 * MiB, MiB);
+    expect(await pauseVmCacheSync(root)).toBe(true);
+    const other = await runTsChild(STATUS_CHILD, [root]).done;
+    expect(other.code).toBe(0);
+    const seen = other.lines[0]!.progress as SyncProgress;
+    expect(seen).toMatchObject({ root, phase: 'cancelled', paused: true });
+    expect(seen.receivedBytes).toBeGreaterThanOrEqual(MiB);
+    expect(existsSync(path.join(root, 'state', 'sync.lock'))).toBe(false);
+
+    // A sync of the root (here a resume; in another process `vm-cache sync`) ends the pause everywhere.
+    await ensureVmCacheSynced({ root, manifestUrl: s.manifestUrl, rawHostArch: 'x64' });
+    expect(existsSync(pausedMarkerPath(root))).toBe(false);
+    const after = await runTsChild(STATUS_CHILD, [root]).done;
+    expect(after.lines[0]!.progress).toBeNull();
+  });
+
+  it('a clear removes the marker too; a marker that is no paused snapshot of this root is ignored', async () => {
+    const { root } = await syncUnderWay(8 * MiB, 2 * MiB, MiB);
+    await pauseVmCacheSync(root);
+    expect(await getPausedVmCacheSync(root)).toMatchObject({ paused: true });
+    await clearVmCache({ root });
+    expect(await getPausedVmCacheSync(root)).toBeUndefined();
+
+    const other = await tempRoot();
+    await mkdir(path.dirname(pausedMarkerPath(other)), { recursive: true });
+    const full = {
+      root: other,
+      phase: 'cancelled',
+      paused: true,
+      artifacts: [],
+      receivedBytes: 1,
+      totalBytes: 2,
+      bytesPerSecond: 0,
+      etaSeconds: null,
+      attempt: 1,
+      startedAt: 1,
+      at: 2,
+    };
+    for (const [content, why] of [
+      ['not json', 'not JSON'],
+      [JSON.stringify({ ...full, root }), 'another root'],
+      [JSON.stringify({ ...full, paused: false }), 'not paused'],
+      [JSON.stringify({ ...full, phase: 'downloading' }), 'not ended'],
+      [JSON.stringify({ ...full, receivedBytes: -5 }), 'not a snapshot'],
+    ] as const) {
+      await writeFile(pausedMarkerPath(other), content);
+      expect(await getPausedVmCacheSync(other), why).toBeUndefined();
+    }
+    await writeFile(pausedMarkerPath(other), JSON.stringify(full));
+    expect(await getPausedVmCacheSync(other)).toMatchObject({ paused: true, root: other });
   });
 
   it('with nothing running, pause says so', async () => {

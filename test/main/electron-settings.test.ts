@@ -6,13 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { INVOKE } from '../../contract/api.js';
+import type { SyncProgress } from '../../contract/progress.js';
 import { PAGE_FILES } from '../../main/electron/package-files.js';
 import { type SetupVmCacheOptions, setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';
 import type { ArtifactServer } from '../../server/index.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
 import { type BackgroundStandIns, backgroundStandIns } from './background-stand-ins.js';
 import { fakeWindow } from './electron-stand-ins.js';
-import { waitFor } from './support.js';
+import { dripServer, waitFor } from './support.js';
 
 const HOST_OUT = mkdtempSync(path.join(os.tmpdir(), 'vm-cache-settings-'));
 const RENDERER_DIR = path.join(HOST_OUT, 'renderer');
@@ -104,6 +105,40 @@ describe('"Download updates automatically"', () => {
     expect(await page.call('getSettings')).toMatchObject({ ok: true, value: { autoUpdate: false } });
     await page.call('setAutoUpdate', true);
     expect(await fs.readdir(userData)).not.toContain('vm-cache-settings.json');
+  });
+});
+
+describe('a download the user paused', () => {
+  // The second setup runs in this process, where the engine also remembers the pause in memory;
+  // that another process (or the next run) reads it from <root>/state/paused.json is test/engine/pause.test.ts.
+  it('stays paused across a restart: the launch sync leaves it, every page reads Paused, Resume goes on', async () => {
+    const { s } = await dripServer(900_000, 300_000);
+    const userData = await tempRoot();
+    const first = start(s, userData);
+    first.e.app.becomeReady();
+    await waitFor(
+      () => (first.vm.controller.currentProgress()?.receivedBytes ?? 0) > 100_000,
+      5_000,
+      'the launch download',
+    );
+    const page = await settingsPage(first.e, first.vm);
+    expect(await page.call('pause')).toEqual({ ok: true, value: { paused: true } });
+    first.vm.dispose();
+    const served = s.requests.length;
+
+    const second = start(s, userData);
+    await afterReady(second.e);
+    // Give a launch sync time to show itself: none comes.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(second.vm.controller.syncing).toBe(false);
+    expect(s.requests.length).toBe(served);
+    const again = await settingsPage(second.e, second.vm);
+    const status = (await again.call('getStatus')) as { ok: true; value: { progress: SyncProgress | null } };
+    expect(status.value.progress).toMatchObject({ phase: 'cancelled', paused: true });
+    expect(status.value.progress!.receivedBytes).toBeGreaterThan(100_000);
+    expect(await again.call('resume')).toMatchObject({ ok: true, value: { skipped: false } });
+    expect(await second.vm.controller.hasCompleteCache()).toBe(true);
+    expect(await second.vm.controller.isPaused()).toBe(false);
   });
 });
 
