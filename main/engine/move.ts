@@ -824,7 +824,7 @@ async function removeLayout(root: string): Promise<number> {
     if (!(err instanceof CacheLayoutError) || marked) throw err;
   }
   await forgetCacheRecords(root);
-  forgetPaused(root);
+  await forgetPaused(root);
   for (const file of [trustPath(root), cacheMarkerPath(root), movedFromPath(root)])
     await fs.rm(file, { force: true });
   await removeStaging(root);
