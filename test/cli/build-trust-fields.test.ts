@@ -2,9 +2,14 @@
 // fields the engine's rollback and freeze protection read.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tempRoot } from '../helpers.js';
 import { expectCode, runCli, writeTarballs } from './helpers.js';
+
+// The test runs the real CLI as child processes, one after another, each about a second of
+// CPU (tsx compiles the sources on the fly): 9 s on a loaded 2-core machine. The timeout
+// is no speed check: it only has to end a hang.
+vi.setConfig({ testTimeout: 120_000 });
 
 describe('manifest build: manifestVersion and expiresAt', () => {
   it('writes both when asked, neither by default, and refuses values that are not whole numbers', async () => {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempRoot } from '../helpers.js';
 import {
   expectCode,
@@ -19,6 +19,11 @@ import {
   type TarballSpec,
   writeTarballs,
 } from './helpers.js';
+
+// Each test runs the real CLI as child processes, one after another, each about a second
+// of CPU (tsx compiles the sources on the fly): one took 28 s of the old 30 s timeout on a
+// loaded 2-core machine. The timeout is no speed check: it only has to end a hang.
+vi.setConfig({ testTimeout: 120_000 });
 
 const OTHER_ARCH = HOST_ARCH === 'x64' ? 'arm64' : 'x64';
 

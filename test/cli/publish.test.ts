@@ -5,7 +5,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseChunkIndex } from '../../main/engine/index.js';
 import { tempRoot } from '../helpers.js';
 import {
@@ -18,6 +18,12 @@ import {
   startCli,
   writeTarballs,
 } from './helpers.js';
+
+// Each test runs the real CLI as child processes, one after another, each about a second
+// of CPU (tsx compiles the sources on the fly): the first test here makes over a dozen, and took
+// 21 s on an idle 2-core machine and over 30 s (the old timeout) on a loaded one. The
+// timeout is no speed check: it only has to end a hang.
+vi.setConfig({ testTimeout: 120_000 });
 
 interface Manifest {
   schemaVersion: number;

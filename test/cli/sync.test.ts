@@ -6,11 +6,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { formatBytes } from '../../contract/index.js';
 import { ARCH, publish, release, twoVersions } from '../engine/delta-fixtures.js';
 import { keyOf, oneArtifactServer, server, tempRoot } from '../helpers.js';
 import { CLI, cleanEnv, jsonLines, REPO, runCli, sha256, snapshot, startCli } from './helpers.js';
+
+// Each test runs the real CLI as child processes, each about a second of CPU (tsx compiles
+// the sources on the fly): the ten usage errors at once took over 30 s (the old timeout)
+// on a loaded 2-core machine, and the delta test on a pseudo-terminal 23 s. The timeout is
+// no speed check: it only has to end a hang.
+vi.setConfig({ testTimeout: 120_000 });
 
 const ESC = String.fromCharCode(27);
 

@@ -6,10 +6,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, watch } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { getCachedManifestPath } from '../../main/engine/index.js';
 import { expectCode, HOST_ARCH, runCli, startCli } from '../cli/helpers.js';
 import { tempRoot } from '../helpers.js';
+
+// Each test runs the real CLI as child processes, one after another, each about a second
+// of CPU (tsx compiles the sources on the fly): one took 11 s on a loaded 2-core machine.
+// The timeout is no speed check: it only has to end a hang.
+vi.setConfig({ testTimeout: 120_000 });
 
 const KEY = `vm/images/agent-${HOST_ARCH}.tar.gz`;
 const SIZE = 1 << 20;
