@@ -453,7 +453,9 @@ describe('public keys and signatures', () => {
       message: expect.stringContaining(`larger than ${SIGNATURE_MAX_BYTES} bytes`),
     });
     expect(SIGNATURE_MAX_BYTES).toBeLessThanOrEqual(8192);
-    await expect.poll(() => hungUp).toBe(true);
+    // The server hears the hang-up in a later turn of the loop; 3 s (not the poll's default
+    // 1 s) for a loaded machine, still short of the 5 s timeout that would end a client that kept reading.
+    await expect.poll(() => hungUp, { timeout: 3_000 }).toBe(true);
   });
 
   // Passes once sync.ts's checkSignature passes SIGNATURE_MAX_BYTES to fetchManifestOnce.
@@ -492,6 +494,7 @@ describe('public keys and signatures', () => {
       });
       expect(await listFiles(root)).not.toContain(path.relative(root, getCachedManifestPath(root)));
     }
-    await expect.poll(() => hungUp).toBe(true);
+    // As above: 3 s for a loaded machine, short of the 5 s timeoutMs that would end a client that kept reading.
+    await expect.poll(() => hungUp, { timeout: 3_000 }).toBe(true);
   });
 });

@@ -87,7 +87,8 @@ describe('netRequestFetch', () => {
     const reader = res.body!.getReader();
     await reader.read();
     await reader.cancel();
-    await expect.poll(() => requests[0]!.aborted).toBe(true);
+    // 5 s, not the poll's default 1 s, for a loaded machine: a request never aborted still fails.
+    await expect.poll(() => requests[0]!.aborted, { timeout: 5_000 }).toBe(true);
 
     const late = new AbortController();
     await fetch(`${base}/big`, { signal: late.signal });

@@ -118,7 +118,9 @@ describe('faults', () => {
     expect(s.bytesServed(KEY)).toBe(300_000);
     const t0 = performance.now();
     await s.close();
-    expect(performance.now() - t0).toBeLessThan(500);
+    // Loose (an event-loop delay on a loaded machine is not a slow close): a close that
+    // waited for the stalled response would never end, since the stall holds it open until close().
+    expect(performance.now() - t0).toBeLessThan(2_000);
     await expect(next).rejects.toThrow();
   });
 

@@ -186,7 +186,9 @@ describe('artifact server: request log and byte counts', () => {
     await (await fetch(s.manifestUrl)).arrayBuffer();
     const t0 = performance.now();
     await s.close();
-    expect(performance.now() - t0).toBeLessThan(500);
+    // Loose (an event-loop delay on a loaded machine is not a slow close): a close that waited
+    // for the idle connection would take the keep-alive timeout, 5 s.
+    expect(performance.now() - t0).toBeLessThan(2_000);
     await expect(fetch(s.manifestUrl)).rejects.toThrow();
   });
 
