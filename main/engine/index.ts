@@ -55,6 +55,7 @@ export {
   VmManifestSchema,
 } from './manifest.js';
 export {
+  discardUnfinishedMove,
   type MoveProgress,
   type MoveResult,
   type MoveStep,

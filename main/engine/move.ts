@@ -240,6 +240,30 @@ export async function removeMovedVmCache(o: RemoveMovedVmCacheOptions): Promise<
   return { removedBytes };
 }
 
+/**
+ * Removes the copy a move from `root` left at its target when its process
+ * died before the switch: `root` still holds the cache and is the one in use,
+ * and the copy (gigabytes, perhaps on another disk) would otherwise stay until
+ * the next move from `root`. A move that got past its switch is left alone
+ * (removeMovedVmCache is for its old root). The path of the copy removed, or
+ * undefined when there was none. Cheap when there is none: one read, no lock.
+ */
+export async function discardUnfinishedMove(root: string): Promise<string | undefined> {
+  const from = path.resolve(root);
+  if (!(await readRecord(from))) return undefined;
+  // Under the lock: a move still running (another process) holds it, and its record is its own business.
+  const lock = await lockRoot(from);
+  try {
+    const record = await readRecord(from);
+    if (!record || record.switched) return undefined;
+    await discardCopy(from, record);
+    await fs.rm(recordPath(from), { force: true });
+    return record.to;
+  } finally {
+    await lock.release();
+  }
+}
+
 function notLeftByMove(from: string): CacheLayoutError {
   return new CacheLayoutError(
     `${from} was not removed: it holds a cache, and no record of a move away from it; if no app uses it, remove it with \`vm-cache clear --root ${from}\``,

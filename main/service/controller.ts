@@ -23,7 +23,7 @@ import {
 } from '../engine/index.js';
 import { definedOnly } from './defined-only.js';
 import { MaintenanceQueue } from './maintenance-queue.js';
-import { type MoveOutcome, moveRoot, removeLeftRoot } from './move-root.js';
+import { type MoveOutcome, moveRoot, tidyAfterMoves } from './move-root.js';
 import { SettingsStore } from './settings.js';
 
 export interface VmCacheLogger {
@@ -71,8 +71,8 @@ export class VmCacheController {
   /** The bandwidth cap of every sync, changed by setLimitRate even while one runs. */
   private readonly limit: RateLimit;
   private inFlight: { promise: Promise<SyncResult>; abort: AbortController } | undefined;
-  /** Verify, clear and move: one at a time, identical requests merged (see maintenance-queue.ts). */
-  private readonly maintenance = new MaintenanceQueue<'verify' | 'clear' | 'move'>();
+  /** Verify, clear, move and the tidying after a move that died: one at a time, identical requests merged (see maintenance-queue.ts). */
+  private readonly maintenance = new MaintenanceQueue<'verify' | 'clear' | 'move' | 'tidy'>();
   /** Set while a move runs: a sync asked for meanwhile starts after it, at the new root. */
   #moving: Promise<unknown> | undefined;
   /** Everyone following this controller's syncs, re-pointed when a move changes the root. */
@@ -107,13 +107,9 @@ export class VmCacheController {
       retries: retries ?? 5,
       limitRate: this.limit,
     };
-    const leaving = settings.current.leaving;
-    // A move that died between its switch and its delete left the old files: remove them now, in the background.
-    if (leaving !== undefined) {
-      this.maintenance
-        .run('move', () => removeLeftRoot(settings, leaving, this.#root, this.logger))
-        .catch(() => {});
-    }
+    // What a move that died left behind: its copy (before the switch) or the old files (after it).
+    // Its own line in the queue: a user's move must never join this and be answered by it.
+    this.maintenance.run('tidy', () => tidyAfterMoves(settings, this.#root, this.logger)).catch(() => {});
   }
 
   /** The cache root now: the host's, or where the user moved the cache. */

@@ -2,11 +2,11 @@
 // then delete: moveVmCache), and this records the switch in the settings file
 // at the one moment both places hold a complete cache. The record names the
 // new root and the old one still to be removed, so a crash after the switch
-// still gets the old files removed at the next start (removeLeftRoot).
+// still gets the old files removed at the next start (tidyAfterMoves).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-import { moveVmCache, removeMovedVmCache } from '../engine/index.js';
+import { discardUnfinishedMove, moveVmCache, removeMovedVmCache } from '../engine/index.js';
 import type { SettingsStore } from './settings.js';
 
 /** The folder a picked folder's cache goes to: the folder itself when empty, else `vm-cache` inside it. */
@@ -65,16 +65,28 @@ export async function moveRoot(o: {
   return { root: result.root, movedBytes: result.movedBytes };
 }
 
-/** Removes the files a move left at `leaving` (its process died between switch and delete), then forgets it. */
-export async function removeLeftRoot(
+/**
+ * At start: what a move that died left behind. Before its switch, its copy at
+ * the new place (the cache in use is still whole, at `inUse`); after it, the
+ * old files at `leaving`, which the settings file names until they are gone.
+ * Failures are logged and tried again at the next start.
+ */
+export async function tidyAfterMoves(
   settings: SettingsStore,
-  leaving: string,
   inUse: string,
   logger: MoveLogger,
 ): Promise<void> {
+  try {
+    const discarded = await discardUnfinishedMove(inUse);
+    if (discarded) logger.info(`removed the copy an unfinished move left at ${discarded}`);
+  } catch (err) {
+    logger.warn(`could not remove the copy an unfinished move left: ${String(err)}`);
+  }
+  const leaving = settings.current.leaving;
+  if (leaving === undefined) return;
   // Never the cache in use: a settings file edited by hand could name it.
   if (path.resolve(leaving) === path.resolve(inUse)) {
-    await settings.update({ leaving: undefined });
+    await settings.update({ leaving: undefined }).catch(() => {});
     return;
   }
   try {

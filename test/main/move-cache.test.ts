@@ -5,13 +5,13 @@
 // artifact server, real folders; the engine's own move has its tests in
 // test/engine/move.test.ts and its crash points in test/reliability.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SyncProgress } from '../../contract/progress.js';
 import { SettingsStore } from '../../main/service/settings.js';
 import { oneArtifactServer, runTsChild, tempRoot } from '../helpers.js';
-import { controllerFor, dripServer, waitFor } from './support.js';
+import { controllerFor, dripServer, recordingLogger, waitFor } from './support.js';
 
 /** The reliability suite's move in a process of its own (it writes {root, leaving}, this file's format). */
 const MOVE_CHILD = new URL('../reliability/fixtures/move-child.ts', import.meta.url).pathname;
@@ -148,6 +148,30 @@ describe('the old files a crash after the switch left', () => {
     expect(existsSync(old)).toBe(false);
     expect(JSON.parse(await readFile(settingsFile, 'utf8'))).toEqual({ root: to });
     expect(await next.hasCompleteCache()).toBe(true);
+  });
+
+  it('a copy left by a move that died before its switch is removed at the next start; the cache in use is untouched', async () => {
+    const { s, c } = await syncedController();
+    const root = c.root;
+    const to = path.join(await tempRoot(), 'new-disk');
+    const settingsFile = path.join(await tempRoot(), 'vm-cache-settings.json');
+    const child = await runTsChild(MOVE_CHILD, [root, to, settingsFile, 'switching']).done;
+    expect(child.code).toBeNull(); // SIGKILLed with its copy verified in <to>/.moving-*, the switch not made
+    expect(existsSync(settingsFile)).toBe(false);
+    expect((await readdir(to)).some((name) => name.startsWith('.moving-'))).toBe(true);
+
+    const logger = recordingLogger();
+    const next = await controllerFor(s, { settings: SettingsStore.load(settingsFile), root, logger });
+    await waitFor(
+      () => logger.lines.some((l) => l.text.includes('removed the copy an unfinished move left')),
+      10_000,
+      'the copy removed',
+    );
+    expect(existsSync(to)).toBe(false);
+    expect(next.root).toBe(root);
+    expect(await next.hasCompleteCache()).toBe(true);
+    // And the next move from it goes ahead as if none had been tried.
+    expect(await next.moveCache(async () => to)).toMatchObject({ moved: true, root: to });
   });
 
   it('never the cache in use, whatever a hand-edited file says', async () => {
