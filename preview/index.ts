@@ -34,6 +34,7 @@ ${FAULT_KINDS.map((k) => `                      ${k.padEnd(16)} ${FAULT_HELP[k]}
                     (the app asks with the OS folder picker; a browser page
                     cannot, so this stands in for it). Default: a new empty
                     folder in the preview's temporary folder each time
+                    (beside --root DIR when that is given)
   --no-autostart    do not start a sync by itself (press Download in the page);
                     by default it starts when the first page opens
   -h, --help        this text

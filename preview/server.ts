@@ -77,7 +77,9 @@ export interface PreviewOptions {
    * What the preview's stand-in for the OS folder picker answers when the
    * settings page's "Move cache to…" asks (a browser page cannot show the
    * app's picker): this folder, or null as if the user closed the picker.
-   * Default: a new empty folder in the preview's temp folder each time.
+   * Default: a new empty folder in the preview's temp folder each time (with
+   * `root`, beside that root, so a kept cache is never moved somewhere that
+   * close() removes).
    */
   moveTo?: string | null;
 }
@@ -214,7 +216,8 @@ async function start(
     pickFolder: async () => {
       if (options.moveTo !== undefined) return options.moveTo === null ? null : path.resolve(options.moveTo);
       moves++;
-      return path.join(work, `moved-${moves}`);
+      // A root the user keeps (--root) moves beside it, never into the temp folder close() removes.
+      return options.root ? `${path.resolve(options.root)}-moved-${moves}` : path.join(work, `moved-${moves}`);
     },
     ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
     logger: { warn: (...args: unknown[]) => options.logger?.warn(...args) },

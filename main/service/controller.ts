@@ -2,6 +2,7 @@
 // the settings page go through this object, so "a sync is in flight" has one
 // owner (and one AbortController) per app. Plain Node: no electron import, so
 // the hub, the browser preview and the tests drive the very same code.
+import path from 'node:path';
 import type { ProgressListener, SyncProgress } from '../../contract/progress.js';
 import type { CacheStatus, MoveCacheResult, SyncResult, VerifyReport } from '../../contract/status.js';
 import {
@@ -82,7 +83,8 @@ export class VmCacheController {
     // Without a file the choices still hold for this run.
     const settings = options.settings ?? SettingsStore.load(undefined);
     this.#settings = settings;
-    this.#root = settings.current.root ?? options.root;
+    // Absolute from the start: the settings file records roots, and only absolute ones.
+    this.#root = path.resolve(settings.current.root ?? options.root);
     this.logPath = options.logPath ?? null;
     this.logger = options.logger ?? SILENT;
     const {

@@ -3,7 +3,7 @@
 // at the one moment both places hold a complete cache. The record names the
 // new root and the old one still to be removed, so a crash after the switch
 // still gets the old files removed at the next start (tidyAfterMoves).
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { discardUnfinishedMove, moveVmCache, removeMovedVmCache } from '../engine/index.js';
@@ -16,8 +16,9 @@ export async function targetRootFor(picked: string): Promise<string> {
     const entries = await fs.readdir(folder);
     if (entries.length === 0) return folder;
   } catch (err) {
-    // A folder that does not exist yet is made by the move; anything else (a file) is the engine's to refuse.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return folder;
+    // A folder that does not exist yet is made by the move; a file is the engine's to refuse, as itself.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return folder;
   }
   return path.join(folder, 'vm-cache');
 }
@@ -84,6 +85,11 @@ export async function tidyAfterMoves(
   }
   const leaving = settings.current.leaving;
   if (leaving === undefined) return;
+  // On a disk that is not there now (unplugged, not mounted yet): kept, for a start that finds it.
+  if (!existsSync(path.dirname(leaving))) {
+    logger.info(`what a move left at ${leaving} is not reachable now; it is removed at a later start`);
+    return;
+  }
   // Never the cache in use: a settings file edited by hand could name it.
   if (path.resolve(leaving) === path.resolve(inUse)) {
     await settings.update({ leaving: undefined }).catch(() => {});

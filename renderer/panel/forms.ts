@@ -218,14 +218,20 @@ export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
   const running = p !== null && isRunning(p.phase);
   // A finished sync's result shows in the status list; a failed or cancelled one stays in view.
   const showProgress = p !== null && p.phase !== 'done';
+  const moving = busy.has('move');
   const actions = running
     ? runningActions(p, v, act)
     : [
-        ...settingsPrimary(v, showProgress, act),
-        button(w.buttons.verify, 'verify', act.verify, '', busy.has('verify')),
+        // While the cache moves nothing else may touch it: these are inert until it is where it goes.
+        ...settingsPrimary(
+          moving ? { ...v, busy: new Set<Action>([...busy, 'sync']) } : v,
+          showProgress,
+          act,
+        ),
+        button(w.buttons.verify, 'verify', act.verify, '', busy.has('verify') || moving),
         ...(v.confirmClear
           ? []
-          : [button(w.buttons.clearCache, 'clear', act.askClear, '', busy.has('clear'))]),
+          : [button(w.buttons.clearCache, 'clear', act.askClear, '', busy.has('clear') || moving)]),
       ];
   return html`
     ${s ? statusList(s, t) : html`<p class="muted">${w.status.reading}</p>`}
@@ -243,7 +249,7 @@ export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
               'move',
               act.moveCache,
               '',
-              busy.has('move') || running || busy.has('clear') || busy.has('verify'),
+              busy.has('move') || busy.has('sync') || running || busy.has('clear') || busy.has('verify'),
             ),
             busy.has('move'),
             t,

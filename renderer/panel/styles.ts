@@ -274,6 +274,9 @@ export const panelStyles = css`
   .path {
     font-family: var(--_mono);
     font-size: 0.9em;
+    /* A long path with no spaces wraps anywhere rather than overflowing a narrow window. */
+    overflow-wrap: anywhere;
+    min-inline-size: 0;
   }
 
   /* A setting: its label, the control, and a line saying what it does; wraps when narrow. */

@@ -46,6 +46,10 @@ export function locationSetting(
     <span class="label" id="location-label">${w.label}</span>
     <span class="path" data-field="root" dir="ltr">${root}</span>
     ${settings.canMoveCache ? moveButton : nothing}
-    <p class="muted hint" data-role="moving">${moving ? w.moving : w.hint}</p>
+    ${
+      settings.canMoveCache
+        ? html`<p class="muted hint" data-role="moving">${moving ? w.moving : w.hint}</p>`
+        : nothing
+    }
   </div>`;
 }

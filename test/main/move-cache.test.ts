@@ -62,6 +62,46 @@ describe('controller.moveCache', () => {
     expect(await next.hasCompleteCache()).toBe(true);
   });
 
+  it('the switch is on disk, naming the old root still to remove, before a byte of the old cache goes', async () => {
+    const { c, settings, settingsFile } = await syncedController();
+    const from = c.root;
+    const picked = path.join(await tempRoot(), 'moved');
+    const seen: Array<{ file: unknown; oldManifest: boolean }> = [];
+    const update = settings.update.bind(settings);
+    settings.update = async (patch) => {
+      await update(patch);
+      seen.push({
+        file: JSON.parse(await readFile(settingsFile, 'utf8')),
+        oldManifest: existsSync(path.join(from, 'cache', 'vm', 'manifest.json')),
+      });
+    };
+    await c.moveCache(async () => picked);
+    // First the switch (old cache still whole), then, once the old files are gone, the record of them.
+    expect(seen).toEqual([
+      { file: { root: picked, leaving: from }, oldManifest: true },
+      { file: { root: picked }, oldManifest: false },
+    ]);
+  });
+
+  it('a relative host root is made absolute, so the switch can name it', async () => {
+    const s = await oneArtifactServer();
+    const relative = path.relative(process.cwd(), path.join(await tempRoot(), 'relative-root'));
+    const c = await controllerFor(s, { root: relative });
+    expect(c.root).toBe(path.resolve(relative));
+    await c.sync();
+    expect(await c.moveCache(async () => path.join(path.resolve(relative), '..', 'moved'))).toMatchObject({
+      moved: true,
+    });
+  });
+
+  it('a picked file is refused as itself (the cache stays whole where it is)', async () => {
+    const { c } = await syncedController();
+    const file = path.join(await tempRoot(), 'a-file');
+    await writeFile(file, 'x');
+    await expect(c.moveCache(async () => file)).rejects.toMatchObject({ code: 'ERR_CACHE_LAYOUT' });
+    expect(await c.hasCompleteCache()).toBe(true);
+  });
+
   it('a picked folder that holds other files gets a vm-cache folder inside it; those files stay', async () => {
     const { c } = await syncedController();
     const picked = await tempRoot();
@@ -172,6 +212,18 @@ describe('the old files a crash after the switch left', () => {
     expect(await next.hasCompleteCache()).toBe(true);
     // And the next move from it goes ahead as if none had been tried.
     expect(await next.moveCache(async () => to)).toMatchObject({ moved: true, root: to });
+  });
+
+  it('on a disk that is not there now: kept in the settings file for a later start', async () => {
+    const { s, c } = await syncedController();
+    const settingsFile = path.join(await tempRoot(), 'vm-cache-settings.json');
+    const unplugged = path.join(await tempRoot(), 'media', 'usb', 'vm-cache');
+    await writeFile(settingsFile, JSON.stringify({ root: c.root, leaving: unplugged }));
+    const logger = recordingLogger();
+    const settings = SettingsStore.load(settingsFile);
+    await controllerFor(s, { settings, logger });
+    await waitFor(() => logger.lines.some((l) => l.text.includes('not reachable now')), 5_000, 'the tidy');
+    expect(settings.current.leaving).toBe(unplugged);
   });
 
   it('never the cache in use, whatever a hand-edited file says', async () => {

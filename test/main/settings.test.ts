@@ -1,6 +1,7 @@
 // The settings file: the user's choices (autoUpdate, the cap) kept across a
 // restart of the controller, and a garbage file that loses nothing: the host's
 // defaults apply and the next change replaces it.
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -97,6 +98,61 @@ describe('settings kept across launches', () => {
     const quiet = recordingLogger();
     expect(SettingsStore.load(await settingsFile(), quiet).current).toEqual({});
     expect(quiet.lines).toEqual([]);
+  });
+
+  it('one bad field is one default: the others, where the cache moved first of all, are kept, and unknown fields too', async () => {
+    const root = path.join(await tempRoot(), 'moved');
+    const file = await settingsFile(
+      JSON.stringify({ root, autoUpdate: 'yes', limitRate: 512, fromNewerVersion: [1] }),
+    );
+    const logger = recordingLogger();
+    const store = SettingsStore.load(file, logger);
+    expect(store.current).toEqual({ root });
+    expect(logger.lines[0]?.text).toMatch(/autoUpdate, limitRate not valid/);
+    await store.update({ autoUpdate: false });
+    expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual({
+      root,
+      autoUpdate: false,
+      fromNewerVersion: [1],
+    });
+  });
+
+  it('a change that cannot be saved is not in effect, and a later change does not save it by the way', async () => {
+    const dir = await tempRoot();
+    const file = path.join(dir, 'vm-cache-settings.json');
+    const store = SettingsStore.load(file);
+    await store.update({ autoUpdate: true });
+    // The folder goes read-only in effect: a folder where the temp file's rename must land.
+    await fs.rm(file);
+    await fs.mkdir(file);
+    await expect(store.update({ root: path.join(dir, 'elsewhere') })).rejects.toThrow();
+    expect(store.current.root).toBeUndefined();
+    await fs.rmdir(file);
+    await store.update({ limitRate: 4096 });
+    expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual({ limitRate: 4096 });
+  });
+
+  it('two instances on one file keep each other’s changes (one moves the cache, the other sets the cap)', async () => {
+    const file = await settingsFile();
+    const first = SettingsStore.load(file);
+    const second = SettingsStore.load(file);
+    const root = path.join(await tempRoot(), 'moved');
+    await first.update({ root });
+    await second.update({ limitRate: 8192 });
+    expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual({ root, limitRate: 8192 });
+    expect(second.current).toEqual({ root, limitRate: 8192 });
+  });
+
+  it('a FIFO or a link at the file’s place never hangs the start: the defaults apply', async () => {
+    const fifo = await settingsFile();
+    execFileSync('mkfifo', [fifo]);
+    const logger = recordingLogger();
+    expect(SettingsStore.load(fifo, logger).current).toEqual({});
+    expect(logger.lines[0]?.text).toMatch(/not a regular file/);
+    const target = await settingsFile(JSON.stringify({ autoUpdate: false }));
+    const link = await settingsFile();
+    await fs.symlink(target, link);
+    expect(SettingsStore.load(link, recordingLogger()).current).toEqual({});
   });
 
   it('changes made one after another land in order: the file ends with the last', async () => {
