@@ -24,7 +24,8 @@ export function restartAfterSleep(
     // A second 'suspend' before a 'resume' keeps the first's pause; a sync that is not running is left alone.
     if (pausedAtSuspend || !controller.syncing) return;
     logger?.info('the machine is going to sleep: pausing the download');
-    pausedAtSuspend = controller.pause().then(
+    // For this run only: an app that never hears 'resume' (killed asleep) must not start up paused.
+    pausedAtSuspend = controller.pause({ lasting: false }).then(
       (r) => r.paused,
       () => false,
     );

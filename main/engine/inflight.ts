@@ -4,7 +4,7 @@
 import type { ProgressListener, SyncProgress } from '../../contract/progress.js';
 import type { SyncResult } from '../../contract/status.js';
 import type { ResolvedOptions } from './options.js';
-import { removePausedMarker, writePausedMarker } from './paused-marker.js';
+import { readPausedMarker, removePausedMarker, writePausedMarker } from './paused-marker.js';
 import { ProgressTracker } from './progress.js';
 import { startSync } from './sync.js';
 
@@ -37,9 +37,9 @@ export function flightsForRoot(root: string): InFlight[] {
 
 export function registerFlight(key: string, flight: InFlight): void {
   byKey.set(key, flight);
-  // A sync of the root goes on from what a pause kept: it is paused no longer, here or anywhere.
+  // A sync of the root goes on from what a pause kept: it is paused no longer here (the marker
+  // other processes read goes once the sync holds the root's lock: sync.ts).
   pausedByRoot.delete(flight.tracker.root);
-  void removePausedMarker(flight.tracker.root);
   // Root watchers see every sync of their root, including ones started after they subscribed.
   flight.tracker.subscribe((p) => {
     for (const w of watchers.get(flight.tracker.root) ?? []) {
@@ -73,6 +73,18 @@ export function getSyncProgress(root: string): SyncProgress | undefined {
   return flights.at(-1)?.tracker.snapshot() ?? pausedByRoot.get(root);
 }
 
+/**
+ * A move took the cache, and the partials a pause kept, from `from` to `to`:
+ * so goes the pause (here and in the marker; the move holds `to`'s lock).
+ */
+export async function carryPause(from: string, to: string): Promise<void> {
+  const paused = pausedByRoot.get(from) ?? (await readPausedMarker(from));
+  if (!paused) return;
+  const moved = { ...paused, root: to };
+  pausedByRoot.set(to, moved);
+  await writePausedMarker(to, moved);
+}
+
 /** A clear (or a move) removed the partials a pause kept: there is nothing left to resume. */
 export function forgetPaused(root: string): Promise<void> {
   pausedByRoot.delete(root);
@@ -84,23 +96,22 @@ export function forgetPaused(root: string): Promise<void> {
  * closed, the lock let go, partials kept) and ends as `paused`, which the
  * root's watchers and later readers of its progress see until a sync of the
  * root starts again (a resume). Resolves once they have let go; false when
- * none ran.
+ * none ran. `lasting` (default true): the user's pause, which other processes
+ * and later runs see until a sync of the root starts; false for one that is
+ * only for this run (the machine's sleep).
  */
-export async function pauseSync(root: string): Promise<boolean> {
+export async function pauseSync(root: string, options: { lasting?: boolean } = {}): Promise<boolean> {
   const flights = flightsForRoot(root);
   if (flights.length === 0) return false;
   for (const f of flights) {
-    f.tracker.markPaused();
+    f.tracker.markPaused(options.lasting ?? true);
     f.abort.abort();
   }
   await Promise.allSettled(flights.map((f) => f.promise));
   const last = flights.at(-1)!.tracker.snapshot();
   // A sync that ended otherwise meanwhile (done, failed) was not paused.
-  if (last.paused && flightsForRoot(root).length === 0) {
-    pausedByRoot.set(root, last);
-    // Other processes, and this app's next launch, see it paused too.
-    await writePausedMarker(root, last);
-  }
+  // (The sync itself wrote the marker other processes read, before it let go of the lock.)
+  if (last.paused && flightsForRoot(root).length === 0) pausedByRoot.set(root, last);
   return flights.some((f) => f.tracker.snapshot().paused === true);
 }
 

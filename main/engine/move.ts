@@ -44,7 +44,7 @@ import {
   VmCacheError,
 } from './errors.js';
 import { sha256File } from './hash.js';
-import { forgetPaused } from './inflight.js';
+import { carryPause, forgetPaused } from './inflight.js';
 import { keyIdentity, resolveKeyPath, unsafeKeyReason } from './keys.js';
 import {
   forgetCacheRecords,
@@ -195,6 +195,8 @@ export async function moveVmCache(o: MoveVmCacheOptions): Promise<MoveResult> {
     // old files no longer fails the move.
     await writeRecord(from, { ...record, switched: true }).catch(() => {});
     leftRoot = true;
+    // A paused download moved with its partials: it stays paused where it now is.
+    await carryPause(from, to).catch(() => {});
     const result: MoveResult = { root: to, movedBytes: copied.bytes, files: copied.files };
     const leftover = await removeOldRoot(from, plan.totalBytes, progress);
     if (leftover) result.leftover = leftover;

@@ -34,6 +34,7 @@ export class ProgressTracker {
   private heartbeat: NodeJS.Timeout | undefined;
   /** Set by a pause: the cancel that follows ends the sync as paused. */
   private pausing = false;
+  private pauseLasts = true;
 
   constructor(
     readonly root: string,
@@ -144,9 +145,19 @@ export class ProgressTracker {
     this.dispatch({ type: 'reused', key, bytes });
   }
 
-  /** The coming cancel is a pause: the final event says `paused`. */
-  markPaused(): void {
+  /**
+   * The coming cancel is a pause: the final event says `paused`. `lasting`: the
+   * user's own pause, which other processes and later runs see (the marker);
+   * a pause for the machine's sleep is only for this run.
+   */
+  markPaused(lasting = true): void {
     this.pausing = true;
+    this.pauseLasts = lasting;
+  }
+
+  /** A pause that other processes and later runs should see (see markPaused). */
+  get lastingPause(): boolean {
+    return this.pausing && this.pauseLasts;
   }
 
   /** Ends the sync: one final event, then silence. */

@@ -42,6 +42,7 @@ import type { ResolvedOptions } from './options.js';
 import { claimCacheDir } from './ownership.js';
 import { discardPartial } from './partial.js';
 import { cacheDir, getCachedManifestPath, partialPath } from './paths.js';
+import { removePausedMarker, writePausedMarker } from './paused-marker.js';
 import { type ArtifactPlan, planArtifacts } from './plan.js';
 import type { ProgressTracker } from './progress.js';
 import { readRepair, repairInPlace } from './repair.js';
@@ -70,6 +71,8 @@ async function runSync(
   first: Promise<Buffer>,
 ): Promise<SyncResult> {
   let release: (() => Promise<void>) | undefined;
+  /** The root's lock is held (a pause marker may be written under it). */
+  let locked = false;
   // The partials this run began to write: an import removes them again if it fails.
   const started: string[] = [];
   try {
@@ -86,9 +89,12 @@ async function runSync(
 
     const lock = await lockRootUnlessReadOnly(opts, progress);
     if (lock) release = () => lock.release();
+    locked = lock !== undefined;
     progress.setPhase('checking');
     // Only a folder the engine made (or clearly an earlier version's cache) is ever written or pruned.
     if (lock) await claimCacheDir(opts.root);
+    // A sync that holds the root goes on from what any pause kept: the root is paused no longer, anywhere.
+    if (lock) await removePausedMarker(opts.root);
 
     // Checked under the lock: two processes may have fetched different
     // manifests, and the older must not commit after the newer.
@@ -151,6 +157,10 @@ async function runSync(
     if (opts.importing) for (const file of started) await discardPartial(file).catch(() => {});
     const coded = err instanceof VmCacheError ? err : fsError('sync failed', opts.root, err);
     progress.finish(coded instanceof CancelError ? 'cancelled' : 'failed', errorInfoOf(coded));
+    // The user's pause, written while the lock is still held: a sync of another process that takes
+    // the lock next removes it, never the other way round.
+    if (locked && coded instanceof CancelError && progress.lastingPause)
+      await writePausedMarker(opts.root, progress.snapshot());
     throw coded;
   } finally {
     await release?.();

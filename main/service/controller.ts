@@ -244,9 +244,11 @@ export class VmCacheController {
    * Pauses the sync of this root: its connections close, its lock is let go
    * (another process may sync meanwhile), its partial downloads stay, and its
    * progress ends as `paused` until resume(). False when nothing ran.
+   * `lasting: false`: a pause for this run only (the machine's sleep), which
+   * other processes and the next launch do not hold to.
    */
-  async pause(): Promise<{ paused: boolean }> {
-    const paused = await pauseVmCacheSync(this.root);
+  async pause(options: { lasting?: boolean } = {}): Promise<{ paused: boolean }> {
+    const paused = await pauseVmCacheSync(this.root, options);
     if (paused) this.logger.info('sync paused; the partial download is kept');
     return { paused };
   }

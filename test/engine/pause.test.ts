@@ -19,6 +19,7 @@ import { sha256 } from './delta-fixtures.js';
 
 const MiB = 1 << 20;
 const STATUS_CHILD = new URL('./fixtures/status-child.ts', import.meta.url).pathname;
+const SYNC_CHILD = new URL('./fixtures/sync-child.ts', import.meta.url).pathname;
 
 /** A sync of one `size`-byte tarball sent at `rate` bytes/s per connection, once `past` bytes have arrived. */
 async function syncUnderWay(size: number, rate: number, past: number) {
@@ -94,6 +95,20 @@ describe('pause and resume', () => {
     expect(existsSync(pausedMarkerPath(root))).toBe(false);
     const after = await runTsChild(STATUS_CHILD, [root]).done;
     expect(after.lines[0]!.progress).toBeNull();
+  });
+
+  it('a sync of another process that waited for the lock ends the pause: no stale marker once it has finished', async () => {
+    const { s, root } = await syncUnderWay(8 * MiB, 2 * MiB, MiB);
+    const other = runTsChild(SYNC_CHILD, [root, s.manifestUrl]);
+    // The other process starts (tsx), asks for the manifest and waits for this one's lock; it takes the
+    // lock when the pause lets go. Were it still starting, its own start would clear the marker anyway.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await pauseVmCacheSync(root)).toBe(true);
+    const done = await other.done;
+    expect(done.lines.at(-1)).toMatchObject({ result: { skipped: false } });
+    expect(existsSync(pausedMarkerPath(root))).toBe(false);
+    const seen = await runTsChild(STATUS_CHILD, [root]).done;
+    expect(seen.lines[0]!.progress).toBeNull();
   });
 
   it('a clear removes the marker too; a marker that is no paused snapshot of this root is ignored', async () => {

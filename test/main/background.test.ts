@@ -10,6 +10,7 @@ import { NOTICE_DELAY_MS } from '../../main/electron/first-run-close.js';
 import { PAGE_FILES } from '../../main/electron/package-files.js';
 import { type SetupVmCacheOptions, setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';
 import { BAR_INTERVAL_MS } from '../../main/electron/taskbar-progress.js';
+import { getPausedVmCacheSync } from '../../main/engine/index.js';
 import type { ArtifactServer } from '../../server/index.js';
 import { keyOf, server, tempRoot } from '../helpers.js';
 import { type BackgroundStandIns, backgroundStandIns } from './background-stand-ins.js';
@@ -284,6 +285,8 @@ describe('after the machine sleeps', () => {
       'the pause at suspend',
     );
     expect(vm.controller.currentProgress()?.phase).toBe('cancelled');
+    // Paused for this run only: nothing on disk would keep a later run from syncing.
+    expect(await getPausedVmCacheSync(vm.controller.root)).toBeUndefined();
     e.powerMonitor.emit('resume');
     const woke = Date.now();
     await waitFor(() => !vm.controller.syncing && tarball().length === 2, 10_000, 'the restarted sync');

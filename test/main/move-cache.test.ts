@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SyncProgress } from '../../contract/progress.js';
+import { getPausedVmCacheSync } from '../../main/engine/index.js';
 import { SettingsStore } from '../../main/service/settings.js';
 import { oneArtifactServer, runTsChild, tempRoot } from '../helpers.js';
 import { controllerFor, dripServer, recordingLogger, waitFor } from './support.js';
@@ -156,6 +157,23 @@ describe('controller.moveCache', () => {
     expect(tarballRequests(s)).toBe(before);
     expect(c.root).toBe(picked);
     expect(existsSync(from)).toBe(false);
+  });
+
+  it('a paused download moves with its partials and stays paused where it now is, also for the next launch', async () => {
+    const { s } = await dripServer(900_000, 300_000);
+    const c = await controllerFor(s, { settings: SettingsStore.load(undefined) });
+    const syncing = c.sync();
+    syncing.catch(() => {});
+    await waitFor(() => (c.currentProgress()?.receivedBytes ?? 0) > 100_000, 5_000, 'the download');
+    expect(await c.pause()).toEqual({ paused: true });
+    const picked = path.join(await tempRoot(), 'moved');
+    await c.moveCache(async () => picked);
+    expect(await c.isPaused()).toBe(true);
+    expect(await getPausedVmCacheSync(picked)).toMatchObject({ root: picked, paused: true });
+    // Resume there fetches the rest.
+    expect(await c.resume()).toMatchObject({ skipped: false });
+    expect(await c.hasCompleteCache()).toBe(true);
+    expect(await c.isPaused()).toBe(false);
   });
 
   it('closing the picker moves nothing and records nothing', async () => {
