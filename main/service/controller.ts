@@ -76,6 +76,8 @@ export class VmCacheController {
   private readonly maintenance = new MaintenanceQueue<'verify' | 'clear' | 'move' | 'tidy'>();
   /** Set while a move runs: a sync asked for meanwhile starts after it, at the new root. */
   #moving: Promise<unknown> | undefined;
+  /** Cancels the move in flight (before its switch; after it, the move finishes). */
+  #moveAbort: AbortController | undefined;
   /** Everyone following this controller's syncs, re-pointed when a move changes the root. */
   readonly #watchers = new Set<{ watch: (root: string) => () => void; unwatch: () => void }>();
 
@@ -227,9 +229,20 @@ export class VmCacheController {
     return this.currentProgress()?.paused === true || (await getPausedVmCacheSync(this.#root)) !== undefined;
   }
 
-  /** Aborts this controller's sync and waits until it has let go (lock released, partial kept). */
+  /**
+   * Aborts this controller's sync and waits until it has let go (lock
+   * released, partial kept); with no sync, a move that has not switched yet
+   * (its copy is removed, the cache stays where it was).
+   */
   async cancel(): Promise<{ cancelled: boolean }> {
     const flight = this.inFlight;
+    // No sync, but a move before its switch: the copy goes and the cache stays where it is.
+    if (!flight && this.#moveAbort && this.#moving) {
+      this.logger.info('move cancel requested');
+      this.#moveAbort.abort();
+      await this.#moving;
+      return { cancelled: true };
+    }
     if (!flight) return { cancelled: false };
     // Repeated cancels while the sync winds down all wait for it; only the first says so in the log.
     if (!flight.abort.signal.aborted) {
@@ -372,15 +385,19 @@ export class VmCacheController {
       try {
         const picked = await pickFolder();
         if (picked === null) return { moved: false, root: this.#root, movedBytes: 0 };
+        const abort = new AbortController();
+        this.#moveAbort = abort;
         const outcome: MoveOutcome = await moveRoot({
           from: this.#root,
           picked,
           settings: this.#settings,
           logger: this.logger,
+          signal: abort.signal,
           switchTo: (to) => this.#switchRoot(to),
         });
         return { moved: true, root: outcome.root, movedBytes: outcome.movedBytes };
       } finally {
+        this.#moveAbort = undefined;
         if (this.#moving === moving) this.#moving = undefined;
         done();
       }

@@ -41,12 +41,17 @@ export async function moveRoot(o: {
   logger: MoveLogger;
   /** Points the app at `to`; called once the copy there is complete and verified. */
   switchTo: (to: string) => void;
+  /** Cancels the move before its switch. */
+  signal?: AbortSignal;
 }): Promise<MoveOutcome> {
   const to = await targetRootFor(o.picked);
   o.logger.info(`moving the cache: ${o.from} -> ${to}`);
   const result = await moveVmCache({
     from: o.from,
     to,
+    ...(o.signal ? { signal: o.signal } : {}),
+    // Another process holds the cache (a sync in another window, the CLI): say why nothing happens yet.
+    onWaitForLock: () => o.logger.info('the move waits for another process that is using the cache'),
     switchRoot: async (newRoot) => {
       // Durable before a byte of the old cache goes: from here the next start uses the new root.
       await o.settings.update({ root: newRoot, leaving: o.from });

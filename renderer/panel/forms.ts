@@ -243,14 +243,17 @@ export function settingsForm(v: PanelView, act: PanelActions): TemplateResult {
         : locationSetting(
             s.root,
             v.settings,
-            // Not during a download (the move would have to stop it) nor another maintenance action.
-            button(
-              w.buttons.moveCache,
-              'move',
-              act.moveCache,
-              '',
-              busy.has('move') || busy.has('sync') || running || busy.has('clear') || busy.has('verify'),
-            ),
+            // While it moves, Cancel (before the switch the copy goes and the cache stays). Not during
+            // a download (the move would have to stop it) nor another maintenance action.
+            busy.has('move')
+              ? button(w.buttons.cancel, 'cancel-move', act.cancel, '', busy.has('cancel'))
+              : button(
+                  w.buttons.moveCache,
+                  'move',
+                  act.moveCache,
+                  '',
+                  busy.has('sync') || running || busy.has('clear') || busy.has('verify'),
+                ),
             busy.has('move'),
             t,
           )

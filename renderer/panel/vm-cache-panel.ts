@@ -328,8 +328,15 @@ export class VmCachePanel extends LitElement {
     this._verify = null;
     this._confirmClear = false;
     this.#announce(this.#speech().words.location.moving);
+    const from = this._status?.root ?? '';
     const r = await this.#call('move', (api) => api.moveCache());
     this.#focusAfterUpdate = 'button[data-action="move"]';
+    if (r && !r.ok && r.code === 'ERR_ABORTED') {
+      // The user's Cancel: not a failure, and the cache is where it was.
+      this._problem = null;
+      this.#notify((t) => t.words.location.cancelled(from));
+      return;
+    }
     if (!r?.ok) return;
     if (r.value.moved) {
       const { root, movedBytes } = r.value;

@@ -117,6 +117,7 @@ export const GERMAN_WORDS: PanelWords = {
     hint: 'Die VM-Images belegen mehrere GB. Sie können sie in einen anderen Ordner oder auf ein anderes Laufwerk verschieben.',
     moving: 'Die VM-Images werden verschoben und jede Datei geprüft … Das kann einige Minuten dauern.',
     moved: (path, size) => `${size} nach ${path} verschoben.`,
+    cancelled: (path) => `Verschieben abgebrochen. Die VM-Images bleiben in ${path}.`,
   },
 
   confirmClear: {

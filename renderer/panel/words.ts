@@ -141,6 +141,8 @@ export interface PanelWords {
     moving: string;
     /** After a move: where to, and how much was moved. */
     moved: (path: string, size: string) => string;
+    /** After Cancel during a move: where the cache still is. */
+    cancelled: (path: string) => string;
   };
 
   /** Clear cache asks first, in the panel. */
@@ -307,6 +309,7 @@ export const ENGLISH_WORDS: PanelWords = {
     hint: 'The VM images need several GB. You can move them to another folder or disk.',
     moving: 'Moving the VM images and checking every file… This can take a few minutes.',
     moved: (path, size) => `Moved ${size} to ${path}.`,
+    cancelled: (path) => `Move cancelled. The VM images stay in ${path}.`,
   },
 
   confirmClear: {

@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { lockPath } from '../../main/engine/local-state.js';
+import { acquireLock } from '../../main/engine/lock.js';
 import {
   browserSuite,
   expectText,
@@ -104,6 +106,38 @@ browserSuite('lasting settings (Chromium)', () => {
     expect(await p.controller.hasCompleteCache()).toBe(true);
     // The button is there to try another folder.
     await expect.poll(() => moveButton(page).getAttribute('aria-disabled')).toBe('false');
+  });
+
+  it('while it moves the row offers Cancel; cancelled, the images stay where they were', async () => {
+    const target = path.join(await emptyFolder(), 'never');
+    const p = await preview({ moveTo: target });
+    await p.controller.sync();
+    const from = p.controller.root;
+    // Another process uses the cache (its lock held here): the move waits, and can be cancelled.
+    const held = await acquireLock(lockPath(from), { timeoutMs: 1_000 });
+    try {
+      const { page, errors } = await openPage(browser, p.settingsUrl);
+      await waitForState(page, ['ready']);
+      await moveButton(page).click();
+      await expectText(panel(page).locator('[data-role="moving"]'), /^Moving the VM images/);
+      // Check, Verify and Clear wait, inert, while the cache moves.
+      for (const name of ['Check for updates', 'Verify', 'Clear cache'])
+        expect(await panel(page).getByRole('button', { name }).getAttribute('aria-disabled'), name).toBe(
+          'true',
+        );
+      await panel(page).locator('button[data-action="cancel-move"]').click();
+      await expectText(
+        panel(page).locator('[data-role="notice"]'),
+        `Move cancelled. The VM images stay in ${from}.`,
+      );
+      expect(await panel(page).locator('[part~="error"]').count()).toBe(0);
+      expect(p.controller.root).toBe(from);
+      expect(existsSync(target)).toBe(false);
+      expect(errors).toEqual([]);
+    } finally {
+      await held.release();
+    }
+    expect(await p.controller.hasCompleteCache()).toBe(true);
   });
 
   it('the move button is inert while a download runs', async () => {

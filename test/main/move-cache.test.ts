@@ -10,6 +10,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SyncProgress } from '../../contract/progress.js';
 import { getPausedVmCacheSync } from '../../main/engine/index.js';
+import { lockPath } from '../../main/engine/local-state.js';
+import { acquireLock } from '../../main/engine/lock.js';
 import { SettingsStore } from '../../main/service/settings.js';
 import { oneArtifactServer, runTsChild, tempRoot } from '../helpers.js';
 import { controllerFor, dripServer, recordingLogger, waitFor } from './support.js';
@@ -174,6 +176,34 @@ describe('controller.moveCache', () => {
     expect(await c.resume()).toMatchObject({ skipped: false });
     expect(await c.hasCompleteCache()).toBe(true);
     expect(await c.isPaused()).toBe(false);
+  });
+
+  it('a move that waits for another process says so, and Cancel ends it with the cache where it was', async () => {
+    const { c, settingsFile } = await syncedController();
+    const logger = recordingLogger();
+    const from = c.root;
+    // Another process's sync holds the cache (here: its lock, held by this test).
+    const held = await acquireLock(lockPath(from), { timeoutMs: 1_000 });
+    const withLog = await controllerFor(await oneArtifactServer(), {
+      root: from,
+      logger,
+      settings: SettingsStore.load(settingsFile),
+    });
+    const picked = path.join(await tempRoot(), 'moved');
+    const moving = withLog.moveCache(async () => picked);
+    moving.catch(() => {});
+    await waitFor(
+      () => logger.lines.some((l) => l.text.includes('the move waits for another process')),
+      5_000,
+      'the wait',
+    );
+    expect(await withLog.cancel()).toEqual({ cancelled: true });
+    await expect(moving).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await held.release();
+    expect(withLog.root).toBe(from);
+    expect(existsSync(picked)).toBe(false);
+    expect(existsSync(settingsFile)).toBe(false);
+    expect(await c.hasCompleteCache()).toBe(true);
   });
 
   it('closing the picker moves nothing and records nothing', async () => {
