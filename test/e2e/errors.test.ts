@@ -89,6 +89,25 @@ const collapsed = (s: string) => s.replace(/\s+/g, ' ').trim();
 /** The E2E images, as the words name them when cached. */
 const CACHED_IMAGES = 'openclaw 2026.4.12 (x64) and hermes 1.8.0 (x64), 5.13 MB in all';
 
+/**
+ * The first-run page while the app's own sync (a launch sync) fails with
+ * `code` and images are cached: `words`, Continue first with `beside` after
+ * it, and Continue continues.
+ */
+async function firstRunOffersContinue(p: Preview, code: string, words: string, beside: string) {
+  const first = await openPage(browser, p.firstRunUrl);
+  await waitForState(first.page, ['ready']);
+  await catchContinue(first.page);
+  await expect(p.controller.sync()).rejects.toMatchObject({ code });
+  await waitForState(first.page, ['failed']);
+  await expectText(errorWords(first.page), words);
+  await expectOnePrimary(first.page, 'Continue');
+  expect(await actionNames(first.page)).toEqual(['Continue', beside]);
+  await button(first.page, 'Continue').click();
+  await expect.poll(() => continued(first.page), { timeout: 5_000, interval: 50 }).toBe(true);
+  return first;
+}
+
 browserSuite('error states and their actions (Chromium)', () => {
   beforeAll(async () => {
     browser = await launchBrowser();
@@ -209,16 +228,7 @@ browserSuite('error states and their actions (Chromium)', () => {
     expect(await focusedInPanel(settings.page)).toBe('Check again');
 
     // First run, while the app's own sync fails (a launch sync): Continue first, Check again beside it.
-    const first = await openPage(browser, p.firstRunUrl);
-    await waitForState(first.page, ['ready']);
-    await catchContinue(first.page);
-    await expect(p.controller.sync()).rejects.toMatchObject({ code: 'ERR_SIGNATURE' });
-    await waitForState(first.page, ['failed']);
-    await expectText(errorWords(first.page), signatureWords);
-    await expectOnePrimary(first.page, 'Continue');
-    expect(await actionNames(first.page)).toEqual(['Continue', 'Check again']);
-    await button(first.page, 'Continue').click();
-    await expect.poll(() => continued(first.page), { timeout: 5_000, interval: 50 }).toBe(true);
+    const first = await firstRunOffersContinue(p, 'ERR_SIGNATURE', signatureWords, 'Check again');
 
     // The publisher's key again: Check again finds the cache current.
     await p.setFault(undefined);
@@ -250,16 +260,7 @@ browserSuite('error states and their actions (Chromium)', () => {
     await expectOnePrimary(settings.page, 'Retry');
     expect(await actionNames(settings.page)).toEqual(['Retry', 'Verify', 'Clear cache']);
 
-    const first = await openPage(browser, p.firstRunUrl);
-    await waitForState(first.page, ['ready']);
-    await catchContinue(first.page);
-    await expect(p.controller.sync()).rejects.toMatchObject({ code: 'ERR_MANIFEST_FETCH' });
-    await waitForState(first.page, ['failed']);
-    await expectText(errorWords(first.page), offlineWords);
-    await expectOnePrimary(first.page, 'Continue');
-    expect(await actionNames(first.page)).toEqual(['Continue', 'Retry']);
-    await button(first.page, 'Continue').click();
-    await expect.poll(() => continued(first.page), { timeout: 5_000, interval: 50 }).toBe(true);
+    const first = await firstRunOffersContinue(p, 'ERR_MANIFEST_FETCH', offlineWords, 'Retry');
 
     // Online again: Retry finds the cache current.
     await p.setFault(undefined);

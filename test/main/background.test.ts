@@ -1,13 +1,6 @@
-// The download in the background (issue #17, point 2), through setupVmCache
-// with stand-ins for Electron's own objects only: the controller, the engine,
-// the artifact server on 127.0.0.1 and the disk are real, and the syncs are.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_DESKTOP_WORDS } from '../../main/electron/desktop-words.js';
 import { NOTICE_DELAY_MS } from '../../main/electron/first-run-close.js';
-import { PAGE_FILES } from '../../main/electron/package-files.js';
 import { type SetupVmCacheOptions, setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';
 import { BAR_INTERVAL_MS } from '../../main/electron/taskbar-progress.js';
 import { getPausedVmCacheSync } from '../../main/engine/index.js';
@@ -15,16 +8,10 @@ import type { ArtifactServer } from '../../server/index.js';
 import { keyOf, server, tempRoot } from '../helpers.js';
 import { type BackgroundStandIns, backgroundStandIns } from './background-stand-ins.js';
 import { type FakeBrowserWindow, fakeWindow } from './electron-stand-ins.js';
+import { hostBuild } from './host-build.js';
 import { dripServer, recordingLogger, waitFor } from './support.js';
 
-const HOST_OUT = mkdtempSync(path.join(os.tmpdir(), 'vm-cache-background-'));
-const RENDERER_DIR = path.join(HOST_OUT, 'renderer');
-const PRELOAD = path.join(HOST_OUT, 'preload', 'index.cjs');
-for (const file of [PRELOAD, ...PAGE_FILES.map((name) => path.join(RENDERER_DIR, name))]) {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, '');
-}
-afterAll(() => rmSync(HOST_OUT, { recursive: true, force: true }));
+const { rendererDir: RENDERER_DIR, preloadPath: PRELOAD } = hostBuild('vm-cache-background-');
 
 const setups: VmCacheSetup[] = [];
 afterEach(() => {

@@ -1,28 +1,20 @@
 // The settings of issue 17 point 5 through setupVmCache, with stand-ins for
 // Electron's own objects only (app, ipcMain, windows, dialog): the settings
 // file on disk, the controller, the engine and the artifact server are real.
-import { promises as fs, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { INVOKE } from '../../contract/api.js';
 import type { SyncProgress } from '../../contract/progress.js';
-import { PAGE_FILES } from '../../main/electron/package-files.js';
 import { type SetupVmCacheOptions, setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';
 import type { ArtifactServer } from '../../server/index.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
 import { type BackgroundStandIns, backgroundStandIns } from './background-stand-ins.js';
 import { fakeWindow } from './electron-stand-ins.js';
+import { hostBuild } from './host-build.js';
 import { dripServer, waitFor } from './support.js';
 
-const HOST_OUT = mkdtempSync(path.join(os.tmpdir(), 'vm-cache-settings-'));
-const RENDERER_DIR = path.join(HOST_OUT, 'renderer');
-const PRELOAD = path.join(HOST_OUT, 'preload', 'index.cjs');
-for (const file of [PRELOAD, ...PAGE_FILES.map((name) => path.join(RENDERER_DIR, name))]) {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, '');
-}
-afterAll(() => rmSync(HOST_OUT, { recursive: true, force: true }));
+const { rendererDir: RENDERER_DIR, preloadPath: PRELOAD } = hostBuild('vm-cache-settings-');
 
 const setups: VmCacheSetup[] = [];
 afterEach(() => {

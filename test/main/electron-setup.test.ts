@@ -1,17 +1,14 @@
 // setupVmCache's wiring with stand-ins for Electron's own objects only: the
 // controller, hub, engine and artifact server are real.
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { INVOKE, PROGRESS_CHANNEL } from '../../contract/api.js';
 import { CONTENT_SECURITY_POLICY, contentSecurityPolicy } from '../../contract/csp.js';
 import { INVOKE_CHANNELS, senderInfoOf } from '../../main/electron/ipc.js';
-import { PAGE_FILES } from '../../main/electron/package-files.js';
 import { setupVmCacheWith, type VmCacheSetup } from '../../main/electron/setup.js';
 import { SECURE_WEB_PREFERENCES } from '../../main/electron/windows.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
@@ -26,17 +23,11 @@ import {
   headersReceived,
   invokeEvent,
 } from './electron-stand-ins.js';
+import { hostBuild } from './host-build.js';
 import { recordingLogger, waitFor } from './support.js';
 
 // A host's own build of the files (setup checks that they exist).
-const HOST_OUT = mkdtempSync(path.join(os.tmpdir(), 'vm-cache-host-out-'));
-const RENDERER_DIR = path.join(HOST_OUT, 'renderer');
-const PRELOAD = path.join(HOST_OUT, 'preload', 'index.cjs');
-for (const file of [PRELOAD, ...PAGE_FILES.map((name) => path.join(RENDERER_DIR, name))]) {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, '');
-}
-afterAll(() => rmSync(HOST_OUT, { recursive: true, force: true }));
+const { rendererDir: RENDERER_DIR, preloadPath: PRELOAD } = hostBuild('vm-cache-host-out-');
 // Setup runs before the app is ready (as a host's main file calls it), so the pages load from the plugin's scheme.
 const pageUrl = (name: string) => `vm-cache://pages/${name}`;
 const fileUrl = (name: string) => pathToFileURL(path.join(RENDERER_DIR, name)).href;
