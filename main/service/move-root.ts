@@ -54,7 +54,9 @@ export async function moveRoot(o: {
     onWaitForLock: () => o.logger.info('the move waits for another process that is using the cache'),
     switchRoot: async (newRoot) => {
       // Durable before a byte of the old cache goes: from here the next start uses the new root.
-      await o.settings.update({ root: newRoot, leaving: o.from });
+      // Added to any old root an earlier move could not remove yet, never in its place.
+      const earlier = (o.settings.current.leaving ?? []).filter((p) => p !== o.from);
+      await o.settings.update({ root: newRoot, leaving: [...earlier, o.from] });
       o.switchTo(newRoot);
     },
   });
@@ -63,7 +65,8 @@ export async function moveRoot(o: {
     o.logger.warn(`the cache moved, but some of its old files stay at ${o.from}: ${result.leftover.message}`);
   } else {
     // The old files are gone: nothing is left to remove at the next start.
-    await o.settings.update({ leaving: undefined }).catch((err: unknown) => {
+    const rest = (o.settings.current.leaving ?? []).filter((p) => p !== o.from);
+    await o.settings.update({ leaving: rest.length > 0 ? rest : undefined }).catch((err: unknown) => {
       o.logger.warn(`the settings file could not be updated after the move: ${String(err)}`);
     });
   }
@@ -74,7 +77,8 @@ export async function moveRoot(o: {
 /**
  * At start: what a move that died left behind. Before its switch, its copy at
  * the new place (the cache in use is still whole, at `inUse`); after it, the
- * old files at `leaving`, which the settings file names until they are gone.
+ * old files at each root in `leaving`, which the settings file names until
+ * they are gone.
  * Failures are logged and tried again at the next start.
  */
 export async function tidyAfterMoves(
@@ -88,24 +92,30 @@ export async function tidyAfterMoves(
   } catch (err) {
     logger.warn(`could not remove the copy an unfinished move left: ${String(err)}`);
   }
-  const leaving = settings.current.leaving;
-  if (leaving === undefined) return;
+  for (const leaving of settings.current.leaving ?? []) {
+    if (await removeLeftRoot(leaving, inUse, logger)) {
+      const rest = (settings.current.leaving ?? []).filter((p) => p !== leaving);
+      await settings.update({ leaving: rest.length > 0 ? rest : undefined }).catch(() => {});
+    }
+  }
+}
+
+/** Removes what a move left at `leaving`; true when nothing is left there to remember. */
+async function removeLeftRoot(leaving: string, inUse: string, logger: MoveLogger): Promise<boolean> {
+  // Never the cache in use: a settings file edited by hand could name it.
+  if (path.resolve(leaving) === path.resolve(inUse)) return true;
   // On a disk that is not there now (unplugged, not mounted yet): kept, for a start that finds it.
   if (!existsSync(path.dirname(leaving))) {
     logger.info(`what a move left at ${leaving} is not reachable now; it is removed at a later start`);
-    return;
-  }
-  // Never the cache in use: a settings file edited by hand could name it.
-  if (path.resolve(leaving) === path.resolve(inUse)) {
-    await settings.update({ leaving: undefined }).catch(() => {});
-    return;
+    return false;
   }
   try {
     await removeMovedVmCache({ from: leaving });
     logger.info(`removed what a move left at ${leaving}`);
-    await settings.update({ leaving: undefined });
+    return true;
   } catch (err) {
     // Kept in the file: the next start tries again.
     logger.warn(`could not remove what a move left at ${leaving}: ${String(err)}`);
+    return false;
   }
 }

@@ -18,8 +18,12 @@ const absolute = z.string().refine((p) => path.isAbsolute(p), 'an absolute path'
 const FIELDS = {
   /** The cache root a move switched to. */
   root: absolute,
-  /** The root a move left, whose files are still to be removed (a crash came between switch and delete). */
-  leaving: absolute,
+  /**
+   * The roots moves left whose files are still to be removed (a crash came
+   * between switch and delete, or the removal failed). One path alone, as an
+   * app that records a single pointer writes it, counts as a list of one.
+   */
+  leaving: z.union([absolute.transform((p) => [p]), z.array(absolute).max(64)]),
   autoUpdate: z.boolean(),
   /** Bytes per second, or null: the user chose no cap (which overrides a host's default cap). */
   limitRate: z.number().min(MIN_LIMIT_RATE).nullable(),
@@ -27,7 +31,7 @@ const FIELDS = {
 
 export interface StoredSettings {
   root?: string;
-  leaving?: string;
+  leaving?: string[];
   autoUpdate?: boolean;
   limitRate?: number | null;
 }
@@ -50,8 +54,11 @@ function judge(data: unknown): { known: StoredSettings; other: Record<string, un
   for (const [key, value] of Object.entries(data)) {
     const schema = (FIELDS as Record<string, z.ZodType>)[key];
     if (!schema) other[key] = value;
-    else if (schema.safeParse(value).success) known[key] = value;
-    else refused.push(key);
+    else {
+      const parsed = schema.safeParse(value);
+      if (parsed.success) known[key] = parsed.data;
+      else refused.push(key);
+    }
   }
   return { known: known as StoredSettings, other, refused };
 }
@@ -145,10 +152,12 @@ export class SettingsStore {
    * holds what the file holds.
    */
   update(patch: SettingsPatch): Promise<void> {
+    // Checked now, as the file will hold it (a caller's bad value throws here, before any write).
+    const checked: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(patch)) {
       const schema = (FIELDS as Record<string, z.ZodType>)[key];
       if (!schema) throw new TypeError(`not a setting: ${key}`);
-      if (value !== undefined) schema.parse(value);
+      checked[key] = value === undefined ? undefined : schema.parse(value);
     }
     const file = this.file;
     const write = this.#writing.then(async () => {
@@ -159,7 +168,7 @@ export class SettingsStore {
       }
       // What the file says now (another process may have changed it), with the patch on top.
       const next: Record<string, unknown> = file === undefined ? { ...this.#current } : { ...onDisk.known };
-      for (const [key, value] of Object.entries(patch)) {
+      for (const [key, value] of Object.entries(checked)) {
         if (value === undefined) delete next[key];
         else next[key] = value;
       }

@@ -81,7 +81,7 @@ describe('controller.moveCache', () => {
     await c.moveCache(async () => picked);
     // First the switch (old cache still whole), then, once the old files are gone, the record of them.
     expect(seen).toEqual([
-      { file: { root: picked, leaving: from }, oldManifest: true },
+      { file: { root: picked, leaving: [from] }, oldManifest: true },
       { file: { root: picked }, oldManifest: false },
     ]);
   });
@@ -262,7 +262,7 @@ describe('the old files a crash after the switch left', () => {
     expect(await next.moveCache(async () => to)).toMatchObject({ moved: true, root: to });
   });
 
-  it('on a disk that is not there now: kept in the settings file for a later start', async () => {
+  it('on a disk that is not there now: kept in the settings file for a later start, and through another move', async () => {
     const { s, c } = await syncedController();
     const settingsFile = path.join(await tempRoot(), 'vm-cache-settings.json');
     const unplugged = path.join(await tempRoot(), 'media', 'usb', 'vm-cache');
@@ -271,7 +271,12 @@ describe('the old files a crash after the switch left', () => {
     const settings = SettingsStore.load(settingsFile);
     await controllerFor(s, { settings, logger });
     await waitFor(() => logger.lines.some((l) => l.text.includes('not reachable now')), 5_000, 'the tidy');
-    expect(settings.current.leaving).toBe(unplugged);
+    expect(settings.current.leaving).toEqual([unplugged]);
+    // A move meanwhile adds its own old root beside it, never in its place, and takes only its own off.
+    const next = await controllerFor(s, { settings });
+    const picked = path.join(await tempRoot(), 'moved');
+    await next.moveCache(async () => picked);
+    expect(JSON.parse(await readFile(settingsFile, 'utf8'))).toEqual({ root: picked, leaving: [unplugged] });
   });
 
   it('never the cache in use, whatever a hand-edited file says', async () => {
