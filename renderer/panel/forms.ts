@@ -44,6 +44,8 @@ export interface PanelView {
   notice: string;
   /** The download speed limit in bytes per second, null for none; undefined until it is known. */
   limitRate: number | null | undefined;
+  /** Set when `problem` is a refused move: where the cache stayed. */
+  notMovedFrom: string | null;
   /** "Download updates automatically" and whether the cache can be moved; undefined until known. */
   settings: Settings | undefined;
   /** The words and number formats in effect. */
@@ -109,6 +111,7 @@ function errorBox(
   err: ErrorInfo | null,
   status: CacheStatus | null,
   t: L10n,
+  words?: ErrorWords,
 ): TemplateResult | typeof nothing {
   if (!err) return nothing;
   const state = errorStateOf(err.code);
@@ -121,12 +124,17 @@ function errorBox(
     data-code=${err.code}
     data-error-state=${state}
   >
-    <p class="words" part="error-words">${sentence(errorWords(err, status, t))}</p>
+    <p class="words" part="error-words">${sentence(words ?? errorWords(err, status, t))}</p>
     ${err.message && !cancelled ? html`<p class="message" part="error-message" lang="en">${err.message}</p>` : nothing}
   </div>`;
 }
 
 function shownErrorBox(v: PanelView): TemplateResult | typeof nothing {
+  // A refused move: the cache did not go anywhere, said first; the engine's message says why.
+  if (v.problem && v.notMovedFrom !== null) {
+    const from = v.notMovedFrom;
+    return errorBox(v.problem, v.status, v.t, { text: v.t.words.location.notMoved(from), path: from });
+  }
   return errorBox(shownError(v.problem, v.progress), v.status, v.t);
 }
 

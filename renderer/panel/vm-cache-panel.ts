@@ -49,6 +49,7 @@ export class VmCachePanel extends LitElement {
     _announcement: { state: true },
     _limitRate: { state: true },
     _settings: { state: true },
+    _notMovedFrom: { state: true },
   };
 
   /** 'first-run' (full size, Continue when done) or 'settings' (compact, maintenance actions). */
@@ -72,6 +73,8 @@ export class VmCachePanel extends LitElement {
   declare private _limitRate: number | null | undefined;
   /** "Download updates automatically" and whether the cache can move; undefined until the settings form has read them. */
   declare private _settings: Settings | undefined;
+  /** Where the cache stayed when the last failed call was a move (its words say so); null otherwise. */
+  declare private _notMovedFrom: string | null;
 
   #attachedTo: VmCacheApi | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -111,6 +114,7 @@ export class VmCachePanel extends LitElement {
     this._announcement = '';
     this._limitRate = undefined;
     this._settings = undefined;
+    this._notMovedFrom = null;
   }
 
   override connectedCallback(): void {
@@ -261,6 +265,8 @@ export class VmCachePanel extends LitElement {
     this._busy = busy;
     if (!result.ok) {
       this._problem = errorInfo(result);
+      // A refused move's words belong to its own failure, not to this one.
+      this._notMovedFrom = null;
       if (action !== 'sync') this.#announce(errorWords(this._problem, this._status, this.#speech()).text);
     }
     return result;
@@ -337,7 +343,12 @@ export class VmCachePanel extends LitElement {
       this.#notify((t) => t.words.location.cancelled(from));
       return;
     }
-    if (!r?.ok) return;
+    if (!r) return;
+    if (!r.ok) {
+      this._notMovedFrom = from;
+      this.#announce(this.#speech().words.location.notMoved(from));
+      return;
+    }
     if (r.value.moved) {
       const { root, movedBytes } = r.value;
       this.#notify((t) => t.words.location.moved(root, t.format.bytes(movedBytes)));
@@ -471,6 +482,7 @@ export class VmCachePanel extends LitElement {
       notice: this._notice ? this._notice(t) : '',
       limitRate: this._limitRate,
       settings: this._settings,
+      notMovedFrom: this._notMovedFrom,
       t,
     };
   }

@@ -118,6 +118,8 @@ export const GERMAN_WORDS: PanelWords = {
     moving: 'Die VM-Images werden verschoben und jede Datei geprüft … Das kann einige Minuten dauern.',
     moved: (path, size) => `${size} nach ${path} verschoben.`,
     cancelled: (path) => `Verschieben abgebrochen. Die VM-Images bleiben in ${path}.`,
+    notMoved: (path) =>
+      `Die VM-Images wurden nicht verschoben und bleiben in ${path}. Wählen Sie einen anderen Ordner:`,
   },
 
   confirmClear: {

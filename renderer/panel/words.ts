@@ -143,6 +143,8 @@ export interface PanelWords {
     moved: (path: string, size: string) => string;
     /** After Cancel during a move: where the cache still is. */
     cancelled: (path: string) => string;
+    /** A refused move (the engine's message, in English, says why beneath): where the cache stayed. */
+    notMoved: (path: string) => string;
   };
 
   /** Clear cache asks first, in the panel. */
@@ -310,6 +312,7 @@ export const ENGLISH_WORDS: PanelWords = {
     moving: 'Moving the VM images and checking every file… This can take a few minutes.',
     moved: (path, size) => `Moved ${size} to ${path}.`,
     cancelled: (path) => `Move cancelled. The VM images stay in ${path}.`,
+    notMoved: (path) => `The VM images were not moved and stay in ${path}. Choose another folder:`,
   },
 
   confirmClear: {

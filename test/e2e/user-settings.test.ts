@@ -101,7 +101,11 @@ browserSuite('lasting settings (Chromium)', () => {
     await moveButton(page).click();
     const error = panel(page).locator('[part~="error"]');
     await expect.poll(() => error.getAttribute('data-code')).toBe('ERR_CACHE_LAYOUT');
-    expect(await textOf(error)).toMatch(/nothing was moved/i);
+    // Where the cache stayed, in the page's words; why, in the engine's.
+    expect(await textOf(error.locator('[part="error-words"]'))).toBe(
+      `The VM images were not moved and stay in ${from}. Choose another folder:`,
+    );
+    expect(await textOf(error.locator('[part="error-message"]'))).toMatch(/nothing was moved/i);
     expect(p.controller.root).toBe(from);
     expect(await p.controller.hasCompleteCache()).toBe(true);
     // The button is there to try another folder.
