@@ -8,11 +8,12 @@ import type { ElectronParts } from './types.js';
 export function folderPicker(
   dialog: ElectronParts['dialog'],
   words: Pick<DesktopWords, 'moveTitle' | 'moveButton'>,
-  parent: () => BrowserWindow | undefined,
-): (() => Promise<string | null>) | undefined {
+  /** The window of the page that asked (by its webContents id), if known. */
+  parent: (senderId: number) => BrowserWindow | undefined,
+): ((senderId: number) => Promise<string | null>) | undefined {
   const show = dialog?.showOpenDialog?.bind(dialog);
   if (!show) return undefined;
-  return async () => {
+  return async (senderId) => {
     const options = {
       title: words.moveTitle,
       buttonLabel: words.moveButton,
@@ -21,7 +22,7 @@ export function folderPicker(
         'openDirectory' | 'createDirectory' | 'promptToCreate'
       >,
     };
-    const window = parent();
+    const window = parent(senderId);
     // Sheet-modal to the window that asked when there is one, so it cannot be lost behind it.
     const answer = window && !window.isDestroyed() ? await show(window, options) : await show(options);
     return answer.canceled ? null : (answer.filePaths[0] ?? null);

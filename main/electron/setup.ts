@@ -151,14 +151,25 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
   });
 
   const senders = new SenderRegistry((id) => hub.dropSender(id));
+  /** The window of each page that may call (by webContents id), for dialogs modal to the one that asked. */
+  const windowOfSender = new Map<number, BrowserWindow>();
+  const rememberWindow = (win: BrowserWindow | null | undefined) => {
+    if (!win) return;
+    const id = win.webContents.id;
+    windowOfSender.set(id, win);
+    win.once('closed', () => {
+      if (windowOfSender.get(id) === win) windowOfSender.delete(id);
+    });
+  };
   const pagePolicy = defaultSenderPolicy([...pageOrigins(source), ...(options.allowedOrigins ?? [])]);
   const hub: VmCacheHub = new VmCacheHub({
     controller,
     isAllowedSender: (sender) => senders.has(sender.id) && pagePolicy(sender),
-    // Modal to the plugin's page that is open (the settings page first): the one the user clicked in.
-    pickFolder: folderPicker(electron.dialog, desktopWords(options.desktopWords), () =>
-      [windows.get('settings'), windows.get('first-run')].find((w) => w && !w.isDestroyed()),
-    ),
+    // Modal to the window whose page asked (the plugin's or a registered host window).
+    pickFolder: folderPicker(electron.dialog, desktopWords(options.desktopWords), (senderId) => {
+      const win = windowOfSender.get(senderId);
+      return win && !win.isDestroyed() ? win : undefined;
+    }),
     ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -216,6 +227,7 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
       if (windows.get(name) === win) windows.delete(name);
     });
     senders.track(win.webContents);
+    rememberWindow(win);
     background.addWindow(win);
     if (name === 'first-run') background.firstRunOpened(win);
     const location = pageLocation(source, name);
@@ -242,9 +254,11 @@ export function setupVmCacheWith(electron: ElectronParts, options: SetupVmCacheO
     registerWindow: (target) => {
       if ('webContents' in target) {
         senders.track(target.webContents);
+        rememberWindow(target);
         background.addWindow(target);
       } else {
         senders.track(target);
+        rememberWindow(electron.BrowserWindow.fromWebContents?.(target));
         background.addContents(target);
       }
     },

@@ -32,10 +32,11 @@ export interface VmCacheHubOptions {
   logLimit?: LogLimitOptions;
   /**
    * The folder picker of "Move cache to…" (Electron's dialog, the preview's
-   * stand-in): the path chosen, or null when the user closed it. A page never
-   * names the folder itself. Without one, moveCache is refused.
+   * stand-in), for the sender that asked: the path chosen, or null when the
+   * user closed it. A page never names the folder itself. Without one,
+   * moveCache is refused.
    */
-  pickFolder?: () => Promise<string | null>;
+  pickFolder?: (senderId: number) => Promise<string | null>;
 }
 
 interface Subscription {
@@ -56,7 +57,7 @@ export class VmCacheHub {
   private readonly intervalMs: number;
   private readonly refusals: PerSenderLogLimit | undefined;
   private readonly subscriptions = new Map<number, Subscription>();
-  private readonly pickFolder: (() => Promise<string | null>) | undefined;
+  private readonly pickFolder: ((senderId: number) => Promise<string | null>) | undefined;
   private disposed = false;
 
   constructor(options: VmCacheHubOptions) {
@@ -158,7 +159,8 @@ export class VmCacheHub {
             'ERR_INVALID_REQUEST',
             'this app offers no folder picker: the cache cannot be moved from here',
           );
-        return this.controller.moveCache(pick);
+        // Modal to the window that asked.
+        return this.controller.moveCache(() => pick(senderId));
       }
       case 'subscribe':
         this.subscribe(senderId, send);

@@ -10,7 +10,7 @@ import { type SetupVmCacheOptions, setupVmCacheWith, type VmCacheSetup } from '.
 import type { ArtifactServer } from '../../server/index.js';
 import { oneArtifactServer, tempRoot } from '../helpers.js';
 import { type BackgroundStandIns, backgroundStandIns } from './background-stand-ins.js';
-import { fakeWindow } from './electron-stand-ins.js';
+import { asBrowserWindow, FakeBrowserWindow, fakeWindow } from './electron-stand-ins.js';
 import { hostBuild } from './host-build.js';
 import { dripServer, waitFor } from './support.js';
 
@@ -152,6 +152,21 @@ describe('"Move cache to…": the folder comes from Electron’s picker', () => 
     expect(await moving).toEqual({ ok: true, value: { moved: false, root: before, movedBytes: 0 } });
     expect(vm.controller.root).toBe(before);
     expect(await vm.controller.hasCompleteCache()).toBe(true);
+  });
+
+  it('modal to the window that asked: a registered host window gets it over itself, not over the settings page', async () => {
+    const s = await oneArtifactServer();
+    const { e, vm } = start(s, await tempRoot(), { prefetchOnReady: false, allowedOrigins: ['app://host'] });
+    await afterReady(e);
+    await settingsPage(e, vm); // open, but not the one that asks
+    const host = new FakeBrowserWindow({ title: 'Host app' });
+    host.webContents.mainFrame.url = 'app://host/index.html';
+    vm.registerWindow(asBrowserWindow(host));
+    const moving = e.ipcMain.invoke(host.webContents, INVOKE.moveCache.channel, []);
+    await waitFor(() => e.dialog.pickers.length === 1, 5_000, 'the folder picker');
+    expect(e.dialog.pickers[0]!.window).toBe(host);
+    e.dialog.pickers[0]!.choose(null);
+    expect(await moving).toMatchObject({ ok: true, value: { moved: false } });
   });
 
   it('a host dialog without showOpenDialog: moving is not offered, and a page that asks anyway is told why', async () => {
