@@ -217,7 +217,9 @@ async function start(
       if (options.moveTo !== undefined) return options.moveTo === null ? null : path.resolve(options.moveTo);
       moves++;
       // A root the user keeps (--root) moves beside it, never into the temp folder close() removes.
-      return options.root ? `${path.resolve(options.root)}-moved-${moves}` : path.join(work, `moved-${moves}`);
+      return options.root
+        ? `${path.resolve(options.root)}-moved-${moves}`
+        : path.join(work, `moved-${moves}`);
     },
     ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
     logger: { warn: (...args: unknown[]) => options.logger?.warn(...args) },
