@@ -67,7 +67,12 @@ export class TrailingThrottle<T> {
   }
 
   private emit(value: T): void {
-    this.last = this.now();
-    this.deliver(value);
+    // Stamped once the value is delivered, not before: the receiver's clock then sees at least the
+    // interval between two deliveries, however long building or sending one took (a GC pause).
+    try {
+      this.deliver(value);
+    } finally {
+      this.last = this.now();
+    }
   }
 }
