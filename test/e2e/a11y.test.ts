@@ -2,7 +2,7 @@
 // an axe-core scan in every state (light and dark), reflow at 200 % and 400 %
 // zoom, reduced motion, and the progress bars' ARIA.
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   axeSerious,
   browserSuite,
@@ -11,11 +11,11 @@ import {
   expectCount,
   expectText,
   focusedInPanel,
-  launchBrowser,
   manifestEntry,
   openPage,
   panelHost,
   preview,
+  useBrowser,
   waitForState,
 } from './harness.js';
 
@@ -65,11 +65,8 @@ function overflow(page: Page): Promise<string[]> {
 }
 
 browserSuite('accessibility (Chromium)', () => {
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
+  useBrowser((b) => {
+    browser = b;
   });
 
   it('works from the keyboard alone: Download, Cancel, Retry, Continue, with a visible focus ring', async () => {

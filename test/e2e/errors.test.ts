@@ -9,7 +9,7 @@
 // the app (vm-cache-continue).
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ERROR_WORDS } from '../../contract/errors.js';
 import type { SyncProgress } from '../../contract/progress.js';
 import type { Preview } from '../../preview/index.js';
@@ -23,12 +23,12 @@ import {
   expectCount,
   expectText,
   focusedInPanel,
-  launchBrowser,
   manifestEntry,
   openPage,
   preview,
   screenshotPath,
   textOf,
+  useBrowser,
   waitForState,
 } from './harness.js';
 
@@ -109,12 +109,8 @@ async function firstRunOffersContinue(p: Preview, code: string, words: string, b
 }
 
 browserSuite('error states and their actions (Chromium)', () => {
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
+  useBrowser((b) => {
+    browser = b;
   });
 
   it('disk full: how much space is needed and where, in English and German; one primary Retry that ends verified once there is room', async () => {

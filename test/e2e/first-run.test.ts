@@ -2,7 +2,7 @@
 // preview's WebSocket bridge: the whole download, its verification step per
 // artifact, failures in words with Retry, and Cancel then Retry resuming.
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ERROR_WORDS } from '../../contract/errors.js';
 import { demoArtifacts } from '../../server/index.js';
 import {
@@ -12,7 +12,6 @@ import {
   expectCount,
   expectText,
   expectVisible,
-  launchBrowser,
   manifestEntry,
   openPage,
   panelState,
@@ -21,6 +20,7 @@ import {
   recordRowStates,
   screenshotPath,
   textOf,
+  useBrowser,
   waitForState,
 } from './harness.js';
 
@@ -47,11 +47,8 @@ function button(page: Page, name: string) {
 }
 
 browserSuite('first-run screen (Chromium)', () => {
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
+  useBrowser((b) => {
+    browser = b;
   });
 
   it('runs the launch sync to completion, shows each artifact verified, and hands over with Continue', async () => {

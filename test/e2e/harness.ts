@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContextOptions, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRenderer } from '../../preview/build.js';
 import { type Preview, type PreviewOptions, startPreview } from '../../preview/index.js';
 import type { GeneratedArtifact } from '../../server/index.js';
@@ -96,6 +96,18 @@ export const LAUNCH_ARGS = [
 export function launchBrowser(): Promise<Browser> {
   if (!CHROME) throw new Error(NOT_FOUND);
   return chromium.launch({ executablePath: CHROME, args: LAUNCH_ARGS, headless: true });
+}
+
+/** Launches Chromium before the suite's tests (handing it to `use`) and closes it after them. */
+export function useBrowser(use: (browser: Browser) => void): void {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    use(browser);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
 }
 
 /** Collects every page error and console error, so a test can assert there were none. */

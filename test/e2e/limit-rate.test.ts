@@ -4,18 +4,18 @@
 // it is lifted; the page shows the cap in effect, also one the host set, and
 // a change the main side refuses snaps back.
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ERROR_WORDS } from '../../contract/errors.js';
 import type { Preview } from '../../preview/index.js';
 import {
   browserSuite,
   expectText,
-  launchBrowser,
   openPage,
   panelState,
   preview,
   screenshotPath,
   textOf,
+  useBrowser,
   waitForState,
 } from './harness.js';
 
@@ -45,11 +45,8 @@ async function measuredRate(p: Preview, ms: number): Promise<number> {
 }
 
 browserSuite('download speed limit (Chromium)', () => {
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
+  useBrowser((b) => {
+    browser = b;
   });
 
   it('is changed during a sync: the controller takes it, the download slows to it and speeds up when lifted', async () => {

@@ -3,7 +3,7 @@
 // way), a host's own words laid over the table, a change of lang redrawing
 // the panel, and a right-to-left page mirroring its layout.
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ERROR_WORDS } from '../../contract/errors.js';
 import { GERMAN_WORDS } from '../../renderer/panel/words-de.js';
 import {
@@ -12,13 +12,13 @@ import {
   cancelPartWay,
   computed,
   expectText,
-  launchBrowser,
   manifestEntry,
   openPage,
   panelHost,
   preview,
   screenshotPath,
   textOf,
+  useBrowser,
   waitForState,
 } from './harness.js';
 
@@ -63,11 +63,8 @@ function boxes(page: Page, selectors: string[]): Promise<Record<string, Box>> {
 }
 
 browserSuite('locales (Chromium)', () => {
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
+  useBrowser((b) => {
+    browser = b;
   });
 
   it('speaks German with ?lang=de: the words, decimal commas, "von", German units and the page around it', async () => {

@@ -6,7 +6,7 @@
 // the bytes kept to sha256 verified. In German too; a real Cancel still says
 // cancelled and Retry.
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { SyncProgress } from '../../contract/progress.js';
 import type { Preview } from '../../preview/index.js';
 import { formatBytes } from '../../renderer/panel/format.js';
@@ -19,13 +19,13 @@ import {
   expectText,
   expectVisible,
   focusedInPanel,
-  launchBrowser,
   manifestEntry,
   openPage,
   panelState,
   preview,
   screenshotPath,
   textOf,
+  useBrowser,
   waitForState,
 } from './harness.js';
 
@@ -79,11 +79,8 @@ async function downloadTo(page: Page, percent: number, downloadName = 'Download'
 }
 
 browserSuite('pause and resume (Chromium)', () => {
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
+  useBrowser((b) => {
+    browser = b;
   });
 
   it('pauses mid-download (nothing received while paused), shows it in every window, and resumes to sha256 verified', async () => {

@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { formatBytes } from '../../renderer/panel/format.js';
 import {
   browserSuite,
@@ -12,11 +12,11 @@ import {
   expectText,
   expectVisible,
   focusedInPanel,
-  launchBrowser,
   manifestEntry,
   openPage,
   preview,
   screenshotPath,
+  useBrowser,
   waitForState,
 } from './harness.js';
 
@@ -35,11 +35,8 @@ function confirmGroup(page: Page) {
 }
 
 browserSuite('settings form (Chromium)', () => {
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
+  useBrowser((b) => {
+    browser = b;
   });
 
   it('shows the cache, checks for updates, verifies, and clears only after the inline confirmation', async () => {

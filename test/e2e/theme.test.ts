@@ -3,18 +3,18 @@
 // dark follows prefers-color-scheme unless the host sets a scheme, and forced
 // colours (Windows high contrast) leave the bars and boxes visible.
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   addHostStyles,
   browserSuite,
   cancelPartWay,
   computed,
   expectCount,
-  launchBrowser,
   openPage,
   panelHost,
   preview,
   screenshotPath,
+  useBrowser,
   waitForState,
 } from './harness.js';
 
@@ -61,11 +61,8 @@ const LIGHT = { color: 'rgb(31, 35, 40)', 'background-color': 'rgb(255, 255, 255
 const DARK = { color: 'rgb(230, 237, 243)', 'background-color': 'rgb(13, 17, 23)' };
 
 browserSuite('theming (Chromium)', () => {
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
+  useBrowser((b) => {
+    browser = b;
   });
 
   it('takes a host’s custom properties and ::part() rules, on the first-run screen and in settings', async () => {

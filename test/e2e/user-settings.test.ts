@@ -9,17 +9,17 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { lockPath } from '../../main/engine/local-state.js';
 import { acquireLock } from '../../main/engine/lock.js';
 import {
   browserSuite,
   expectText,
-  launchBrowser,
   openPage,
   preview,
   screenshotPath,
   textOf,
+  useBrowser,
   waitForState,
 } from './harness.js';
 
@@ -38,11 +38,10 @@ const moveButton = (page: Page) => panel(page).getByRole('button', { name: 'Move
 const shownRoot = (page: Page) => textOf(panel(page).locator('[data-field="root"]'));
 
 browserSuite('lasting settings (Chromium)', () => {
-  beforeAll(async () => {
-    browser = await launchBrowser();
+  useBrowser((b) => {
+    browser = b;
   });
   afterAll(async () => {
-    await browser?.close();
     await Promise.all(folders.map((d) => rm(d, { recursive: true, force: true })));
   });
 
