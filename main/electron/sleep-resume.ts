@@ -3,12 +3,12 @@
 // retry. So a sync running at 'suspend' is paused (its connections closed,
 // its lock let go, its partial kept; the panel and the taskbar say "paused"
 // while the machine sleeps), and resumed at 'resume' from the bytes its
-// partial holds. Where 'suspend' comes too late for the pause to land (the
-// sync still hangs on dead connections at 'resume'), it is cancelled first.
+// partial holds. The pause aborts the sync's connections, dead or not, and
+// waits until it has let go, so a late 'suspend' needs nothing more.
 import type { VmCacheController, VmCacheLogger } from '../service/controller.js';
 import type { ElectronParts } from './types.js';
 
-type Restartable = Pick<VmCacheController, 'syncing' | 'cancel' | 'pause' | 'resume'>;
+type Restartable = Pick<VmCacheController, 'syncing' | 'pause' | 'resume'>;
 
 /** Follows the machine's sleep; returns the undo. */
 export function restartAfterSleep(
@@ -36,11 +36,10 @@ export function restartAfterSleep(
     if (!pausing || restarting || stopped) return;
     restarting = true;
     pausing
-      .then(async (paused) => {
-        // Nothing was running by the time the pause came: nothing to go on with.
+      .then((paused) => {
+        // Nothing was running by the time the pause came: nothing to go on with. (A sync someone
+        // started since is joined by resume(), not started twice.)
         if (!paused || stopped) return;
-        if (controller.syncing) await controller.cancel();
-        if (stopped) return;
         logger?.info('the machine woke up during a sync: resuming it from the bytes it holds');
         controller.resume().catch(() => {});
       })

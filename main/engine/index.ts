@@ -14,7 +14,7 @@ export type { ArtifactProgress, SyncPhase, SyncProgress } from '../../contract/p
 export type { CacheStatus, SyncResult, VerifyReport } from '../../contract/status.js';
 export { manifestArchFor } from './arch.js';
 // For publishing tools (vm-cache manifest build, keygen): the engine's own atomic write and key rules.
-export { writeFileAtomic } from './atomic.js';
+export { O_NOFOLLOW, O_NONBLOCK, writeFileAtomic } from './atomic.js';
 export {
   buildChunkIndex,
   CHUNK_INDEX_FORMAT,

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { MIN_LIMIT_RATE } from '../../contract/status.js';
-import { writeFileAtomic } from '../engine/index.js';
+import { O_NOFOLLOW, O_NONBLOCK, writeFileAtomic } from '../engine/index.js';
 
 const absolute = z.string().refine((p) => path.isAbsolute(p), 'an absolute path');
 
@@ -71,7 +71,7 @@ function judge(data: unknown): { known: StoredSettings; other: Record<string, un
 function readSettingsText(file: string): { text?: string; problem?: string } {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? {} : { problem: (err as Error).message };
